@@ -1,0 +1,99 @@
+"""Funding to staff: per-area budgets, the cost of a facilitator FTE, and FTE in post.
+
+This release holds staffing constant over the horizon (budget schedules, recruitment lags and
+attrition are a later extension; :class:`Staffing` is the seam). FTE are split into general and
+specialist (trained for sexual offences, domestic abuse and hate crime) by a scenario share.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rjsim.areadata import Area, AreaTable
+from rjsim.errors import Problem, ScenarioError
+from rjsim.scenario import Funding, Scenario
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """One area's budget and facilitators (constant over the horizon in this release)."""
+
+    budget_gbp: float
+    general_fte: float
+    specialist_fte: float
+    cost_per_general_fte_gbp: float
+    cost_per_specialist_fte_gbp: float
+
+    @property
+    def annual_cost_gbp(self) -> float:
+        """What the FTE in post cost a year (equals the budget when derived from it)."""
+        return (self.general_fte * self.cost_per_general_fte_gbp
+                + self.specialist_fte * self.cost_per_specialist_fte_gbp)
+
+
+def cost_per_fte(f: Funding) -> tuple[float, float]:
+    """Annual cost (GBP) of a general and of a specialist FTE.
+
+    salary x on-cost factor x (1 + overhead share); specialists add their pay uplift and their
+    one-off training cost spread over the amortisation period.
+    """
+    general = f.salary_gbp * f.on_cost_factor * (1.0 + f.overhead_share)
+    specialist = (general * (1.0 + f.specialist_pay_uplift)
+                  + f.specialist_training_gbp / f.training_amortisation_years)
+    return general, specialist
+
+
+def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
+    """Annual RJ budget per area code: the uprated national budget shared by the allocation
+    rule over every area in the data file, then any per-area overrides."""
+    f = scenario.funding
+    unknown = [c for c in f.area_budget_gbp if c not in {a.code for a in table.areas}]
+    if unknown:
+        raise ScenarioError([Problem("funding.area_budget_gbp", f"unknown area code '{c}' "
+                                     f"(not in {table.source})") for c in unknown])
+    weights = {a.code: _weight(a, f.allocation) for a in table.areas}
+    total = sum(weights.values())
+    pot = f.national_budget_gbp * f.uprating_factor
+    budgets = {code: (pot * w / total if total > 0 else 0.0) for code, w in weights.items()}
+    budgets.update(f.area_budget_gbp)
+    return budgets
+
+
+def _weight(area: Area, rule: str) -> float:
+    if rule == "population":
+        return area.population
+    value = area.recorded_crime
+    if math.isnan(value):
+        raise ScenarioError([Problem("funding.allocation", "'recorded_crime' needs the column "
+                                     "prc_2024_25_total_excl_fraud in the area data")])
+    return value
+
+
+def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
+    """Budget and FTE per area code."""
+    f = scenario.funding
+    general_cost, specialist_cost = cost_per_fte(f)
+    out = {}
+    if f.capacity_from == "fte":
+        unknown = [c for c in f.area_fte if c not in {a.code for a in table.areas}]
+        if unknown:
+            raise ScenarioError([Problem("funding.area_fte", f"unknown area code '{c}' "
+                                         f"(not in {table.source})") for c in unknown])
+        for a in table.areas:
+            fte = f.area_fte.get(a.code, f.fte)
+            s = Staffing(0.0, fte.general, fte.specialist, general_cost, specialist_cost)
+            out[a.code] = Staffing(s.annual_cost_gbp, fte.general, fte.specialist,
+                                   general_cost, specialist_cost)
+        return out
+    blended = (1 - f.specialist_share) * general_cost + f.specialist_share * specialist_cost
+    for code, budget in area_budgets(scenario, table).items():
+        fte = budget / blended
+        out[code] = Staffing(budget, fte * (1 - f.specialist_share), fte * f.specialist_share,
+                             general_cost, specialist_cost)
+    return out
+
+
+def slots(fte: float, caseload_per_fte: float) -> int:
+    """Concurrent caseload slots from FTE: rounded down, because a part-slot cannot hold a case."""
+    return int(math.floor(fte * caseload_per_fte + 1e-9))

@@ -1,0 +1,175 @@
+"""One area, one replication: demand, case paths, the engine, and the flat records it leaves.
+
+Pure simulation: no pandas, no files. :func:`simulate_area` is the unit of work that runners
+parallelise over (scenario, replication, area). Every run checks conservation per offence group
+(referrals = closed + lost + in progress) from counters kept independently of the case records,
+and raises :class:`~rjsim.errors.ConservationError` naming the area and group if it fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from rjsim import casepath, demand
+from rjsim.areadata import Area, victims_per_year
+from rjsim.codes import Outcome
+from rjsim.engine import AreaService, IntakeQueue
+from rjsim.errors import ConservationError
+from rjsim.funding import Staffing, slots
+from rjsim.scenario import GROUPS, SENSITIVE, Scenario
+from rjsim.streams import Streams
+
+
+@dataclass(frozen=True)
+class AreaRecords:
+    """Everything one area's replication produced, as flat arrays (one row per referral)."""
+
+    area: str
+    replication: int
+    groups: tuple[str, ...]  # group names, indexed by the ``group`` codes below
+    horizon_days: float
+    staffing: Staffing
+    caseload_per_fte: float
+    general_slots: int
+    specialist_slots: int
+    funnel: np.ndarray  # (groups, len(demand.FUNNEL), periods) by offence period
+    group: np.ndarray  # int8 index into ``groups``
+    referral_day: np.ndarray
+    under_right: np.ndarray  # bool: offence on or after commencement
+    allocation_day: np.ndarray  # nan if never allocated
+    queue_exit_day: np.ndarray  # allocation, loss, or the horizon if still waiting
+    outcome: np.ndarray  # int8 Outcome as it stood at the horizon
+    mode: np.ndarray  # int8 Mode of the (eventual) intervention; NONE if none
+    skill: np.ndarray  # int8: -1 never allocated, 0 general slot, 1 specialist slot
+    stage_end_day: np.ndarray  # (n, 4) absolute day each stage ended; nan if not reached
+    stage_hours: np.ndarray  # (n, 4) facilitator hours of each stage reached
+
+    @property
+    def n_referrals(self) -> int:
+        return len(self.referral_day)
+
+
+@dataclass
+class _Referrals:
+    group: np.ndarray
+    referral_day: np.ndarray
+    under_right: np.ndarray
+    deadline: np.ndarray
+    deadline_reason: np.ndarray
+    paths: casepath.CasePaths
+    funnel: np.ndarray
+
+
+def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referrals:
+    groups = scenario.demand.groups
+    rates = victims_per_year(area, scenario.demand.apportionment)
+    parts = []
+    for gi, g in enumerate(groups):
+        d = demand.generate(scenario, area.code, g, rates[g], streams)
+        n = len(d.referral_day)
+        patience = scenario.service.patience.sample(streams.rng("patience", area.code, g), n)
+        window = scenario.service.window.sample(streams.rng("window", area.code, g), n)
+        paths = casepath.draw(scenario, g, n, streams, area.code)
+        parts.append((gi, d, patience, window, paths))
+    day = np.concatenate([p[1].referral_day for p in parts])
+    order = np.argsort(day, kind="stable")
+
+    def cat(get: object) -> np.ndarray:
+        return np.concatenate([get(p) for p in parts])[order]  # type: ignore[operator]
+
+    patience, window = cat(lambda p: p[2]), cat(lambda p: p[3])
+    paths = casepath.CasePaths(cat(lambda p: p[4].outcome), cat(lambda p: p[4].mode),
+                               cat(lambda p: p[4].stage_end), cat(lambda p: p[4].stage_hours))
+    return _Referrals(
+        group=cat(lambda p: np.full(len(p[1].referral_day), p[0], dtype=np.int8)),
+        referral_day=day[order], under_right=cat(lambda p: p[1].under_right),
+        deadline=day[order] + np.minimum(patience, window),
+        deadline_reason=np.where(window < patience, Outcome.WINDOW_CLOSED,
+                                 Outcome.WITHDREW_WAITING).astype(np.int8),
+        paths=paths, funnel=np.stack([p[1].funnel for p in parts]))
+
+
+def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replication: int) -> AreaRecords:
+    """Simulate one area for one replication and return its records (conservation checked)."""
+    streams = Streams(scenario.run.seed, replication)
+    ref = _draw_referrals(scenario, area, streams)
+    caseload = casepath.caseload_per_fte(scenario)
+    n_gen, n_spec = slots(staffing.general_fte, caseload), slots(staffing.specialist_fte, caseload)
+    sensitive_codes = [i for i, g in enumerate(scenario.demand.groups) if g in SENSITIVE]
+    sensitive = np.isin(ref.group, sensitive_codes)
+    no_service = np.where(sensitive, n_spec == 0, n_gen + n_spec == 0)
+    all_idx = np.arange(len(ref.referral_day))
+    queues = (IntakeQueue(all_idx[~sensitive & ~no_service], ref.referral_day, ref.deadline),
+              IntakeQueue(all_idx[sensitive & ~no_service], ref.referral_day, ref.deadline))
+    env = simpy.Environment()
+    service = AreaService(env, queues, (n_gen, n_spec), ref.paths.service_days, ref.group,
+                          len(scenario.demand.groups))
+    horizon = scenario.run.horizon_days
+    env.run(until=horizon)
+    records = _assemble(scenario, area, staffing, replication, ref, service, queues, no_service,
+                        (caseload, n_gen, n_spec))
+    _check_conservation(records, ref, service, queues, no_service)
+    return records
+
+
+def _assemble(scenario: Scenario, area: Area, staffing: Staffing, replication: int,
+              ref: _Referrals, service: AreaService, queues: tuple[IntakeQueue, IntakeQueue],
+              no_service: np.ndarray, capacity: tuple[float, int, int]) -> AreaRecords:
+    horizon, target = scenario.run.horizon_days, scenario.service.wait_target_days
+    alloc = service.allocation_day
+    allocated = ~np.isnan(alloc)
+    stage_end = alloc[:, None] + ref.paths.stage_end
+    outcome = np.full(len(alloc), Outcome.WAITING_AT_END, dtype=np.int8)
+    exit_day = np.full(len(alloc), horizon)
+    closes = stage_end.max(axis=1, initial=-np.inf, where=~np.isnan(stage_end))
+    outcome[allocated] = np.where(closes[allocated] < horizon, ref.paths.outcome[allocated],
+                                  Outcome.IN_SERVICE_AT_END)
+    exit_day[allocated] = alloc[allocated]
+    outcome[no_service] = Outcome.NO_SERVICE
+    exit_day[no_service] = ref.referral_day[no_service]
+    lost = np.concatenate([np.asarray(q.lost, dtype=np.int64) for q in queues])
+    outcome[lost], exit_day[lost] = ref.deadline_reason[lost], ref.deadline[lost]
+    waiting = np.concatenate([q.remaining() for q in queues])
+    gone = ref.deadline[waiting] <= horizon
+    outcome[waiting[gone]] = ref.deadline_reason[waiting[gone]]
+    exit_day[waiting[gone]] = ref.deadline[waiting[gone]]
+    still = waiting[~gone]
+    outcome[still] = np.where(horizon - ref.referral_day[still] > target,
+                              Outcome.UNALLOCATED_AT_END, Outcome.WAITING_AT_END)
+    stage_end[stage_end >= horizon] = np.nan  # stages not finished by the horizon
+    hours = np.where(np.isnan(stage_end), 0.0, ref.paths.stage_hours)
+    return AreaRecords(
+        area=area.code, replication=replication, groups=scenario.demand.groups,
+        horizon_days=horizon, staffing=staffing, caseload_per_fte=capacity[0],
+        general_slots=capacity[1], specialist_slots=capacity[2], funnel=ref.funnel,
+        group=ref.group, referral_day=ref.referral_day, under_right=ref.under_right,
+        allocation_day=alloc, queue_exit_day=exit_day, outcome=outcome, mode=ref.paths.mode,
+        skill=service.skill, stage_end_day=stage_end, stage_hours=hours)
+
+
+def _check_conservation(rec: AreaRecords, ref: _Referrals, service: AreaService,
+                        queues: tuple[IntakeQueue, IntakeQueue], no_service: np.ndarray) -> None:
+    """referrals = closed + lost + in progress, per group, from independent counters."""
+    n_groups = len(rec.groups)
+    referrals = np.bincount(ref.group, minlength=n_groups)
+    lost_seen = np.concatenate([np.asarray(q.lost, dtype=np.int64) for q in queues])
+    waiting = np.concatenate([q.remaining() for q in queues])
+    lost = (np.bincount(ref.group[lost_seen], minlength=n_groups)
+            + np.bincount(ref.group[no_service], minlength=n_groups)
+            + np.bincount(ref.group[waiting[ref.deadline[waiting] <= rec.horizon_days]],
+                          minlength=n_groups))
+    in_queue = np.bincount(ref.group[waiting[ref.deadline[waiting] > rec.horizon_days]],
+                           minlength=n_groups)
+    closed, busy = np.asarray(service.closed), np.asarray(service.busy)
+    for g in range(n_groups):
+        if referrals[g] != closed[g] + lost[g] + busy[g] + in_queue[g]:
+            raise ConservationError(
+                f"conservation failed in area {rec.area}, offence group '{rec.groups[g]}', "
+                f"replication {rec.replication}: {referrals[g]} referrals != {closed[g]} closed "
+                f"+ {lost[g]} lost + {busy[g] + in_queue[g]} in progress")
+
+
+__all__ = ["GROUPS", "AreaRecords", "simulate_area"]

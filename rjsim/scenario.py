@@ -1,0 +1,250 @@
+"""The scenario: a passive, frozen description of one national RJ system to simulate.
+
+Schema and validation only (no I/O: :mod:`rjsim.scenario_io` reads files). Every value has its
+default in the packaged ``data/defaults.toml``, with its source, range and confidence in
+``data/assumptions.csv``; nothing here invents a default. Units: days, hours, pounds (GBP),
+full-time equivalents (FTE), probabilities in [0, 1].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rjsim.distributions import Distribution
+from rjsim.errors import Problem, ScenarioError
+from rjsim.schema import Origin, build, did_you_mean
+
+#: Offence groups, in the fixed order used by every table.
+GROUPS: tuple[str, ...] = ("violence", "sexual", "domestic_abuse", "hate", "robbery", "burglary",
+                           "vehicle", "theft", "criminal_damage", "shoplifting")
+#: Groups only specialist-trained facilitators may take.
+SENSITIVE: frozenset[str] = frozenset({"sexual", "domestic_abuse", "hate"})
+
+DAYS_PER_YEAR = 365.0
+
+_P = {"min": 0.0, "max": 1.0}
+
+
+def _f(doc: str, **bounds: float) -> Any:
+    """A required field with its documentation and bounds (the value comes from defaults)."""
+    return field(metadata={"doc": doc, **bounds})
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    years: float = _f("simulated horizon in years", gt=0.0, max=50.0)
+    warmup_days: float = _f("days discarded from summaries (a filter on times)", min=0.0)
+    seed: int = _f("base random seed", min=0)
+    replications: int = _f("replications to run", min=1, max=10_000)
+    start_date: str = _f("calendar date of day 0, YYYY-MM-DD (labels periods only)")
+
+    @property
+    def horizon_days(self) -> float:
+        return self.years * DAYS_PER_YEAR
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        p = []
+        try:
+            dt.date.fromisoformat(self.start_date)
+        except ValueError:
+            p.append(Problem(origin(f"{path}.start_date"), "must be a date YYYY-MM-DD",
+                             self.start_date))
+        if self.warmup_days >= self.horizon_days:
+            p.append(Problem(origin(f"{path}.warmup_days"), "must be shorter than the horizon "
+                             f"({self.horizon_days:g} days)", f"{self.warmup_days:g}"))
+        return p
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    data: str = _f("area data CSV; empty for the packaged 2024/25 data")
+    include: tuple[str, ...] = _f("force area codes or names to simulate; empty for all 43")
+
+
+@dataclass(frozen=True)
+class Apportionment:
+    sexual_share_of_violence_and_sexual: float = _f("share of PRC violence & sexual", **_P)
+    domestic_abuse_national: float = _f("national DA-related crimes a year", min=0.0)
+    hate_national: float = _f("national hate crimes a year", min=0.0)
+
+
+@dataclass(frozen=True)
+class FunnelOverride:
+    offender_identified: float | None = field(default=None, metadata=_P)
+    informed: float | None = field(default=None, metadata=_P)
+    wants_rj: float | None = field(default=None, metadata=_P)
+
+
+@dataclass(frozen=True)
+class Demand:
+    groups: tuple[str, ...] = _f("offence groups with demand")
+    growth_per_year: float = _f("annual demand growth (0.02 = +2% a year)", min=-0.5, max=1.0)
+    apportionment: Apportionment = _f("how sensitive groups are derived per force")
+    offender_identified: float = _f("P(offender identified and accepts responsibility)", **_P)
+    informed: float = _f("P(victim told about RJ), status quo", **_P)
+    wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
+    referral_delay: Distribution = _f("days from offence to referral, status quo")
+    by_group: dict[str, FunnelOverride] = field(default_factory=dict)
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        p = _group_list_problems(self.groups, f"{path}.groups", origin)
+        p += _group_list_problems(self.by_group, f"{path}.by_group", origin)
+        if len(set(self.groups)) != len(self.groups):
+            p.append(Problem(origin(f"{path}.groups"), "lists a group twice", repr(self.groups)))
+        return p
+
+
+@dataclass(frozen=True)
+class LevelOne:
+    diversion_share: float = _f("share of eligible cases resolved by police street RJ", **_P)
+    groups: tuple[str, ...] = _f("low-level general groups police may divert")
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        p = _group_list_problems(self.groups, f"{path}.groups", origin)
+        for g in self.groups:
+            if g == "domestic_abuse":
+                p.append(Problem(origin(f"{path}.groups"), "police street (level-one) RJ must "
+                                 "not be used for domestic abuse (risk of coercion and repeat "
+                                 "victimisation); remove 'domestic_abuse'", g))
+            elif g in SENSITIVE:
+                p.append(Problem(origin(f"{path}.groups"), f"'{g}' is a sensitive group that "
+                                 "only specialist facilitators may take; level-one RJ is for "
+                                 "low-level general cases only", g))
+        return p
+
+
+@dataclass(frozen=True)
+class Stage:
+    effort_hours: float = _f("facilitator hours per facilitator", min=0.0)
+    duration: Distribution = _f("calendar days the stage takes")
+
+
+@dataclass(frozen=True)
+class Stages:
+    assessment: Stage = _f("assessment and consent")
+    preparation: Stage = _f("preparation")
+    direct_conference: Stage = _f("direct face-to-face conference")
+    direct_video: Stage = _f("direct conference by video")
+    indirect: Stage = _f("indirect (shuttle) RJ")
+    follow_up: Stage = _f("follow-up and closure")
+
+
+@dataclass(frozen=True)
+class Exits:
+    victim_withdraws: float = _f("P(victim withdraws at assessment)", **_P)
+    offender_declines: float = _f("P(offender declines | victim stays)", **_P)
+    unsuitable: float = _f("P(unsuitable on risk | both consent)", **_P)
+    preparation_withdraws: float = _f("P(a party withdraws in preparation)", **_P)
+    unsuitable_by_group: dict[str, float] = field(default_factory=dict, metadata=_P)
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        return _group_list_problems(self.unsuitable_by_group, f"{path}.unsuitable_by_group",
+                                    origin)
+
+
+@dataclass(frozen=True)
+class Interventions:
+    direct_share: float = _f("share of interventions that are direct", **_P)
+    video_share_of_direct: float = _f("share of direct interventions by video", **_P)
+    facilitators_per_direct_conference: int = _f("co-facilitators at a conference", min=1, max=4)
+
+
+@dataclass(frozen=True)
+class Service:
+    wait_target_days: float = _f("referral-to-allocation target, days", gt=0.0)
+    patience: Distribution = _f("days a victim will wait for allocation")
+    window: Distribution = _f("days from referral the case stays possible")
+    productive_hours_per_fte_day: float = _f("casework hours per FTE per calendar day", gt=0.0)
+    caseload_per_fte: float | None = field(default=None, metadata={"gt": 0.0})
+
+
+@dataclass(frozen=True)
+class AreaFte:
+    general: float = _f("general facilitator FTE", min=0.0)
+    specialist: float = _f("specialist facilitator FTE", min=0.0)
+
+
+@dataclass(frozen=True)
+class Funding:
+    capacity_from: Literal["budget", "fte"] = _f("derive FTE from budgets, or set FTE directly")
+    national_budget_gbp: float = _f("national RJ budget before uprating, GBP a year", min=0.0)
+    uprating_factor: float = _f("price uprating applied to the national budget", gt=0.0)
+    allocation: Literal["population", "recorded_crime"] = _f("how the national budget is shared")
+    salary_gbp: float = _f("facilitator salary, GBP a year", gt=0.0)
+    on_cost_factor: float = _f("employer on-costs multiplier", min=1.0, max=3.0)
+    overhead_share: float = _f("overhead as a share of employment cost", min=0.0, max=2.0)
+    specialist_pay_uplift: float = _f("specialist pay uplift (0.1 = +10%)", min=0.0, max=2.0)
+    specialist_training_gbp: float = _f("one-off training cost per specialist FTE", min=0.0)
+    training_amortisation_years: float = _f("years over which training is spread", gt=0.0)
+    specialist_share: float = _f("share of FTE that is specialist-trained", **_P)
+    fte: AreaFte = _f("FTE per area when capacity_from = 'fte'")
+    area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
+    area_fte: dict[str, AreaFte] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatutoryRight:
+    informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
+    referral_delay: Distribution = _f("days from offence to referral under the right")
+    commence_day: float | None = field(default=None, metadata={"min": 0.0})
+    wants_rj: float | None = field(default=None, metadata=_P)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario. Build it with :func:`validate`; never mutate it."""
+
+    name: str = _f("short name")
+    description: str = _f("what the scenario represents and where its numbers come from")
+    run: RunSettings = _f("run settings")
+    areas: AreaSettings = _f("which areas and which data")
+    demand: Demand = _f("demand and the referral funnel")
+    level_one: LevelOne = _f("police-delivered level-one RJ")
+    service: Service = _f("the RJ service")
+    stages: Stages = _f("case stages")
+    exits: Exits = _f("exits not caused by capacity")
+    interventions: Interventions = _f("intervention modes")
+    funding: Funding = _f("budgets and staffing")
+    statutory_right: StatutoryRight = _f("a statutory right to RJ")
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        day = self.statutory_right.commence_day
+        if day is not None and day >= self.run.horizon_days:
+            return [Problem(origin("statutory_right.commence_day"), "must fall inside the "
+                            f"horizon (0 to {self.run.horizon_days:g} days); omit it for no right",
+                            f"{day:g}")]
+        return []
+
+    def funnel(self, group: str) -> tuple[float, float, float]:
+        """(offender_identified, informed, wants_rj) for ``group`` before any right."""
+        over = self.demand.by_group.get(group, FunnelOverride())
+        d = self.demand
+        return (d.offender_identified if over.offender_identified is None
+                else over.offender_identified,
+                d.informed if over.informed is None else over.informed,
+                d.wants_rj if over.wants_rj is None else over.wants_rj)
+
+    def unsuitable(self, group: str) -> float:
+        """P(unsuitable on risk) for ``group``."""
+        return self.exits.unsuitable_by_group.get(group, self.exits.unsuitable)
+
+
+def validate(raw: dict[str, Any], origin: Origin) -> Scenario:
+    """Validate a fully merged scenario dictionary; raise :class:`ScenarioError` listing all
+    problems, or return the frozen :class:`Scenario`."""
+    problems: list[Problem] = []
+    scenario = build(Scenario, raw, "", origin, problems)
+    if problems or scenario is None:
+        raise ScenarioError(problems, "invalid scenario")
+    return scenario
+
+
+def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem]:
+    out = []
+    for g in groups:
+        if g not in GROUPS:
+            out.append(Problem(origin(path), f"unknown offence group '{g}'{did_you_mean(g, GROUPS)}"
+                               "; allowed: " + ", ".join(GROUPS)))
+    return out
