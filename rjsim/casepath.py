@@ -133,7 +133,8 @@ class Expected:
 def expected(scenario: Scenario, group: str) -> Expected:
     """The expected path of an allocated referral of ``group``."""
     ex, st, iv = scenario.exits, scenario.stages, scenario.interventions
-    p_prep = (1 - ex.victim_withdraws) * (1 - ex.offender_declines) * (1 - scenario.unsuitable(group))
+    p_prep = ((1 - ex.victim_withdraws) * (1 - ex.offender_declines)
+              * (1 - scenario.unsuitable(group)))
     p_int = p_prep * (1 - ex.preparation_withdraws)
     shares = {Mode.DIRECT_CONFERENCE: iv.direct_share * (1 - iv.video_share_of_direct),
               Mode.DIRECT_VIDEO: iv.direct_share * iv.video_share_of_direct,

@@ -20,6 +20,7 @@ waits; general cases prefer general slots.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import simpy
@@ -100,7 +101,7 @@ class AreaService:
         done.callbacks.append(self._release)
 
     def _release(self, event: simpy.Event) -> None:
-        case, skill = event.value
+        case, skill = cast(tuple[int, int], event.value)
         g = self.group[case]
         self.free[skill] += 1
         self.busy[g] -= 1

@@ -22,7 +22,8 @@ class Problem:
     Parameters
     ----------
     where
-        File (and row/column or key path) the problem is in, e.g. ``"baseline.toml: funnel.informed"``.
+        File (and row/column or key path) the problem is in, e.g.
+        ``"baseline.toml: demand.informed"``.
     message
         What is wrong and what is allowed.
     value

@@ -81,9 +81,9 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
             raise ScenarioError([Problem("funding.area_fte", f"unknown area code '{c}' "
                                          f"(not in {table.source})") for c in unknown])
         for a in table.areas:
-            fte = f.area_fte.get(a.code, f.fte)
-            s = Staffing(0.0, fte.general, fte.specialist, general_cost, specialist_cost)
-            out[a.code] = Staffing(s.annual_cost_gbp, fte.general, fte.specialist,
+            set_fte = f.area_fte.get(a.code, f.fte)
+            s = Staffing(0.0, set_fte.general, set_fte.specialist, general_cost, specialist_cost)
+            out[a.code] = Staffing(s.annual_cost_gbp, set_fte.general, set_fte.specialist,
                                    general_cost, specialist_cost)
         return out
     blended = (1 - f.specialist_share) * general_cost + f.specialist_share * specialist_cost
@@ -96,4 +96,4 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
 
 def slots(fte: float, caseload_per_fte: float) -> int:
     """Concurrent caseload slots from FTE: rounded down, because a part-slot cannot hold a case."""
-    return int(math.floor(fte * caseload_per_fte + 1e-9))
+    return math.floor(fte * caseload_per_fte + 1e-9)

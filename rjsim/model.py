@@ -15,7 +15,7 @@ import simpy
 
 from rjsim import casepath, demand
 from rjsim.areadata import Area, victims_per_year
-from rjsim.codes import Outcome
+from rjsim.codes import CLOSED, Outcome
 from rjsim.engine import AreaService, IntakeQueue
 from rjsim.errors import ConservationError
 from rjsim.funding import Staffing, slots
@@ -50,6 +50,20 @@ class AreaRecords:
     @property
     def n_referrals(self) -> int:
         return len(self.referral_day)
+
+    @property
+    def close_day(self) -> np.ndarray:
+        """Day each case closed; nan if it had not closed by the horizon (or never started)."""
+        closed = np.isin(self.outcome, CLOSED)
+        last = np.where(np.isnan(self.stage_end_day), -np.inf, self.stage_end_day).max(axis=1)
+        return np.where(closed, last, np.nan)
+
+    @property
+    def slot_release_day(self) -> np.ndarray:
+        """Day each allocated case frees its slot (the horizon if still in service); nan if
+        never allocated."""
+        return np.where(np.isnan(self.allocation_day), np.nan,
+                        np.where(np.isnan(self.close_day), self.horizon_days, self.close_day))
 
 
 @dataclass
@@ -92,7 +106,8 @@ def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referr
         paths=paths, funnel=np.stack([p[1].funnel for p in parts]))
 
 
-def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replication: int) -> AreaRecords:
+def simulate_area(scenario: Scenario, area: Area, staffing: Staffing,
+                  replication: int) -> AreaRecords:
     """Simulate one area for one replication and return its records (conservation checked)."""
     streams = Streams(scenario.run.seed, replication)
     ref = _draw_referrals(scenario, area, streams)

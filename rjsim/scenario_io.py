@@ -100,6 +100,8 @@ def merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
                     and isinstance(target.get(key), dict)):
                 put(target[key], value, path, source)
             else:
+                for stale in [k for k in origins if k.startswith(path + ".")]:
+                    del origins[stale]  # a replaced table's old keys no longer come from there
                 target[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
                 _mark(value, path, source, origins)
 

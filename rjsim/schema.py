@@ -174,7 +174,7 @@ def _convert_scalar(
 def _in_bounds(value: float, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> bool:
     checks = [("min", lambda b: value >= b, "at least"), ("max", lambda b: value <= b, "at most"),
               ("gt", lambda b: value > b, "greater than"), ("lt", lambda b: value < b, "less than")]
-    for key, ok, words in checks:
+    for key, ok, _ in checks:
         if key in meta and not ok(meta[key]):
             bounds = ", ".join(f"{w} {meta[k]}" for k, _, w in checks if k in meta)
             problems.append(Problem(where, f"must be {bounds}", _show(value)))

@@ -13,6 +13,8 @@ import numpy as np
 
 def _sum_min(sorted_values: np.ndarray, cumsum: np.ndarray, x: np.ndarray) -> np.ndarray:
     """sum_i min(x, v_i) for each x, given sorted v and its cumulative sum."""
+    if len(sorted_values) == 0:
+        return np.zeros_like(x)
     k = np.searchsorted(sorted_values, x, side="left")  # values < x contribute themselves
     below = np.where(k > 0, cumsum[np.maximum(k - 1, 0)], 0.0)
     return below + x * (len(sorted_values) - k)

@@ -1,0 +1,36 @@
+# rjsim: two commands on a fresh machine.
+#   make run   - set up .venv, install rjsim, run the default scenario, print a national summary
+#   make test  - set up .venv with the test tools and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCENARIO ?= scenarios/baseline.toml
+
+.PHONY: run test bench lint typecheck check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rjsim run $(SCENARIO)
+
+test: $(STAMP)
+	$(BIN)/ruff check rjsim tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/rjsim bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check rjsim tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

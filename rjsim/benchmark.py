@@ -1,0 +1,125 @@
+"""The speed benchmark: a national run against a bare, idiomatic SimPy M/M/c model.
+
+``rjsim bench`` (or ``make bench``) runs the scenario (default ``statutory_right``) nationally
+for 5 simulated years, one replication, pinned to one CPU core where the OS allows, and prints
+referrals simulated, wall time, cases per second and peak memory (the process's maximum
+resident set size, which includes the Python interpreter and libraries). In a fresh process it
+then times a textbook SimPy M/M/c model with the same number of customers (one process per
+customer, ``simpy.Resource``) and prints rjsim's cases per second as a ratio to it. Medians of
+``repeats`` timed runs are reported. Targets (issue 2): <= 10 s, <= 1 GiB, ratio >= 1.5.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BASELINE_SERVERS = 50
+BASELINE_UTILISATION = 0.9
+
+
+def _pin_one_core() -> str:
+    if hasattr(os, "sched_setaffinity"):
+        core = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {core})
+        return f"pinned to CPU {core}"
+    return "not pinned (no sched_setaffinity on this OS)"
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def mmc_baseline(customers: int, servers: int = BASELINE_SERVERS,
+                 utilisation: float = BASELINE_UTILISATION, seed: int = 1) -> float:
+    """Seconds for an idiomatic SimPy M/M/c model to serve ``customers`` customers."""
+    import random
+
+    import simpy
+
+    rng = random.Random(seed)  # a local generator: the library never seeds global state
+    mean_service = 1.0
+    mean_gap = mean_service / (servers * utilisation)
+    env = simpy.Environment()
+    desk = simpy.Resource(env, capacity=servers)
+
+    def customer(env: simpy.Environment) -> Any:
+        with desk.request() as req:
+            yield req
+            yield env.timeout(rng.expovariate(1 / mean_service))
+
+    def arrivals(env: simpy.Environment) -> Any:
+        for _ in range(customers):
+            yield env.timeout(rng.expovariate(1 / mean_gap))
+            env.process(customer(env))
+
+    env.process(arrivals(env))
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def _time_rjsim(scenario_path: Path, years: float, repeats: int) -> dict[str, Any]:
+    from rjsim import runner, scenario_io
+
+    scenario = scenario_io.load(scenario_path, {"run": {"years": years}}, "benchmark")
+    walls, sims, referrals = [], [], 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = runner.run(scenario)
+        walls.append(time.perf_counter() - t0)
+        sims.append(result.timings["simulate_s"])
+        referrals = result.n_referrals
+    return {"scenario": scenario.name, "areas": len(result.records), "referrals": referrals,
+            "wall_s": statistics.median(walls), "simulate_s": statistics.median(sims),
+            "walls": walls, "peak_mib": _peak_rss_mib()}
+
+
+def _time_baseline(customers: int, repeats: int) -> float:
+    code = ("import json,sys; from rjsim.benchmark import mmc_baseline, _pin_one_core; "
+            "_pin_one_core(); print(json.dumps([mmc_baseline(int(sys.argv[1]), seed=i + 1) "
+            "for i in range(int(sys.argv[2]))]))")
+    out = subprocess.run([sys.executable, "-c", code, str(customers), str(repeats)],
+                         check=True, capture_output=True, text=True)
+    return float(statistics.median(json.loads(out.stdout)))
+
+
+def run(scenario_path: Path, years: float, repeats: int, baseline: bool) -> str:
+    """Run the benchmark and return the report text."""
+    pinned = _pin_one_core()
+    r = _time_rjsim(scenario_path, years, repeats)
+    rate = r["referrals"] / r["wall_s"]
+    lines = [
+        f"rjsim benchmark: scenario '{r['scenario']}', {r['areas']} areas, {years:g} years, "
+        f"1 replication, {repeats} repeat(s), medians",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; {pinned}",
+        f"referrals simulated        {r['referrals']:,}",
+        f"wall time (run + tables)   {r['wall_s']:.2f} s   (simulation alone "
+        f"{r['simulate_s']:.2f} s; all repeats: "
+        + ", ".join(f"{w:.2f}" for w in r["walls"]) + ")",
+        f"cases per second           {rate:,.0f}   (simulation alone "
+        f"{r['referrals'] / r['simulate_s']:,.0f})",
+        f"peak memory (max RSS)      {r['peak_mib']:.0f} MiB",
+    ]
+    if baseline:
+        base_s = _time_baseline(r["referrals"], repeats)
+        base_rate = r["referrals"] / base_s
+        lines += [
+            f"bare SimPy M/M/c           {base_s:.2f} s for the same {r['referrals']:,} "
+            f"customers (c={BASELINE_SERVERS}, utilisation {BASELINE_UTILISATION}): "
+            f"{base_rate:,.0f} customers per second",
+            f"ratio rjsim / bare SimPy   {rate / base_rate:.2f}x   (target >= 1.5)",
+        ]
+    targets = (f"targets: wall <= 10 s {'met' if r['wall_s'] <= 10 else 'MISSED'}; "
+               f"peak memory <= 1024 MiB {'met' if r['peak_mib'] <= 1024 else 'MISSED'}")
+    return "\n".join([*lines, targets])
