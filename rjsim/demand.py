@@ -46,7 +46,7 @@ def _segments(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     horizon = scenario.run.horizon_days
     edges = list(np.arange(n_periods(horizon) + 1) * DAYS_PER_PERIOD)
     edges[-1] = horizon
-    day = scenario.statutory_right.commence_day
+    day = scenario.commence_day
     if day is not None and day not in edges:
         edges.append(day)
     e = np.array(sorted(edges))
@@ -59,8 +59,8 @@ def generate(scenario: Scenario, area: str, group: str, victims_per_year: float,
     start, end = _segments(scenario)
     right = scenario.statutory_right
     p_id, p_inf, p_want = scenario.funnel(group)
-    under = (np.zeros(len(start), dtype=bool) if right.commence_day is None
-             else start >= right.commence_day)
+    day = scenario.commence_day
+    under = np.zeros(len(start), dtype=bool) if day is None else start >= day
     informed_p = np.where(under, right.informed, p_inf)
     wants_p = np.where(under, p_want if right.wants_rj is None else right.wants_rj, p_want)
     divert_p = (scenario.level_one.diversion_share if group in scenario.level_one.groups else 0.0)

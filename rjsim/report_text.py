@@ -28,7 +28,7 @@ def national_text(result: RunResult) -> str:
     areas = result.tables["area_summary"]
     target = s.service.wait_target_days
     passing = int((areas["share_allocated_within_target"] >= 0.9).sum())
-    right = s.statutory_right.commence_day
+    right = s.commence_day
     years = s.run.years - s.run.warmup_days / 365.0
     lines = [
         f"Scenario '{s.name}': {len(areas)} area(s), {s.run.years:g} years, seed {s.run.seed}, "

@@ -189,6 +189,7 @@ class StatutoryRight:
     informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
     referral_delay: Distribution = _f("days from offence to referral under the right")
     commence_day: float | None = field(default=None, metadata={"min": 0.0})
+    commence_date: str | None = None
     wants_rj: float | None = field(default=None, metadata=_P)
 
 
@@ -209,12 +210,33 @@ class Scenario:
     funding: Funding = _f("budgets and staffing")
     statutory_right: StatutoryRight = _f("a statutory right to RJ")
 
+    @property
+    def commence_day(self) -> float | None:
+        """Day the statutory right commences (from ``commence_day`` or ``commence_date``), or
+        ``None`` when there is no right."""
+        right = self.statutory_right
+        if right.commence_date is None:
+            return right.commence_day
+        start = dt.date.fromisoformat(self.run.start_date)
+        return float((dt.date.fromisoformat(right.commence_date) - start).days)
+
     def check(self, path: str, origin: Origin) -> list[Problem]:
-        day = self.statutory_right.commence_day
-        if day is not None and day >= self.run.horizon_days:
-            return [Problem(origin("statutory_right.commence_day"), "must fall inside the "
-                            f"horizon (0 to {self.run.horizon_days:g} days); omit it for no right",
-                            f"{day:g}")]
+        right = self.statutory_right
+        key = "statutory_right.commence_date"
+        if right.commence_date is not None:
+            if right.commence_day is not None:
+                return [Problem(origin(key), "give commence_day or commence_date, not both")]
+            try:
+                dt.date.fromisoformat(right.commence_date)
+            except ValueError:
+                return [Problem(origin(key), "must be a date YYYY-MM-DD", right.commence_date)]
+        else:
+            key = "statutory_right.commence_day"
+        day = self.commence_day
+        if day is not None and not 0 <= day < self.run.horizon_days:
+            return [Problem(origin(key), f"must fall inside the run (from run.start_date "
+                            f"{self.run.start_date}, {self.run.horizon_days:g} days); omit it "
+                            "for no right", f"day {day:g}")]
         return []
 
     def funnel(self, group: str) -> tuple[float, float, float]:
