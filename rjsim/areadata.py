@@ -203,16 +203,16 @@ def victims_per_year(area: Area, apportion: Apportionment) -> dict[str, float]:
         "domestic_abuse": apportion.domestic_abuse_national * per_vs,
         "hate": apportion.hate_national * per_vs,
     }
+    # Sensitive groups sit inside PRC violence and sexual offences, whether derived or given.
+    sensitive = {g: c.get(f"victims_{g}", derived[g]) for g in derived}
     out: dict[str, float] = {}
     for group in GROUPS:
         if f"victims_{group}" in c:
             out[group] = c[f"victims_{group}"]
-        elif group in derived:
-            out[group] = derived[group]
+        elif group in sensitive:
+            out[group] = sensitive[group]
         elif group == "violence":
-            carved = sum(out.get(g, derived[g]) if f"victims_{g}" not in c else 0.0
-                         for g in derived)
-            out[group] = max(vs - carved, 0.0)
+            out[group] = max(vs - sum(sensitive.values()), 0.0)
         else:
             out[group] = sum(c[col] for col in PRC_COLUMNS[group])
     return out
