@@ -132,8 +132,9 @@ def _parse(raw: bytes, shown: str, check_codes: bool) -> AreaTable:
                or c == "census2021_population"]
     areas: list[Area] = []
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+    for raw_row in reader:
+        line = reader.line_num  # the file's own line number (blank lines are skipped)
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw_row.items()}
         area = _row_to_area(row, line, shown, numeric, check_codes, seen, problems)
         if area is not None:
             areas.append(area)

@@ -27,9 +27,10 @@ DAYS_PER_YEAR = 365.0
 _P = {"min": 0.0, "max": 1.0}
 
 
-def _f(doc: str, **bounds: float) -> Any:
-    """A required field with its documentation and bounds (the value comes from defaults)."""
-    return field(metadata={"doc": doc, **bounds})
+def _f(doc: str, **meta: Any) -> Any:
+    """A required field with its documentation, bounds and rules (the value comes from
+    defaults)."""
+    return field(metadata={"doc": doc, **meta})
 
 
 @dataclass(frozen=True)
@@ -79,40 +80,23 @@ class FunnelOverride:
 
 @dataclass(frozen=True)
 class Demand:
-    groups: tuple[str, ...] = _f("offence groups with demand")
+    groups: tuple[str, ...] = _f("offence groups with demand",
+                                 check=lambda v, p, o: _demand_groups(v, p, o))
     growth_per_year: float = _f("annual demand growth (0.02 = +2% a year)", min=-0.5, max=1.0)
     apportionment: Apportionment = _f("how sensitive groups are derived per force")
     offender_identified: float = _f("P(offender identified and accepts responsibility)", **_P)
     informed: float = _f("P(victim told about RJ), status quo", **_P)
     wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
     referral_delay: Distribution = _f("days from offence to referral, status quo")
-    by_group: dict[str, FunnelOverride] = field(default_factory=dict)
-
-    def check(self, path: str, origin: Origin) -> list[Problem]:
-        p = _group_list_problems(self.groups, f"{path}.groups", origin)
-        p += _group_list_problems(self.by_group, f"{path}.by_group", origin)
-        if len(set(self.groups)) != len(self.groups):
-            p.append(Problem(origin(f"{path}.groups"), "lists a group twice", repr(self.groups)))
-        return p
+    by_group: dict[str, FunnelOverride] = field(
+        default_factory=dict, metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
 
 
 @dataclass(frozen=True)
 class LevelOne:
     diversion_share: float = _f("share of eligible cases resolved by police street RJ", **_P)
-    groups: tuple[str, ...] = _f("low-level general groups police may divert")
-
-    def check(self, path: str, origin: Origin) -> list[Problem]:
-        p = _group_list_problems(self.groups, f"{path}.groups", origin)
-        for g in self.groups:
-            if g == "domestic_abuse":
-                p.append(Problem(origin(f"{path}.groups"), "police street (level-one) RJ must "
-                                 "not be used for domestic abuse (risk of coercion and repeat "
-                                 "victimisation); remove 'domestic_abuse'", g))
-            elif g in SENSITIVE:
-                p.append(Problem(origin(f"{path}.groups"), f"'{g}' is a sensitive group that "
-                                 "only specialist facilitators may take; level-one RJ is for "
-                                 "low-level general cases only", g))
-        return p
+    groups: tuple[str, ...] = _f("low-level general groups police may divert",
+                                 check=lambda v, p, o: _level_one_groups(v, p, o))
 
 
 @dataclass(frozen=True)
@@ -137,11 +121,9 @@ class Exits:
     offender_declines: float = _f("P(offender declines | victim stays)", **_P)
     unsuitable: float = _f("P(unsuitable on risk | both consent)", **_P)
     preparation_withdraws: float = _f("P(a party withdraws in preparation)", **_P)
-    unsuitable_by_group: dict[str, float] = field(default_factory=dict, metadata=_P)
-
-    def check(self, path: str, origin: Origin) -> list[Problem]:
-        return _group_list_problems(self.unsuitable_by_group, f"{path}.unsuitable_by_group",
-                                    origin)
+    unsuitable_by_group: dict[str, float] = field(
+        default_factory=dict,
+        metadata=_P | {"check": lambda v, p, o: _group_list_problems(v, p, o)})
 
 
 @dataclass(frozen=True)
@@ -270,3 +252,27 @@ def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem
             out.append(Problem(origin(path), f"unknown offence group '{g}'{did_you_mean(g, GROUPS)}"
                                "; allowed: " + ", ".join(GROUPS)))
     return out
+
+
+def _demand_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[Problem]:
+    p = _group_list_problems(groups, path, origin)
+    if not groups:
+        p.append(Problem(origin(path), "must list at least one offence group (to model no "
+                         "demand, set demand.offender_identified = 0)", "[]"))
+    if len(set(groups)) != len(groups):
+        p.append(Problem(origin(path), "lists a group twice", repr(list(groups))))
+    return p
+
+
+def _level_one_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[Problem]:
+    p = _group_list_problems(groups, path, origin)
+    for g in groups:
+        if g == "domestic_abuse":
+            p.append(Problem(origin(path), "police street (level-one) RJ must not be used for "
+                             "domestic abuse (risk of coercion and repeat victimisation); remove "
+                             "'domestic_abuse'", g))
+        elif g in SENSITIVE:
+            p.append(Problem(origin(path), f"'{g}' is a sensitive group that only specialist "
+                             "facilitators may take; level-one RJ is for low-level general "
+                             "cases only", g))
+    return p

@@ -7,9 +7,11 @@ with its key path. No I/O here; the caller says where each key came from through
 
 Supported field types: ``bool``, ``int``, ``float``, ``str``, ``Literal[...]``, ``X | None``
 (``None`` only as a default: TOML has no null), ``tuple[str, ...]``, ``dict[str, X]`` and nested
-dataclasses. Field metadata keys: ``min``, ``max``, ``gt`` (strict lower bound), ``lt`` and
-``doc``. A dataclass with a ``check(path, origin) -> list[Problem]`` method gets it called once
-it is built, for rules that span its fields.
+dataclasses. Field metadata keys: ``min``, ``max``, ``gt`` (strict lower bound), ``lt``,
+``doc``, and ``check``: a function ``(value, path, origin) -> list[Problem]`` for rules on one
+field (run even when other fields are wrong, so every problem is reported). A dataclass with a
+``check(path, origin) -> list[Problem]`` method gets it called once it is built, for rules that
+span its fields. Tables become :class:`FrozenMap`, so a validated object cannot be changed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,23 @@ T = TypeVar("T")
 Origin = Callable[[str], str]
 
 _MISSING = object()
+
+
+class FrozenMap(dict[str, Any]):
+    """A read-only dict: validated settings cannot be changed, yet still pickle (for
+    process and cluster executors) and compare like dicts."""
+
+    def _refuse(self, *_: Any, **__: Any) -> Any:
+        raise TypeError("validated scenario settings are read-only; build a new scenario")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=repr)))
 
 
 def did_you_mean(word: str, allowed: typing.Iterable[str]) -> str:
@@ -68,6 +87,9 @@ def build(
         if name in data:
             value = convert(hints[name], data[name], sub, origin, problems, field.metadata)
             if value is not _MISSING:
+                rule = field.metadata.get("check")
+                found = rule(value, sub, origin) if rule is not None else []
+                problems.extend(found)
                 kwargs[name] = value
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             problems.append(Problem(origin(sub), f"is required ({_doc(field)})"))
@@ -136,7 +158,7 @@ def _convert_dict(
         converted = convert(hint, item, _join(path, str(key)), origin, problems, meta)
         if converted is not _MISSING:
             out[str(key)] = converted
-    return _MISSING if len(problems) > before else out
+    return _MISSING if len(problems) > before else FrozenMap(out)
 
 
 def _convert_scalar(
