@@ -30,47 +30,50 @@ def national_text(result: RunResult) -> str:
     passing = int((areas["share_allocated_within_target"] >= 0.9).sum())
     right = s.commence_day
     years = s.run.years - s.run.warmup_days / 365.0
-    lines = [
+    rows = [
+        ("Victims with an identifiable offence", _n(n["eligible_victims"]), ""),
+        ("  offender identified", _n(n["offender_identified"]), ""),
+        ("  told about RJ", _n(n["informed"]), ""),
+        ("  eligible but never told", _n(n["uninformed_eligible"]), ""),
+        ("Referrals to RJ services", _n(n["referrals"]), f"{_n(n['referrals_per_year'])} a year"),
+        ("Allocated a facilitator", _n(n["allocations"]), ""),
+        ("Interventions", _n(n["interventions"]),
+         f"{_n(n['interventions_direct_conference'])} face to face, "
+         f"{_n(n['interventions_direct_video'])} video, "
+         f"{_n(n['interventions_indirect'])} indirect"),
+        ("Unmet demand (lost for lack of capacity)", _n(n["unmet_demand"]),
+         f"{_pct(n['unmet_demand_rate'])} of referrals"),
+        ("  withdrew while waiting", _n(n["lost_withdrew_waiting"]), ""),
+        ("  window closed", _n(n["lost_window_closed"]), ""),
+        ("  no service in the area", _n(n["lost_no_service"]), ""),
+        (f"  unallocated at the end (> {target:g} days)", _n(n["lost_unallocated_at_end"]), ""),
+        ("Other exits (not capacity)", _n(sum(n[f"closed_{k}"] for k in (
+            "victim_withdrew", "offender_declined", "unsuitable", "withdrew_preparation"))),
+         f"victim withdrew {_n(n['closed_victim_withdrew'])}, offender declined "
+         f"{_n(n['closed_offender_declined'])}, unsuitable {_n(n['closed_unsuitable'])}, "
+         f"withdrew in preparation {_n(n['closed_withdrew_preparation'])}"),
+        ("Wait for a facilitator, mean (days)", _d(n["wait_alloc_days_mean"]),
+         f"median {_d(n['wait_alloc_days_median'])}, 90th percentile "
+         f"{_d(n['wait_alloc_days_p90'])}"),
+        (f"Allocated within {target:g} days", _pct(n["share_allocated_within_target"]),
+         "of referrals"),
+        ("Intake backlog, mean", _n(n["backlog_mean"]), f"{_n(n['backlog_end'])} at the end"),
+        ("Caseload slots busy", _pct(n["utilisation"]),
+         f"{_n(n['general_slots'] + n['specialist_slots'])} slots"),
+        ("Facilitators (FTE)", f"{n['fte_general'] + n['fte_specialist']:.1f}",
+         f"{n['fte_general']:.1f} general, {n['fte_specialist']:.1f} specialist"),
+        ("Cost a year (GBP m)", f"{n['annual_cost_gbp'] / 1e6:.2f}",
+         f"GBP {_n(n['cost_per_intervention_gbp'])} per intervention"),
+    ]
+    head = [
         f"Scenario '{s.name}': {len(areas)} area(s), {s.run.years:g} years, seed {s.run.seed}, "
         f"replication {result.replication}" + ("" if right is None else
                                                f"; statutory right from day {right:g}"),
         f"National summary over {years:g} years after warm-up (one replication: no confidence "
-        "intervals yet)",
-        "",
-        f"  Victims with an identifiable offence   {_n(n['eligible_victims']):>12}",
-        f"  ... offender identified               {_n(n['offender_identified']):>12}",
-        f"  ... told about RJ                     {_n(n['informed']):>12}",
-        f"  ... eligible but never told           {_n(n['uninformed_eligible']):>12}",
-        f"  Referrals to RJ services              {_n(n['referrals']):>12}"
-        f"   ({_n(n['referrals_per_year'])} a year)",
-        f"  Allocated a facilitator               {_n(n['allocations']):>12}",
-        f"  Interventions                         {_n(n['interventions']):>12}"
-        f"   ({_n(n['interventions_direct_conference'])} face to face, "
-        f"{_n(n['interventions_direct_video'])} video, {_n(n['interventions_indirect'])} indirect)",
-        f"  Unmet demand (lost for lack of capacity){_n(n['unmet_demand']):>10}"
-        f"   {_pct(n['unmet_demand_rate'])} of referrals",
-        f"     withdrew while waiting {_n(n['lost_withdrew_waiting'])}; window closed "
-        f"{_n(n['lost_window_closed'])}; no service {_n(n['lost_no_service'])}; "
-        f"unallocated at end {_n(n['lost_unallocated_at_end'])}",
-        f"  Other exits: victim withdrew {_n(n['closed_victim_withdrew'])}; offender declined "
-        f"{_n(n['closed_offender_declined'])}; unsuitable {_n(n['closed_unsuitable'])}; "
-        f"withdrew in preparation {_n(n['closed_withdrew_preparation'])}",
-        f"  Wait for a facilitator (days)          mean {_d(n['wait_alloc_days_mean'])}, "
-        f"median {_d(n['wait_alloc_days_median'])}, 90th percentile "
-        f"{_d(n['wait_alloc_days_p90'])}",
-        f"  Allocated within {target:g} days             {_pct(n['share_allocated_within_target'])}"
-        " of referrals",
-        f"  Intake backlog                         mean {_n(n['backlog_mean'])}, at the end "
-        f"{_n(n['backlog_end'])}; slots busy {_pct(n['utilisation'])}",
-        f"  Facilitators                           {n['fte_general'] + n['fte_specialist']:.1f} "
-        f"FTE ({n['fte_general']:.1f} general, {n['fte_specialist']:.1f} specialist), "
-        f"{_n(n['general_slots'] + n['specialist_slots'])} caseload slots",
-        f"  Cost                                   GBP {n['annual_cost_gbp'] / 1e6:.2f}m a year; "
-        f"GBP {_n(n['cost_per_intervention_gbp'])} per intervention",
-        "",
-        f"  Areas allocating at least 90% of referrals within {target:g} days: {passing} of "
-        f"{len(areas)}",
-    ]
+        "intervals yet)", ""]
+    lines = head + [f"  {label:<42}{value:>11}   {note}".rstrip() for label, value, note in rows]
+    lines += ["", f"  Areas allocating at least 90% of referrals within {target:g} days: {passing} "
+              f"of {len(areas)}"]
     return "\n".join(lines) + "\n"
 
 
