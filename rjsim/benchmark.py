@@ -79,7 +79,7 @@ def _time_rjsim(scenario_path: Path, years: float, repeats: int) -> dict[str, An
         walls.append(time.perf_counter() - t0)
         sims.append(result.timings["simulate_s"])
         referrals = result.n_referrals
-    return {"scenario": scenario.name, "areas": len(result.records), "referrals": referrals,
+    return {"scenario": scenario.name, "areas": len(result.plan.areas), "referrals": referrals,
             "wall_s": statistics.median(walls), "simulate_s": statistics.median(sims),
             "walls": walls, "peak_mib": _peak_rss_mib()}
 

@@ -96,7 +96,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     started, t0 = store.now_utc(), time.perf_counter()
     scenario = scenario_io.load(args.scenario, _overrides(args), "command line")
-    result = runner.run(scenario, replication=args.replication)
+    result = runner.run(scenario, replication=args.replication, keep_records=args.records)
     out = args.out or Path("results") / scenario.name
     text = national_text(result)
     manifest = {

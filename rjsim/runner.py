@@ -1,9 +1,10 @@
-"""Run a scenario: simulate every area for one replication and build the tables.
+"""Run a scenario: the unit of work, its compact digest, and one replication's tables.
 
-The unit of work is :func:`simulate_task` (scenario, replication, area); this module runs the
-tasks in-process, one after another. Parallel and distributed executors plug in at that seam:
-tasks share nothing and name their own random streams, so their order and placement cannot
-change the results.
+The unit of work is :func:`run_task` (scenario, replication, area). It simulates the area and
+returns an :class:`AreaDigest`: that area's monthly tables, its allocated cases' waits and its
+cohort counts, small and picklable, so tasks can run in other processes or on a cluster, be
+cached on disk, and be reduced per replication in a fixed order. Tasks share nothing and name
+their own random streams, so where and in which order they run cannot change the results.
 """
 
 from __future__ import annotations
@@ -31,24 +32,38 @@ class Plan:
     areas: tuple[Area, ...]
     staffing: dict[str, funding.Staffing]
 
+    def area(self, code: str) -> Area:
+        """The selected area with this code."""
+        return next(a for a in self.areas if a.code == code)
+
+
+@dataclass(frozen=True)
+class AreaDigest:
+    """What one task (area, replication) leaves behind: compact and picklable."""
+
+    area: str
+    replication: int
+    n_referrals: int
+    amg: pd.DataFrame  # area_month_group rows of this area
+    am: pd.DataFrame  # area_month rows of this area
+    cases: pd.DataFrame  # one row per allocated case (waits)
+    counts: pd.DataFrame  # cohort counts per offence group (within-target share)
+
 
 @dataclass(frozen=True)
 class RunResult:
-    """One replication's records and tables."""
+    """One replication's tables (and raw records when asked for)."""
 
     plan: Plan
     replication: int
-    records: list[AreaRecords]
+    n_referrals: int
     tables: dict[str, pd.DataFrame]
+    records: list[AreaRecords] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def scenario(self) -> Scenario:
         return self.plan.scenario
-
-    @property
-    def n_referrals(self) -> int:
-        return sum(r.n_referrals for r in self.records)
 
 
 def plan(scenario: Scenario) -> Plan:
@@ -58,36 +73,54 @@ def plan(scenario: Scenario) -> Plan:
     return Plan(scenario, table, areas, funding.staffing(scenario, table))
 
 
+def digest(scenario: Scenario, rec: AreaRecords) -> AreaDigest:
+    """Reduce one area's records to its digest."""
+    cases = tables.allocated_frame(rec)
+    amg = tables.area_month_group(scenario, [rec], cases)
+    return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg,
+                      tables.area_month(scenario, [rec], amg, cases), cases,
+                      summary.cohort_counts(scenario, rec))
+
+
 def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
-    """The unit of parallel work: one area, one replication."""
+    """Simulate one area for one replication (raw records)."""
     return simulate_area(p.scenario, area, p.staffing[area.code], replication)
 
 
-def build_tables(p: Plan, records: list[AreaRecords]) -> dict[str, pd.DataFrame]:
-    """Every output table of one replication, by name."""
+def run_task(p: Plan, replication: int, area_code: str) -> AreaDigest:
+    """The unit of parallel work: one area, one replication, reduced to its digest."""
+    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)))
+
+
+def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:
+    """Every output table of one replication from its areas' digests (in plan order)."""
     s = p.scenario
-    amg = tables.area_month_group(s, records)
-    am = tables.area_month(s, records, amg)
+    order = {a.code: i for i, a in enumerate(p.areas)}
+    digests = sorted(digests, key=lambda d: order[d.area])
+    amg = pd.concat([d.amg for d in digests], ignore_index=True)
+    am = pd.concat([d.am for d in digests], ignore_index=True)
+    cases = pd.concat([d.cases for d in digests], ignore_index=True)
+    counts = pd.concat([d.counts for d in digests], ignore_index=True)
     return {
         "area_month_group": amg,
         "area_month": am,
-        "national_month": tables.national_month(s, records, am),
-        "area_summary": summary.area_summary(s, records, am, p.areas),
-        "group_summary": summary.group_summary(s, records, amg),
-        "national_summary": summary.national_summary(s, records, am),
+        "national_month": tables.national_month(s, am, cases),
+        "area_summary": summary.area_summary(s, am, cases, counts, p.areas),
+        "group_summary": summary.group_summary(s, amg, cases, counts),
+        "national_summary": summary.national_summary(s, am, cases, counts),
     }
 
 
-def run(scenario: Scenario, replication: int = 0) -> RunResult:
-    """Simulate every selected area for ``replication`` and tabulate the results."""
+def run(scenario: Scenario, replication: int = 0, keep_records: bool = False) -> RunResult:
+    """Simulate every selected area for ``replication`` in this process and tabulate."""
     t0 = time.perf_counter()
     p = plan(scenario)
     t1 = time.perf_counter()
     records = [simulate_task(p, replication, a) for a in p.areas]
     t2 = time.perf_counter()
-    built = build_tables(p, records)
+    built = replication_tables(p, [digest(scenario, r) for r in records])
     t3 = time.perf_counter()
-    log.info("simulated %d referrals in %d areas in %.2f s", sum(r.n_referrals for r in records),
-             len(records), t2 - t1)
-    return RunResult(p, replication, records, built,
+    n = sum(r.n_referrals for r in records)
+    log.info("simulated %d referrals in %d areas in %.2f s", n, len(records), t2 - t1)
+    return RunResult(p, replication, n, built, records if keep_records else None,
                      {"plan_s": t1 - t0, "simulate_s": t2 - t1, "tables_s": t3 - t2})

@@ -21,7 +21,7 @@ def cases_frame(result: RunResult) -> pd.DataFrame:
     outcome_names = np.array([label(o) for o in Outcome])
     mode_names = np.array([label(m) for m in Mode])
     parts = []
-    for rec in result.records:
+    for rec in result.records or []:
         parts.append(pd.DataFrame({
             "replication": rec.replication, "area": rec.area,
             "group": np.asarray(rec.groups)[rec.group], "referral_day": rec.referral_day,

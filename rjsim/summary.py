@@ -9,45 +9,49 @@ the run does not censor them. ``unmet_demand_rate`` = capacity-caused losses / r
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from rjsim.areadata import Area
 from rjsim.model import AreaRecords
 from rjsim.scenario import DAYS_PER_YEAR, Scenario
-from rjsim.tables import INTERVENTION_STAGE, _additive
+from rjsim.tables import _additive
 
 FLOW_EXCLUDE = ("backlog_mean", "backlog_end", "general_slots", "specialist_slots",
                 "busy_slots_mean", "fte_general", "fte_specialist", "allocated_within_target")
 
 
-def _cohort(records: list[AreaRecords], scenario: Scenario) -> pd.DataFrame:
+def cohort_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
+    """Per offence group of one area: referrals after warm-up made at least the wait target
+    before the horizon (``judged``), and how many of them were allocated within it."""
     warm, horizon = scenario.run.warmup_days, scenario.run.horizon_days
     target = scenario.service.wait_target_days
-    parts = []
-    for rec in records:
-        keep = rec.referral_day >= warm
-        wait = (rec.allocation_day - rec.referral_day)[keep]
-        parts.append(pd.DataFrame({
-            "area": rec.area, "group": np.asarray(rec.groups)[rec.group[keep]],
-            "wait_alloc": wait,
-            "wait_intervention": (rec.stage_end_day[keep, INTERVENTION_STAGE]
-                                  - rec.referral_day[keep]),
-            "judged": rec.referral_day[keep] <= horizon - target,
-            "within": wait <= target}))
-    return pd.concat(parts, ignore_index=True)
+    judged = (rec.referral_day >= warm) & (rec.referral_day <= horizon - target)
+    within = judged & (rec.allocation_day - rec.referral_day <= target)
+    n = len(rec.groups)
+    return pd.DataFrame({"area": rec.area, "group": list(rec.groups),
+                         "judged": np.bincount(rec.group[judged], minlength=n),
+                         "within": np.bincount(rec.group[within], minlength=n)})
 
 
-def _cohort_stats(cohort: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    grouped = cohort.groupby(keys) if keys else cohort.groupby(lambda _: "all")
-    wa, wi = grouped["wait_alloc"], grouped["wait_intervention"]
-    judged = cohort[cohort["judged"]]
-    jg = judged.groupby(keys) if keys else judged.groupby(lambda _: "all")
+def _grouped(df: pd.DataFrame, keys: list[str]) -> Any:
+    return df.groupby(keys) if keys else df.groupby(lambda _: "all")
+
+
+def _cohort_stats(scenario: Scenario, cases: pd.DataFrame, counts: pd.DataFrame,
+                  keys: list[str]) -> pd.DataFrame:
+    cohort = cases[cases["referral_day"] >= scenario.run.warmup_days]
+    wa, wi = _grouped(cohort, keys)["wait_alloc"], _grouped(cohort, keys)["wait_intervention"]
+    c = _grouped(counts, keys)[["judged", "within"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = c["within"] / c["judged"].where(c["judged"] > 0)
     return pd.DataFrame({
         "wait_alloc_days_mean": wa.mean(), "wait_alloc_days_median": wa.median(),
         "wait_alloc_days_p90": wa.quantile(0.9), "wait_alloc_days_p95": wa.quantile(0.95),
         "wait_intervention_days_mean": wi.mean(), "wait_intervention_days_p90": wi.quantile(0.9),
-        "share_allocated_within_target": jg["within"].mean()})
+        "share_allocated_within_target": share}).reindex(c.index)
 
 
 def _flows(monthly: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -100,10 +104,10 @@ def window_years(scenario: Scenario) -> float:
     return (scenario.run.horizon_days - scenario.run.warmup_days) / DAYS_PER_YEAR
 
 
-def area_summary(scenario: Scenario, records: list[AreaRecords], am: pd.DataFrame,
-                 areas: tuple[Area, ...]) -> pd.DataFrame:
-    """One row per area."""
-    df = _flows(am, ["area"]).join(_cohort_stats(_cohort(records, scenario), ["area"]))
+def area_summary(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame,
+                 counts: pd.DataFrame, areas: tuple[Area, ...]) -> pd.DataFrame:
+    """One row per area (``cases``: allocated cases; ``counts``: :func:`cohort_counts`)."""
+    df = _flows(am, ["area"]).join(_cohort_stats(scenario, cases, counts, ["area"]))
     df = df.join(_capacity(am, ["area"]))
     info = pd.DataFrame({"force": [a.name for a in areas], "region": [a.region for a in areas],
                          "population": [a.population for a in areas]},
@@ -112,21 +116,21 @@ def area_summary(scenario: Scenario, records: list[AreaRecords], am: pd.DataFram
     return df.reset_index()
 
 
-def group_summary(scenario: Scenario, records: list[AreaRecords], amg: pd.DataFrame
-                  ) -> pd.DataFrame:
+def group_summary(scenario: Scenario, amg: pd.DataFrame, cases: pd.DataFrame,
+                  counts: pd.DataFrame) -> pd.DataFrame:
     """One row per offence group, all simulated areas together."""
     df = _flows(amg.drop(columns=["sensitive"]), ["group"])
-    df = df.join(_cohort_stats(_cohort(records, scenario), ["group"]))
+    df = df.join(_cohort_stats(scenario, cases, counts, ["group"]))
     df = df.reindex(list(scenario.demand.groups))
     df.insert(0, "sensitive", [g in ("sexual", "domestic_abuse", "hate") for g in df.index])
     return _rates(df, window_years(scenario)).reset_index()
 
 
-def national_summary(scenario: Scenario, records: list[AreaRecords], am: pd.DataFrame
-                     ) -> pd.DataFrame:
+def national_summary(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame,
+                     counts: pd.DataFrame) -> pd.DataFrame:
     """One row: all simulated areas together."""
-    df = _flows(am, []).join(_cohort_stats(_cohort(records, scenario), []), how="left")
+    df = _flows(am, []).join(_cohort_stats(scenario, cases, counts, []), how="left")
     df = df.join(_capacity(am, []), how="left")
     df = _rates(df, window_years(scenario))
-    df.insert(0, "areas", len(records))
+    df.insert(0, "areas", am["area"].nunique())
     return df.reset_index(drop=True)

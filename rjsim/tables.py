@@ -104,8 +104,10 @@ def period_edges(horizon: float) -> np.ndarray:
     return edges
 
 
-def area_month_group(scenario: Scenario, records: list[AreaRecords]) -> pd.DataFrame:
-    """Counts, waits and backlog per area, period and offence group."""
+def area_month_group(scenario: Scenario, records: list[AreaRecords],
+                     cases: pd.DataFrame) -> pd.DataFrame:
+    """Counts, waits and backlog per area, period and offence group (``cases``: the
+    allocated cases of ``records``, from :func:`allocated_frame`)."""
     groups = scenario.demand.groups
     horizon = scenario.run.horizon_days
     edges = period_edges(horizon)
@@ -119,7 +121,7 @@ def area_month_group(scenario: Scenario, records: list[AreaRecords]) -> pd.DataF
     backlog = np.stack([np.stack(_backlog(r, edges, True)) for r in records])  # a,g,2,p
     df["backlog_mean"] = backlog[:, :, 0, :].transpose(0, 2, 1).ravel()
     df["backlog_end"] = backlog[:, :, 1, :].transpose(0, 2, 1).ravel()
-    waits = _waits(records, ["area", "period", "group"], groups)
+    waits = _waits(cases, ["area", "period", "group"])
     return _finish(df.join(waits), scenario, edges)
 
 
@@ -144,20 +146,19 @@ def _finish(df: pd.DataFrame, scenario: Scenario, edges: np.ndarray) -> pd.DataF
     return df
 
 
-def _case_frame(records: list[AreaRecords], groups: tuple[str, ...]) -> pd.DataFrame:
-    """Allocated cases' waits, one row per allocation, for quantiles."""
-    parts = []
-    for rec in records:
-        ok = ~np.isnan(rec.allocation_day)
-        intervention = rec.stage_end_day[ok, INTERVENTION_STAGE]
-        parts.append(pd.DataFrame({
-            "area": rec.area, "group": np.asarray(groups)[rec.group[ok]],
-            "period": demand.period_of(rec.allocation_day[ok]),
-            "intervention_period": np.where(np.isnan(intervention), -1,
-                                            np.floor(intervention / demand.DAYS_PER_PERIOD)),
-            "wait_alloc": rec.allocation_day[ok] - rec.referral_day[ok],
-            "wait_intervention": intervention - rec.referral_day[ok]}))
-    return pd.concat(parts, ignore_index=True)
+def allocated_frame(rec: AreaRecords) -> pd.DataFrame:
+    """One row per allocated case of one area: what national wait statistics need."""
+    ok = ~np.isnan(rec.allocation_day)
+    intervention = rec.stage_end_day[ok, INTERVENTION_STAGE]
+    return pd.DataFrame({
+        "area": rec.area, "group": np.asarray(rec.groups)[rec.group[ok]],
+        "referral_day": rec.referral_day[ok],
+        "period": demand.period_of(rec.allocation_day[ok]),
+        "intervention_period": np.where(np.isnan(intervention), -1,
+                                        np.floor(intervention / demand.DAYS_PER_PERIOD)
+                                        ).astype(np.int64),
+        "wait_alloc": rec.allocation_day[ok] - rec.referral_day[ok],
+        "wait_intervention": intervention - rec.referral_day[ok]})
 
 
 def _quantiles(values: Any, prefix: str) -> pd.DataFrame:
@@ -167,13 +168,12 @@ def _quantiles(values: Any, prefix: str) -> pd.DataFrame:
                          f"{prefix}_p95": values.quantile(0.95)})
 
 
-def _waits(records: list[AreaRecords], keys: list[str], groups: tuple[str, ...]) -> pd.DataFrame:
-    """Wait statistics (days): referral -> allocation by allocation period; referral ->
-    intervention by intervention period."""
-    cases = _case_frame(records, groups)
+def _waits(cases: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Wait statistics (days) of allocated ``cases``: referral -> allocation by allocation
+    period; referral -> intervention by intervention period."""
     alloc = _quantiles(cases.groupby(keys)["wait_alloc"], "wait_alloc_days")
-    iv = cases[cases["intervention_period"] >= 0].copy()
-    iv["period"] = iv["intervention_period"].astype(np.int64)
+    iv = cases[cases["intervention_period"] >= 0].assign(
+        period=lambda d: d["intervention_period"])
     inter = _quantiles(iv.groupby(keys)["wait_intervention"], "wait_intervention_days")
     return alloc.join(inter, how="outer")
 
@@ -204,23 +204,23 @@ def _utilisation(records: list[AreaRecords], edges: np.ndarray) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def area_month(scenario: Scenario, records: list[AreaRecords], amg: pd.DataFrame) -> pd.DataFrame:
+def area_month(scenario: Scenario, records: list[AreaRecords], amg: pd.DataFrame,
+               cases: pd.DataFrame) -> pd.DataFrame:
     """Per area and period: ``amg`` summed over groups, waits over all groups, slot use, cost."""
     edges = period_edges(scenario.run.horizon_days)
     sums = amg.groupby(["area", "period"], sort=False)[_additive(amg)].sum()
-    waits = _waits(records, ["area", "period"], scenario.demand.groups)
+    waits = _waits(cases, ["area", "period"])
     df = _finish(sums.join(waits), scenario, edges)
     df = df.merge(_utilisation(records, edges), on=["area", "period"], how="left")
     return _per_intervention(df)
 
 
-def national_month(scenario: Scenario, records: list[AreaRecords], am: pd.DataFrame
-                   ) -> pd.DataFrame:
-    """Per period for all simulated areas together."""
+def national_month(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """Per period for all simulated areas together (``cases``: every area's allocated cases)."""
     edges = period_edges(scenario.run.horizon_days)
     cols = [c for c in _additive(am) if c not in ("utilisation",)]
     sums = am.groupby("period", sort=True)[cols].sum()
-    waits = _waits(records, ["period"], scenario.demand.groups)
+    waits = _waits(cases, ["period"])
     df = _finish(sums.join(waits), scenario, edges)
     slots = df["general_slots"] + df["specialist_slots"]
     df["utilisation"] = np.where(slots > 0, df["busy_slots_mean"] / slots.where(slots > 0), np.nan)

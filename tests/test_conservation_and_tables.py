@@ -17,7 +17,7 @@ SMALL = {"run": {"years": 2, "seed": 11}, "areas": {"include": ["Cumbria", "Gwen
 
 @pytest.fixture(scope="module")
 def result() -> runner.RunResult:
-    return rjsim.run(rjsim.scenario_from_dict(SMALL))
+    return runner.run(rjsim.scenario_from_dict(SMALL), keep_records=True)
 
 
 def test_a_lost_case_is_caught_and_located(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,6 +34,7 @@ def test_a_lost_case_is_caught_and_located(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_outcomes_partition_referrals(result: runner.RunResult) -> None:
+    assert result.records is not None
     for rec in result.records:
         codes = set(CLOSED) | set(CAPACITY_LOSSES) | set(IN_PROGRESS)
         assert set(np.unique(rec.outcome)) <= {int(c) for c in codes}
