@@ -134,6 +134,10 @@ def _parse(raw: bytes, shown: str, check_codes: bool) -> AreaTable:
     seen: set[str] = set()
     for raw_row in reader:
         line = reader.line_num  # the file's own line number (blank lines are skipped)
+        if None in raw_row:
+            problems.append(Problem(f"{shown}: row {line}", f"has more fields than the header "
+                                    f"({len(header)} columns)"))
+            continue
         row = {(k or "").strip(): (v or "").strip() for k, v in raw_row.items()}
         area = _row_to_area(row, line, shown, numeric, check_codes, seen, problems)
         if area is not None:

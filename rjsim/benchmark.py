@@ -123,3 +123,33 @@ def run(scenario_path: Path, years: float, repeats: int, baseline: bool) -> str:
     targets = (f"targets: wall <= 10 s {'met' if r['wall_s'] <= 10 else 'MISSED'}; "
                f"peak memory <= 1024 MiB {'met' if r['peak_mib'] <= 1024 else 'MISSED'}")
     return "\n".join([*lines, targets])
+
+
+def run_experiment_bench(scenario_path: Path, years: float, replications: int, executor: str,
+                         workers: int | None, repeats: int) -> str:
+    """Time an experiment (e.g. 30 replications) on an executor; medians of ``repeats``."""
+    from rjsim import scenario_io
+    from rjsim.executors import ExecutorSettings
+    from rjsim.experiment import ExperimentSettings, run_experiment
+
+    scenario = scenario_io.load(scenario_path, {"run": {"years": years}}, "benchmark")
+    kind = "local" if workers == 1 and executor == "processes" else executor
+    settings = ExperimentSettings(replications=replications,
+                                  executor=ExecutorSettings(kind, workers))  # type: ignore[arg-type]
+    walls = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        e = run_experiment(scenario, settings)  # no cache: every task is simulated
+        walls.append(time.perf_counter() - t0)
+    wall = statistics.median(walls)
+    return "\n".join([
+        f"rjsim experiment benchmark: scenario '{scenario.name}', {len(e.plan.areas)} areas, "
+        f"{years:g} years, {replications} replications, executor {kind}, workers "
+        f"{workers or os.cpu_count()}",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"tasks                      {replications * len(e.plan.areas):,}",
+        f"referrals simulated        {e.n_referrals:,}",
+        f"wall time (median of {repeats})   {wall:.1f} s   (all: "
+        + ", ".join(f"{w:.1f}" for w in walls) + ")",
+        f"cases per second           {e.n_referrals / wall:,.0f}",
+        f"peak memory of this process (max RSS) {_peak_rss_mib():.0f} MiB"])

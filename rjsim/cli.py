@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,23 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be 1 or more")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be between 0 and 1 (e.g. 0.05)")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -39,6 +55,26 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text}: must be 0 or more")
     return value
+
+
+def _experiment_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=_non_negative_int, help="override run.seed")
+    p.add_argument("--years", type=_positive_float, help="override run.years (0-50)")
+    p.add_argument("--replications", type=_positive_int,
+                   help="replications to run (default: the scenario's run.replications)")
+    p.add_argument("--workers", type=_positive_int,
+                   help="parallel workers (default: all cores; 1 runs in this process)")
+    p.add_argument("--executor", choices=("processes", "local", "dask"), default="processes",
+                   help="local worker processes (default), this process only, or Dask "
+                   "(pip install \"rjsim[dask]\")")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address (default: start a local cluster)")
+    p.add_argument("--cache", type=Path, default=Path("results/.cache"),
+                   help="finished-task cache for resuming (default results/.cache)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument("--out", type=Path, help="results directory (default results/<name>)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar; print only where results are")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,17 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a scenario and write a results directory")
+    run = sub.add_parser("run", help="run a scenario (or a sweep) and write a results directory")
     run.add_argument("scenario", type=Path, help="scenario TOML file")
-    run.add_argument("--seed", type=_non_negative_int, help="override run.seed")
-    run.add_argument("--years", type=_positive_float, help="override run.years (0-50)")
-    run.add_argument("--replication", type=_non_negative_int, default=0,
-                     help="which replication's random streams to use (default 0)")
-    run.add_argument("--out", type=Path, help="results directory (default results/<name>)")
+    _experiment_options(run)
+    run.add_argument("--target-precision", type=_fraction, metavar="P",
+                     help="add replications until key KPIs' 95%% CI half-width is within P "
+                     "of the mean (e.g. 0.05)")
+    run.add_argument("--max-replications", type=_positive_int, default=200,
+                     help="upper limit with --target-precision (default 200)")
     run.add_argument("--records", action="store_true",
-                     help="also write every referral as tables/cases.parquet")
-    run.add_argument("-q", "--quiet", action="store_true", help="print only where results are")
+                     help="also write every referral under tables/cases/ (Parquet)")
     run.set_defaults(func=_cmd_run)
+
+    cmp_ = sub.add_parser("compare", help="compare scenarios under common random numbers")
+    cmp_.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    _experiment_options(cmp_)
+    cmp_.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
     val.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -73,9 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time a national run against a bare SimPy model")
     bench.add_argument("--scenario", type=Path, default=Path("scenarios/statutory_right.toml"))
     bench.add_argument("--years", type=_positive_float, default=5.0)
-    bench.add_argument("--repeats", type=_non_negative_int, default=3,
+    bench.add_argument("--repeats", type=_positive_int, default=3,
                        help="timed repeats; medians are reported (default 3)")
     bench.add_argument("--no-baseline", action="store_true", help="skip the bare SimPy model")
+    bench.add_argument("--replications", type=_positive_int,
+                       help="instead: time an experiment of this many replications")
+    bench.add_argument("--workers", type=_positive_int, help="workers for --replications")
+    bench.add_argument("--executor", choices=("processes", "local", "dask"), default="processes")
     bench.set_defaults(func=_cmd_bench)
     return parser
 
@@ -89,44 +134,133 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {"run": run} if run else {}
 
 
+def _settings(args: argparse.Namespace, bar: Any, **more: Any) -> Any:
+    from rjsim.executors import ExecutorSettings
+    from rjsim.experiment import ExperimentSettings
+
+    workers = args.workers
+    kind = "local" if workers == 1 and args.executor == "processes" else args.executor
+    return ExperimentSettings(
+        replications=args.replications,
+        executor=ExecutorSettings(kind, workers, args.scheduler),  # type: ignore[arg-type]
+        cache_dir=None if args.no_cache else args.cache, progress=bar, **more)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from rjsim import runner, scenario_io, store
+    from rjsim import scenario_io
+
+    variants = scenario_io.load_variants(args.scenario, _overrides(args), "command line")
+    if variants[0][0] is None:
+        return _run_one(args, variants[0][1])
+    return _run_sweep(args, variants)
+
+
+def _run_one(args: argparse.Namespace, scenario: Any) -> int:
+    from rjsim import outputs, store
+    from rjsim.experiment import run_experiment
+    from rjsim.progress import ProgressBar
     from rjsim.report_text import national_text, worst_areas
-    from rjsim.store_extra import write_cases, write_summary
 
-    started, t0 = store.now_utc(), time.perf_counter()
-    scenario = scenario_io.load(args.scenario, _overrides(args), "command line")
-    result = runner.run(scenario, replication=args.replication, keep_records=args.records)
+    started = store.now_utc()
     out = args.out or Path("results") / scenario.name
-    text = national_text(result)
-    manifest = {
-        "rjsim_results": 1, "command": store.command_line(), "scenario_file": str(args.scenario),
-        "scenario": scenario.name, "description": scenario.description,
-        "fingerprint": _fingerprint(result), "seed": scenario.run.seed,
-        "replications": [args.replication], "areas": [a.code for a in result.plan.areas],
-        "area_data": {"source": result.plan.table.source, "sha256": result.plan.table.digest},
-        "referrals": result.n_referrals, "versions": store.versions(), "started_utc": started,
-        "timings_s": result.timings | {"total_s": time.perf_counter() - t0},
-    }
-
-    def extra(tmp: Path) -> None:
-        write_summary(tmp, text)
-        if args.records:
-            write_cases(tmp, result)
-
-    store.write_results(out, scenario, result.tables, manifest, extra)
+    bar = ProgressBar(enabled=None if not args.quiet else False)
+    sink = outputs.RecordsSink(out) if args.records else None
+    try:
+        e = run_experiment(scenario, _settings(
+            args, bar, target_precision=args.target_precision,
+            max_replications=args.max_replications, on_records=sink))
+        bar.close()
+        text = national_text(e)
+        outputs.write_experiment(out, e, outputs.manifest(e, str(args.scenario), started), text,
+                                 sink)
+    finally:
+        bar.close()
+        if sink is not None:
+            sink.discard()
     if not args.quiet:
         print(text)
         print("Highest unmet demand:")
-        print(worst_areas(result.tables["area_summary"]))
+        print(worst_areas(e))
         print()
     print(f"Results written to {out}/ (tables in CSV and Parquet, manifest.json, scenario.toml)")
     return 0
 
 
-def _fingerprint(result: Any) -> str:
-    from rjsim import scenario_io
-    return scenario_io.fingerprint(result.scenario, result.plan.table.digest)
+def _run_sweep(args: argparse.Namespace, variants: list[Any]) -> int:
+    from rjsim import outputs, store
+    from rjsim.experiment import run_experiment
+    from rjsim.progress import ProgressBar
+    from rjsim.report_text import national_text
+
+    started = store.now_utc()
+    base = variants[0][1]
+    base_name = base.name.rsplit("-", 1)[0]
+    out = args.out or Path("results") / base_name
+    done = []
+    for point, scenario in variants:
+        bar = ProgressBar(enabled=None if not args.quiet else False)
+        if not args.quiet:
+            print(f"sweep point {point.tag}: {point.label}", file=sys.stderr)
+        e = run_experiment(scenario, _settings(args, bar, target_precision=args.target_precision,
+                                               max_replications=args.max_replications))
+        bar.close()
+        done.append((point, e))
+    table = outputs.sweep_table(done)
+
+    def points(tmp: Path) -> None:
+        for point, e in done:
+            outputs.write_experiment(tmp / "points" / point.tag, e,
+                                     outputs.manifest(e, str(args.scenario), started),
+                                     national_text(e))
+    info = {"rjsim_results": 1, "command": store.command_line(), "sweep": base_name,
+            "points": {p.tag: p.label for p, _ in done}, "versions": store.versions(),
+            "started_utc": started}
+    store.write_results(out, base, {"sweep_national": table}, info, points)
+    key = table[table["kpi"].isin(["unmet_demand_rate", "wait_alloc_days_mean",
+                                   "annual_cost_gbp"])]
+    wide = key.pivot(index="point", columns="kpi", values="mean")
+    if not args.quiet:
+        print(f"Sweep of {len(done)} points (national means):")
+        for (point, _), (_, row) in zip(done, wide.iterrows(), strict=True):
+            print(f"  {point.tag}  {point.label}\n        unmet "
+                  f"{100 * row['unmet_demand_rate']:.1f}%, mean wait "
+                  f"{row['wait_alloc_days_mean']:.0f} days, cost GBP "
+                  f"{row['annual_cost_gbp'] / 1e6:.2f}m a year")
+    print(f"Results written to {out}/ (one results directory per point under points/)")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from rjsim import outputs, scenario_io, store
+    from rjsim.compare import compare
+    from rjsim.progress import ProgressBar
+    from rjsim.report_text import comparison_text
+
+    started = store.now_utc()
+    scenarios = [scenario_io.load(p, _overrides(args), "command line") for p in args.scenarios]
+    bar = ProgressBar(enabled=None if not args.quiet else False)
+    try:
+        c = compare(scenarios, _settings(args, bar), seed=args.seed)
+    finally:
+        bar.close()
+    text = comparison_text(c)
+    out = args.out or Path("results") / ("compare_" + "_vs_".join(c.names))
+
+    def extra(tmp: Path) -> None:
+        (tmp / "summary.txt").write_text(text, encoding="utf-8")
+        for e in c.experiments:
+            outputs.write_experiment(tmp / "scenarios" / e.scenario.name, e,
+                                     outputs.manifest(e, "", started), "")
+    info = {"rjsim_results": 1, "command": store.command_line(), "compared": c.names,
+            "seed": c.experiments[0].scenario.run.seed,
+            "replications": c.experiments[0].replications, "versions": store.versions(),
+            "started_utc": started}
+    store.write_results(out, c.experiments[0].scenario, outputs.comparison_tables(c), info,
+                        extra)
+    if not args.quiet:
+        print(text)
+    print(f"Results written to {out}/")
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -135,14 +269,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            scenario = scenario_io.load(path)
-            runner.plan(scenario)  # area data and budgets are part of a valid scenario
+            variants = scenario_io.load_variants(path)
+            for _, scenario in variants:
+                runner.plan(scenario)  # area data and budgets are part of a valid scenario
         except RjsimError as exc:
             failed += 1
             print(f"FAIL {path}\n{exc}", file=sys.stderr)
             continue
         first = scenario.description.strip().splitlines()[0] if scenario.description else ""
-        print(f"ok   {path}: {scenario.name} - {first}")
+        points = f" (a sweep of {len(variants)} points)" if variants[0][0] else ""
+        print(f"ok   {path}: {scenario.name}{points} - {first}")
     return EXIT_ERROR if failed else 0
 
 
@@ -159,7 +295,11 @@ def _cmd_assumptions(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from rjsim import benchmark
-    print(benchmark.run(args.scenario, args.years, max(args.repeats, 1), not args.no_baseline))
+    if args.replications:
+        print(benchmark.run_experiment_bench(args.scenario, args.years, args.replications,
+                                             args.executor, args.workers, args.repeats))
+        return 0
+    print(benchmark.run(args.scenario, args.years, args.repeats, not args.no_baseline))
     return 0
 
 
@@ -175,5 +315,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rjsim: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("rjsim: interrupted; no results were written", file=sys.stderr)
+        print("\nrjsim: interrupted; no results were written (finished tasks are cached: run "
+              "the same command again to resume)", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -44,7 +44,7 @@ class IntakeQueue:
         """The longest-waiting case still waiting at ``now``, or -1 when none is."""
         h, n, arrive, deadline = self.head, len(self.idx), self.arrive, self.deadline
         while h < n and arrive[h] <= now:
-            if deadline[h] <= now:
+            if deadline[h] < now:  # gone before now (zero patience can still be served now)
                 self.lost.append(self.idx[h])
                 h += 1
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rjsim.areadata import Area, AreaTable
+from rjsim.areadata import Area, AreaTable, packaged
 from rjsim.errors import Problem, ScenarioError
 from rjsim.scenario import Funding, Scenario
 
@@ -53,7 +53,9 @@ def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
         raise ScenarioError([Problem("funding.area_budget_gbp", f"unknown area code '{c}' "
                                      f"(not in {table.source})") for c in unknown])
     weights = {a.code: _weight(a, f.allocation) for a in table.areas}
-    total = sum(weights.values())
+    # The pot is national: areas missing from a user's file still take their packaged share.
+    total = sum(weights.values()) + sum(_weight(a, f.allocation) for a in packaged().areas
+                                        if a.code not in weights)
     pot = f.national_budget_gbp * f.uprating_factor
     budgets = {code: (pot * w / total if total > 0 else 0.0) for code, w in weights.items()}
     budgets.update(f.area_budget_gbp)

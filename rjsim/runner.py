@@ -48,6 +48,7 @@ class AreaDigest:
     am: pd.DataFrame  # area_month rows of this area
     cases: pd.DataFrame  # one row per allocated case (waits)
     counts: pd.DataFrame  # cohort counts per offence group (within-target share)
+    records: pd.DataFrame | None = None  # one row per referral, only when asked for
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,14 @@ def plan(scenario: Scenario) -> Plan:
     return Plan(scenario, table, areas, funding.staffing(scenario, table))
 
 
-def digest(scenario: Scenario, rec: AreaRecords) -> AreaDigest:
-    """Reduce one area's records to its digest."""
+def digest(scenario: Scenario, rec: AreaRecords, with_records: bool = False) -> AreaDigest:
+    """Reduce one area's records to its digest (keeping every referral if asked)."""
     cases = tables.allocated_frame(rec)
     amg = tables.area_month_group(scenario, [rec], cases)
     return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg,
                       tables.area_month(scenario, [rec], amg, cases), cases,
-                      summary.cohort_counts(scenario, rec))
+                      summary.cohort_counts(scenario, rec),
+                      tables.cases_frame(rec) if with_records else None)
 
 
 def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
@@ -87,9 +89,10 @@ def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
     return simulate_area(p.scenario, area, p.staffing[area.code], replication)
 
 
-def run_task(p: Plan, replication: int, area_code: str) -> AreaDigest:
+def run_task(p: Plan, replication: int, area_code: str, with_records: bool = False
+             ) -> AreaDigest:
     """The unit of parallel work: one area, one replication, reduced to its digest."""
-    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)))
+    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)), with_records)
 
 
 def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:

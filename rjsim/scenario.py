@@ -9,6 +9,7 @@ full-time equivalents (FTE), probabilities in [0, 1].
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -52,9 +53,11 @@ class RunSettings:
         except ValueError:
             p.append(Problem(origin(f"{path}.start_date"), "must be a date YYYY-MM-DD",
                              self.start_date))
-        if self.warmup_days >= self.horizon_days:
-            p.append(Problem(origin(f"{path}.warmup_days"), "must be shorter than the horizon "
-                             f"({self.horizon_days:g} days)", f"{self.warmup_days:g}"))
+        month = DAYS_PER_YEAR / 12
+        if self.warmup_days > self.horizon_days - month:
+            p.append(Problem(origin(f"{path}.warmup_days"), "must leave at least one month "
+                             f"after warm-up (at most {self.horizon_days - month:g} days for a "
+                             f"{self.horizon_days:g}-day run)", f"{self.warmup_days:g}"))
         return p
 
 
@@ -87,7 +90,8 @@ class Demand:
     offender_identified: float = _f("P(offender identified and accepts responsibility)", **_P)
     informed: float = _f("P(victim told about RJ), status quo", **_P)
     wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
-    referral_delay: Distribution = _f("days from offence to referral, status quo")
+    referral_delay: Distribution = _f("days from offence to referral, status quo",
+                                      check=lambda v, p, o: _finite(v, p, o))
     by_group: dict[str, FunnelOverride] = field(
         default_factory=dict, metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
 
@@ -102,7 +106,8 @@ class LevelOne:
 @dataclass(frozen=True)
 class Stage:
     effort_hours: float = _f("facilitator hours per facilitator", min=0.0)
-    duration: Distribution = _f("calendar days the stage takes")
+    duration: Distribution = _f("calendar days the stage takes",
+                                check=lambda v, p, o: _finite(v, p, o))
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class Service:
     patience: Distribution = _f("days a victim will wait for allocation")
     window: Distribution = _f("days from referral the case stays possible")
     productive_hours_per_fte_day: float = _f("casework hours per FTE per calendar day", gt=0.0)
-    caseload_per_fte: float | None = field(default=None, metadata={"gt": 0.0})
+    caseload_per_fte: float | None = field(default=None, metadata={"gt": 0.0, "max": 1000.0})
 
 
 @dataclass(frozen=True)
@@ -165,11 +170,25 @@ class Funding:
     area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
     area_fte: dict[str, AreaFte] = field(default_factory=dict)
 
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        """Refuse settings that the chosen capacity source would silently ignore."""
+        p = []
+        if self.capacity_from == "budget":
+            if self.area_fte or self.fte.general or self.fte.specialist:
+                key = "area_fte" if self.area_fte else "fte"
+                p.append(Problem(origin(f"{path}.{key}"), "is used only when "
+                                 "funding.capacity_from = 'fte' (it is 'budget')"))
+        elif self.area_budget_gbp:
+            p.append(Problem(origin(f"{path}.area_budget_gbp"), "is used only when "
+                             "funding.capacity_from = 'budget' (it is 'fte')"))
+        return p
+
 
 @dataclass(frozen=True)
 class StatutoryRight:
     informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
-    referral_delay: Distribution = _f("days from offence to referral under the right")
+    referral_delay: Distribution = _f("days from offence to referral under the right",
+                                      check=lambda v, p, o: _finite(v, p, o))
     commence_day: float | None = field(default=None, metadata={"min": 0.0})
     commence_date: str | None = None
     wants_rj: float | None = field(default=None, metadata=_P)
@@ -179,7 +198,8 @@ class StatutoryRight:
 class Scenario:
     """A complete, validated scenario. Build it with :func:`validate`; never mutate it."""
 
-    name: str = _f("short name")
+    name: str = _f("short name (letters, digits, '-', '_' and '.'; names the results)",
+                   check=lambda v, p, o: _name_problems(v, p, o))
     description: str = _f("what the scenario represents and where its numbers come from")
     run: RunSettings = _f("run settings")
     areas: AreaSettings = _f("which areas and which data")
@@ -214,6 +234,11 @@ class Scenario:
                 return [Problem(origin(key), "must be a date YYYY-MM-DD", right.commence_date)]
         else:
             key = "statutory_right.commence_day"
+        from rjsim.casepath import expected  # here, not at import: casepath imports this module
+        if self.service.caseload_per_fte is None and not all(
+                expected(self, g).facilitator_hours > 0 for g in self.demand.groups):
+            return [Problem(origin("stages"), "cases must take some facilitator time (all "
+                            "effort_hours are 0), or set service.caseload_per_fte")]
         day = self.commence_day
         if day is not None and not 0 <= day < self.run.horizon_days:
             return [Problem(origin(key), f"must fall inside the run (from run.start_date "
@@ -243,6 +268,23 @@ def validate(raw: dict[str, Any], origin: Origin) -> Scenario:
     if problems or scenario is None:
         raise ScenarioError(problems, "invalid scenario")
     return scenario
+
+
+def _finite(dist: Distribution, path: str, origin: Origin) -> list[Problem]:
+    if dist.kind == "never":
+        return [Problem(origin(path), "must be a finite time: 'never' is only for patience and "
+                        "windows", "never")]
+    return []
+
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
+
+
+def _name_problems(name: str, path: str, origin: Origin) -> list[Problem]:
+    if _NAME.fullmatch(name):
+        return []
+    return [Problem(origin(path), "must be 1-80 letters, digits, '-', '_' or '.', not starting "
+                    "with '.' or '-' (it names the results directory)", repr(name))]
 
 
 def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rjsim import sweep
 from rjsim.errors import Problem, ScenarioError
 from rjsim.scenario import Scenario, validate
 from rjsim.schema import to_plain
@@ -139,13 +141,58 @@ def _resolve_data_path(merged: dict[str, Any], origins: Mapping[str, str],
     merged["areas"]["data"] = str((base / data).resolve())
 
 
-def load(path: Path | str, overrides: Mapping[str, Any] | None = None,
-         overrides_source: str = "command line") -> Scenario:
-    """Load, merge and validate a scenario file (plus optional overrides, e.g. from the CLI)."""
+def _layers(path: Path | str, overrides: Mapping[str, Any] | None,
+            overrides_source: str) -> tuple[list[Layer], Any, dict[str, str]]:
+    """The layers of a file, with any ``[sweep]`` table taken out (the last one wins)."""
     layers = [defaults_layer(), *file_layers(path)]
     if overrides:
         layers.append(Layer(dict(overrides), overrides_source, Path.cwd()))
+    spec, origins = None, {}
+    stripped = []
+    for layer in layers:
+        values = dict(layer.values)
+        if "sweep" in values:
+            spec = values.pop("sweep")
+            origins = {"sweep": layer.source}
+        stripped.append(Layer(values, layer.source, layer.base_dir))
+    return stripped, spec, origins
+
+
+def load(path: Path | str, overrides: Mapping[str, Any] | None = None,
+         overrides_source: str = "command line") -> Scenario:
+    """Load, merge and validate a scenario file (plus optional overrides, e.g. from the CLI).
+
+    A file with a ``[sweep]`` is refused here: use :func:`load_variants`.
+    """
+    layers, spec, _ = _layers(path, overrides, overrides_source)
+    if spec is not None:
+        raise ScenarioError([Problem(f"{path}: sweep", "this file declares a sweep of several "
+                                     "scenarios; run it with 'rjsim run' or load it with "
+                                     "rjsim.load_variants")], "cannot load a sweep as one scenario")
     return _validate_layers(layers, str(path))
+
+
+def load_variants(path: Path | str, overrides: Mapping[str, Any] | None = None,
+                  overrides_source: str = "command line") -> list[tuple[sweep.Point | None,
+                                                                        Scenario]]:
+    """The scenario of a file, or one per point of its ``[sweep]``, all validated (every
+    problem of every point reported together)."""
+    layers, spec, origins = _layers(path, overrides, overrides_source)
+    if spec is None:
+        return [(None, _validate_layers(layers, str(path)))]
+    base = _validate_layers(layers, str(path))
+    found, problems = sweep.points(spec, origin_of(origins, str(path)))
+    out: list[tuple[sweep.Point | None, Scenario]] = []
+    for point in found:
+        layer = Layer(point.as_layer(base.name), f"{path} [sweep point {point.tag}: "
+                      f"{point.label}]", Path.cwd())
+        try:
+            out.append((point, _validate_layers([*layers, layer], str(path))))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems, "invalid sweep")
+    return out
 
 
 def from_dict(values: Mapping[str, Any], source: str = "<dict>") -> Scenario:
@@ -158,7 +205,9 @@ def _validate_layers(layers: list[Layer], fallback: str) -> Scenario:
     merged, origins = merge(layers)
     _resolve_data_path(merged, origins, layers)
     if merged.get("name") == "defaults" and origins.get("name") == DEFAULTS_NAME:
-        merged["name"] = Path(fallback).stem
+        # an unnamed scenario is named after its file (made safe for a directory name)
+        merged["name"] = re.sub(r"[^A-Za-z0-9_.-]", "", Path(fallback).stem).lstrip(".-") or \
+            "scenario"
     return validate(merged, origin_of(origins, fallback))
 
 

@@ -17,6 +17,7 @@ span its fields. Tables become :class:`FrozenMap`, so a validated object cannot 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
 import types
 import typing
@@ -172,6 +173,8 @@ def _convert_scalar(
             return _MISSING
         return value
     if hint is str:
+        if isinstance(value, dt.date):  # a TOML date, e.g. start_date = 2025-04-01
+            return value.isoformat()
         if not isinstance(value, str):
             problems.append(Problem(where, "must be a string", _show(value)))
             return _MISSING

@@ -79,8 +79,13 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     """
     out_dir = Path(out_dir)
     _check_target(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as exc:
+        raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
+                           f"({exc.strerror or exc})") from None
+    _readable(tmp)
     try:
         (tmp / "scenario.toml").write_text(
             "# Resolved scenario (defaults and every 'extends' layer merged); run it as it is.\n"
@@ -103,13 +108,34 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     return out_dir
 
 
+def is_results_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory rjsim wrote (its manifest says so)."""
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "rjsim_results" in data
+
+
 def _check_target(out_dir: Path) -> None:
-    if out_dir.exists() and not (out_dir.is_dir() and (out_dir / MANIFEST).is_file()):
-        raise ResultsError(f"--out {out_dir}: exists and is not an rjsim results directory "
-                           "(no manifest.json); choose another directory, nothing was written")
+    if not out_dir.exists() or is_results_dir(out_dir):
+        return
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        return  # an empty directory: nothing to lose
+    raise ResultsError(f"--out {out_dir}: exists and is not an rjsim results directory; "
+                       "choose another directory (nothing was written)")
+
+
+def _readable(path: Path) -> None:
+    """mkdtemp makes private directories; results follow the user's umask like any other."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        out_dir.rmdir()
     if not out_dir.exists():
         os.replace(tmp, out_dir)
         return

@@ -16,8 +16,8 @@ import pandas as pd
 
 from rjsim.areadata import Area
 from rjsim.model import AreaRecords
-from rjsim.scenario import DAYS_PER_YEAR, Scenario
-from rjsim.tables import _additive
+from rjsim.scenario import DAYS_PER_YEAR, SENSITIVE, Scenario
+from rjsim.tables import additive_columns, window_start
 
 FLOW_EXCLUDE = ("backlog_mean", "backlog_end", "general_slots", "specialist_slots",
                 "busy_slots_mean", "fte_general", "fte_specialist", "allocated_within_target")
@@ -26,7 +26,7 @@ FLOW_EXCLUDE = ("backlog_mean", "backlog_end", "general_slots", "specialist_slot
 def cohort_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
     """Per offence group of one area: referrals after warm-up made at least the wait target
     before the horizon (``judged``), and how many of them were allocated within it."""
-    warm, horizon = scenario.run.warmup_days, scenario.run.horizon_days
+    warm, horizon = window_start(scenario), scenario.run.horizon_days
     target = scenario.service.wait_target_days
     judged = (rec.referral_day >= warm) & (rec.referral_day <= horizon - target)
     within = judged & (rec.allocation_day - rec.referral_day <= target)
@@ -42,7 +42,7 @@ def _grouped(df: pd.DataFrame, keys: list[str]) -> Any:
 
 def _cohort_stats(scenario: Scenario, cases: pd.DataFrame, counts: pd.DataFrame,
                   keys: list[str]) -> pd.DataFrame:
-    cohort = cases[cases["referral_day"] >= scenario.run.warmup_days]
+    cohort = cases[cases["referral_day"] >= window_start(scenario)]
     wa, wi = _grouped(cohort, keys)["wait_alloc"], _grouped(cohort, keys)["wait_intervention"]
     c = _grouped(counts, keys)[["judged", "within"]].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -56,7 +56,7 @@ def _cohort_stats(scenario: Scenario, cases: pd.DataFrame, counts: pd.DataFrame,
 
 def _flows(monthly: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     post = monthly[~monthly["in_warmup"]]
-    cols = [c for c in _additive(monthly) if c not in FLOW_EXCLUDE and c != "utilisation"]
+    cols = [c for c in additive_columns(monthly) if c not in FLOW_EXCLUDE and c != "utilisation"]
     return post.groupby(keys)[cols].sum() if keys else post[cols].sum().to_frame("all").T
 
 
@@ -100,8 +100,8 @@ def _capacity(am: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def window_years(scenario: Scenario) -> float:
-    """Length of the post-warm-up window in years."""
-    return (scenario.run.horizon_days - scenario.run.warmup_days) / DAYS_PER_YEAR
+    """Length of the summary window (whole periods after warm-up) in years."""
+    return (scenario.run.horizon_days - window_start(scenario)) / DAYS_PER_YEAR
 
 
 def area_summary(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame,
@@ -122,7 +122,7 @@ def group_summary(scenario: Scenario, amg: pd.DataFrame, cases: pd.DataFrame,
     df = _flows(amg.drop(columns=["sensitive"]), ["group"])
     df = df.join(_cohort_stats(scenario, cases, counts, ["group"]))
     df = df.reindex(list(scenario.demand.groups))
-    df.insert(0, "sensitive", [g in ("sexual", "domestic_abuse", "hate") for g in df.index])
+    df.insert(0, "sensitive", [g in SENSITIVE for g in df.index])
     return _rates(df, window_years(scenario)).reset_index()
 
 

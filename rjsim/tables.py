@@ -97,6 +97,12 @@ def _backlog(rec: AreaRecords, edges: np.ndarray, by_group: bool) -> list[np.nda
     return out
 
 
+def window_start(scenario: Scenario) -> float:
+    """Start of the first period not in the warm-up: summaries cover [window_start, horizon)."""
+    edges = period_edges(scenario.run.horizon_days)
+    return float(edges[np.searchsorted(edges, scenario.run.warmup_days)])
+
+
 def period_edges(horizon: float) -> np.ndarray:
     """Period boundaries in days (the last period ends at the horizon)."""
     edges = np.arange(demand.n_periods(horizon) + 1) * demand.DAYS_PER_PERIOD
@@ -137,7 +143,7 @@ def _finish(df: pd.DataFrame, scenario: Scenario, edges: np.ndarray) -> pd.DataF
         df["share_allocated_within_target"] = (df["allocated_within_target"] / df["referrals"])
     labels = period_labels(scenario, len(edges) - 1)
     df.insert(cols.index("period") + 1, "month", [labels[p] for p in df["period"]])
-    df["in_warmup"] = edges[:-1][df["period"].to_numpy()] < scenario.run.warmup_days
+    df["in_warmup"] = edges[:-1][df["period"].to_numpy()] < window_start(scenario)
     if "group" in df:
         df.insert(list(df.columns).index("group") + 1, "sensitive", df["group"].isin(SENSITIVE))
     count_cols = [c for c in df.columns if df[c].dtype == float and not c.startswith(
@@ -181,7 +187,8 @@ def _waits(cases: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 ADDITIVE_EXCLUDE = ("period", "month", "in_warmup", "sensitive", "group", "area")
 
 
-def _additive(df: pd.DataFrame) -> list[str]:
+def additive_columns(df: pd.DataFrame) -> list[str]:
+    """Columns that add up across areas, groups and periods (counts, hours, cost)."""
     return [c for c in df.columns if c not in ADDITIVE_EXCLUDE and not c.startswith(
         ("wait_", "share_"))]
 
@@ -208,7 +215,7 @@ def area_month(scenario: Scenario, records: list[AreaRecords], amg: pd.DataFrame
                cases: pd.DataFrame) -> pd.DataFrame:
     """Per area and period: ``amg`` summed over groups, waits over all groups, slot use, cost."""
     edges = period_edges(scenario.run.horizon_days)
-    sums = amg.groupby(["area", "period"], sort=False)[_additive(amg)].sum()
+    sums = amg.groupby(["area", "period"], sort=False)[additive_columns(amg)].sum()
     waits = _waits(cases, ["area", "period"])
     df = _finish(sums.join(waits), scenario, edges)
     df = df.merge(_utilisation(records, edges), on=["area", "period"], how="left")
@@ -218,7 +225,7 @@ def area_month(scenario: Scenario, records: list[AreaRecords], amg: pd.DataFrame
 def national_month(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """Per period for all simulated areas together (``cases``: every area's allocated cases)."""
     edges = period_edges(scenario.run.horizon_days)
-    cols = [c for c in _additive(am) if c not in ("utilisation",)]
+    cols = [c for c in additive_columns(am) if c not in ("utilisation",)]
     sums = am.groupby("period", sort=True)[cols].sum()
     waits = _waits(cases, ["period"])
     df = _finish(sums.join(waits), scenario, edges)
@@ -232,3 +239,20 @@ def _per_intervention(df: pd.DataFrame) -> pd.DataFrame:
         df["cost_per_intervention_gbp"] = np.where(df["interventions"] > 0,
                                                    df["cost_gbp"] / df["interventions"], np.nan)
     return df
+
+
+def cases_frame(rec: AreaRecords) -> pd.DataFrame:
+    """One row per referral of one area: the raw records behind every table."""
+    outcome_names = np.array([label(o) for o in Outcome])
+    mode_names = np.array([label(m) for m in Mode])
+    return pd.DataFrame({
+        "replication": rec.replication, "area": rec.area,
+        "group": np.asarray(rec.groups)[rec.group], "referral_day": rec.referral_day,
+        "under_right": rec.under_right, "allocation_day": rec.allocation_day,
+        "queue_exit_day": rec.queue_exit_day, "close_day": rec.close_day,
+        "outcome": outcome_names[rec.outcome],
+        "mode": np.where(np.isnan(rec.stage_end_day[:, INTERVENTION_STAGE]), "none",
+                         mode_names[rec.mode]),
+        "slot": np.choose(rec.skill + 1, ["none", "general", "specialist"]),
+        "intervention_day": rec.stage_end_day[:, INTERVENTION_STAGE],
+        "facilitator_hours": rec.stage_hours.sum(axis=1)})

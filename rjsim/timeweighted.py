@@ -38,6 +38,7 @@ def per_period(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray
     """Time-weighted mean count within each period [edges[k], edges[k+1]), and the count at
     each period's end (just before ``edges[k+1]``)."""
     f = integral(starts, ends, edges)
-    mean = np.diff(f) / np.diff(edges)
+    # differences of large cumulative sums leave ~1e-12 dust; counts cannot be negative
+    mean = np.maximum(np.round(np.diff(f) / np.diff(edges), 9), 0.0)
     end_count = count_at(starts, ends, np.nextafter(edges[1:], -np.inf))
     return mean, end_count

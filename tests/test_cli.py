@@ -58,9 +58,11 @@ def test_run_writes_self_describing_results(small: Path, tmp_path: Path) -> None
         csv = pd.read_csv(out / "tables" / f"{name}.csv")
         parquet = pd.read_parquet(out / "tables" / f"{name}.parquet")
         assert len(csv) == len(parquet) == manifest["tables"][name] > 0
-    cases = pd.read_parquet(out / "tables" / "cases.parquet")
+    cases = pd.read_parquet(out / "tables" / "cases")  # one Parquet part per task
     national = pd.read_csv(out / "tables" / "national_summary.csv").iloc[0]
     assert len(cases) == national["referrals"]  # no warm-up: every referral is counted
+    never_served = cases[cases["allocation_day"].isna()]
+    assert (never_served["mode"] == "none").all()
     assert (out / "summary.txt").read_text() in proc.stdout
     # the resolved scenario runs as it stands and reproduces the same tables
     again = tmp_path / "again"

@@ -1,0 +1,117 @@
+"""Statistics across replications: t-intervals, KPI summaries, paired differences, precision.
+
+Every interval is a Student t interval over independent replications (95% unless stated);
+national intervals come from national per-replication values, never by combining areas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean, standard deviation, n and a t confidence interval of independent values."""
+
+    mean: float
+    sd: float
+    n: int
+    low: float
+    high: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    @property
+    def relative_half_width(self) -> float:
+        """Half-width / |mean| (0 when both are 0; inf when only the mean is 0)."""
+        if self.half_width == 0:
+            return 0.0
+        return self.half_width / abs(self.mean) if self.mean != 0 else math.inf
+
+
+def t_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> Interval:
+    """The t interval of ``values``, ignoring NaN (n < 2 gives a NaN interval)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, 0, math.nan, math.nan)
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, math.nan, 1, math.nan, math.nan)
+    sd = float(x.std(ddof=1))
+    half = float(sps.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return Interval(mean, sd, n, mean - half, mean + half)
+
+
+def kpi_columns(per_rep: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    """Numeric KPI columns of a per-replication table (everything but keys and labels)."""
+    skip = {*keys, "replication", "force", "region", "sensitive"}
+    return [c for c in per_rep.columns
+            if c not in skip and pd.api.types.is_numeric_dtype(per_rep[c])]
+
+
+def summarise(per_rep: pd.DataFrame, keys: Sequence[str], level: float = LEVEL) -> pd.DataFrame:
+    """Long table: one row per key combination and KPI with mean, sd, n and the interval."""
+    kpis = kpi_columns(per_rep, keys)
+    groups = per_rep.groupby(list(keys), sort=False) if keys else [((), per_rep)]
+    rows = []
+    for key, df in groups:
+        key_values = key if isinstance(key, tuple) else (key,)
+        for kpi in kpis:
+            iv = t_interval(df[kpi].to_numpy(), level)
+            rows.append((*key_values, kpi, iv.mean, iv.sd, iv.n, iv.low, iv.high,
+                         iv.half_width, iv.relative_half_width))
+    return pd.DataFrame(rows, columns=[*keys, "kpi", "mean", "sd", "n", "ci_low", "ci_high",
+                                       "half_width", "relative_half_width"])
+
+
+@dataclass(frozen=True)
+class Paired:
+    """B - A over replications paired by seed, and what pairing bought."""
+
+    difference: Interval
+    independent_variance: float  # var(A) + var(B): the variance of B - A with independent seeds
+    paired_variance: float  # var(B - A) with common random numbers
+
+    @property
+    def variance_reduction(self) -> float:
+        """1 - paired / independent variance (0.9 = 90% less variance than independent seeds)."""
+        if not self.independent_variance > 0:
+            return math.nan
+        return 1.0 - self.paired_variance / self.independent_variance
+
+    @property
+    def significant(self) -> bool:
+        """Whether the interval of the difference excludes zero."""
+        d = self.difference
+        return bool(d.low > 0 or d.high < 0)
+
+
+def paired(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> Paired:
+    """The paired difference ``b - a`` (replication i of each used the same seed)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ok = ~np.isnan(a) & ~np.isnan(b)
+    a, b = a[ok], b[ok]
+    diff = t_interval(b - a, level)
+    var_ind = float(a.var(ddof=1) + b.var(ddof=1)) if len(a) > 1 else math.nan
+    var_pair = float((b - a).var(ddof=1)) if len(a) > 1 else math.nan
+    return Paired(diff, var_ind, var_pair)
+
+
+def replications_needed(iv: Interval, target: float) -> int | None:
+    """Estimate of the replications at which the relative half-width reaches ``target``
+    (half-width shrinks as 1/sqrt(n)); ``None`` if it cannot be estimated."""
+    if iv.n < 2 or not math.isfinite(iv.relative_half_width) or target <= 0:
+        return None
+    return max(iv.n, math.ceil(iv.n * (iv.relative_half_width / target) ** 2))
