@@ -44,14 +44,22 @@ def cost_per_fte(f: Funding) -> tuple[float, float]:
     return general, specialist
 
 
+def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]:
+    """Per-area funding settings naming areas that are not in the data file."""
+    f, codes = scenario.funding, {a.code for a in table.areas}
+    return [Problem(f"funding.{key}", f"unknown area code '{c}' (not in {table.source}); use "
+                    "the area's ONS code, e.g. E23000036", c)
+            for key, given in (("area_budget_gbp", f.area_budget_gbp), ("area_fte", f.area_fte))
+            for c in given if c not in codes]
+
+
 def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
     """Annual RJ budget per area code: the uprated national budget shared by the allocation
-    rule over every area in the data file, then any per-area overrides."""
+    rule (areas missing from a user's file keep their packaged share), then overrides."""
     f = scenario.funding
-    unknown = [c for c in f.area_budget_gbp if c not in {a.code for a in table.areas}]
-    if unknown:
-        raise ScenarioError([Problem("funding.area_budget_gbp", f"unknown area code '{c}' "
-                                     f"(not in {table.source})") for c in unknown])
+    problems = unknown_area_problems(scenario, table)
+    if problems:
+        raise ScenarioError(problems)
     weights = {a.code: _weight(a, f.allocation) for a in table.areas}
     # The pot is national: areas missing from a user's file still take their packaged share.
     total = sum(weights.values()) + sum(_weight(a, f.allocation) for a in packaged().areas
@@ -78,10 +86,9 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
     general_cost, specialist_cost = cost_per_fte(f)
     out = {}
     if f.capacity_from == "fte":
-        unknown = [c for c in f.area_fte if c not in {a.code for a in table.areas}]
-        if unknown:
-            raise ScenarioError([Problem("funding.area_fte", f"unknown area code '{c}' "
-                                         f"(not in {table.source})") for c in unknown])
+        problems = unknown_area_problems(scenario, table)
+        if problems:
+            raise ScenarioError(problems)
         for a in table.areas:
             set_fte = f.area_fte.get(a.code, f.fte)
             s = Staffing(0.0, set_fte.general, set_fte.specialist, general_cost, specialist_cost)

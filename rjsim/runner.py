@@ -17,6 +17,7 @@ import pandas as pd
 
 from rjsim import areadata, funding, summary, tables
 from rjsim.areadata import Area, AreaTable
+from rjsim.errors import Problem, ScenarioError
 from rjsim.model import AreaRecords, simulate_area
 from rjsim.scenario import Scenario
 
@@ -68,9 +69,17 @@ class RunResult:
 
 
 def plan(scenario: Scenario) -> Plan:
-    """Load the scenario's area data, select its areas and staff them."""
+    """Load the scenario's area data, select its areas and staff them (every problem with
+    area names and codes reported together)."""
     table = areadata.load(scenario.areas.data or None)
-    areas = table.select(scenario.areas.include, "areas.include")
+    problems: list[Problem] = []
+    try:
+        areas = table.select(scenario.areas.include, "areas.include")
+    except ScenarioError as exc:
+        problems += exc.problems
+    problems += funding.unknown_area_problems(scenario, table)
+    if problems:
+        raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
     return Plan(scenario, table, areas, funding.staffing(scenario, table))
 
 

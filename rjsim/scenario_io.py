@@ -45,6 +45,9 @@ def defaults_layer() -> Layer:
 
 def _read_toml(path: Path, shown: str, referrer: str | None) -> dict[str, Any]:
     where = shown if referrer is None else f"{referrer}: extends"
+    if path.is_dir():
+        raise ScenarioError([Problem(where, f"'{shown}' is a directory, not a scenario file "
+                                     "(a .toml file)")], "cannot read scenario")
     if not path.is_file():
         raise ScenarioError([Problem(where, f"scenario file '{shown}' does not exist")],
                             "cannot read scenario")

@@ -59,8 +59,9 @@ def test_run_writes_self_describing_results(small: Path, tmp_path: Path) -> None
         parquet = pd.read_parquet(out / "tables" / f"{name}.parquet")
         assert len(csv) == len(parquet) == manifest["tables"][name] > 0
     cases = pd.read_parquet(out / "tables" / "cases")  # one Parquet part per task
-    national = pd.read_csv(out / "tables" / "national_summary.csv").iloc[0]
-    assert len(cases) == national["referrals"]  # no warm-up: every referral is counted
+    national = pd.read_csv(out / "tables" / "national_summary.csv")  # one row a replication
+    assert list(national["replication"]) == list(range(manifest["replications"]))
+    assert len(cases) == national["referrals"].sum()  # no warm-up: every referral is counted
     never_served = cases[cases["allocation_day"].isna()]
     assert (never_served["mode"] == "none").all()
     assert (out / "summary.txt").read_text() in proc.stdout
