@@ -232,7 +232,7 @@ def _run_sweep(args: argparse.Namespace, variants: list[Any]) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from rjsim import outputs, scenario_io, store
-    from rjsim.compare import compare
+    from rjsim.comparison import compare
     from rjsim.progress import ProgressBar
     from rjsim.report_text import comparison_text
 

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from rjsim import scenario_io, store, sweep
-from rjsim.compare import Comparison
+from rjsim.comparison import Comparison
 from rjsim.experiment import Experiment
 
 

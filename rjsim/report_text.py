@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from rjsim import stats
-from rjsim.compare import Comparison
+from rjsim.comparison import Comparison
 from rjsim.experiment import Experiment
 
 Fmt = Callable[[float], str]
