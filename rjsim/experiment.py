@@ -164,10 +164,33 @@ def precision_table(per_rep: dict[str, pd.DataFrame], n: int, target: float) -> 
                                        "n", "met", "note", "replications_needed"])
 
 
-def _precise(per_rep: dict[str, pd.DataFrame], n: int, target: float) -> bool:
-    table = precision_table(per_rep, n, target)
-    judged = table[table["note"] == ""]
-    return bool(len(judged)) and bool(judged["met"].all())
+def precise_by_n(per_rep: dict[str, pd.DataFrame], target: float) -> np.ndarray:
+    """``out[n]``: whether every estimable key KPI meets ``target`` over the first n
+    replications (vectorised over n with cumulative sums; NaN values are skipped)."""
+    series = np.array(list(_key_kpi_matrix(per_rep).values()))  # (kpis, reps)
+    return _all_met(series, target)
+
+
+def _all_met(series: np.ndarray, target: float) -> np.ndarray:
+    ok = ~np.isnan(series)
+    x = np.where(ok, series, 0.0)
+    n = np.cumsum(ok, axis=1)
+    mean = np.cumsum(x, axis=1) / np.maximum(n, 1)
+    ss = np.cumsum(x * x, axis=1) - n * mean**2
+    sd = np.sqrt(np.maximum(ss, 0.0) / np.maximum(n - 1, 1))
+    t = stats_t_quantile(np.maximum(n - 1, 1))
+    half = t * sd / np.sqrt(np.maximum(n, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(half <= 1e-12 * np.abs(mean), 0.0, half / np.abs(mean))
+    met = (rel <= target) | (n < 2)  # too few values: not judged (named in the table)
+    judged_any = (n >= 2).any(axis=0)
+    return np.concatenate([[False], met.all(axis=0) & judged_any])
+
+
+def stats_t_quantile(df: np.ndarray) -> np.ndarray:
+    """Two-sided 95% Student t quantile for each degrees-of-freedom value."""
+    from scipy import stats as sps
+    return np.asarray(sps.t.ppf(0.5 + stats.LEVEL / 2, df))
 
 
 def _look_ahead(n: int, k: int) -> int:
@@ -247,12 +270,12 @@ def _sequential(r: _Runner, s: ExperimentSettings) -> tuple[int, str]:
     r.run_reps(range(min(max(s.initial_replications, 2), s.max_replications)))
     while True:
         have = r.reducer.next_rep
-        per_rep = r.reducer.per_replication(have)
+        met = precise_by_n(r.reducer.per_replication(have), target)
         for n in range(2, have + 1):
             ahead = _look_ahead(n, s.look_ahead)
             if n + ahead > have:
                 break
-            if all(_precise(per_rep, m, target) for m in range(n, n + ahead + 1)):
+            if met[n:n + ahead + 1].all():
                 return n + ahead, (f"precision {target:.0%} reached at {n} replications and "
                                    f"held for {ahead} more")
         if have >= s.max_replications:
