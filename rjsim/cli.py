@@ -31,7 +31,10 @@ def _positive_float(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text}: must be 1 or more")
     return value
@@ -163,6 +166,7 @@ def _run_one(args: argparse.Namespace, scenario: Any) -> int:
 
     started = store.now_utc()
     out = args.out or Path("results") / scenario.name
+    store.prepare_target(out)  # before the work, not after
     bar = ProgressBar(enabled=None if not args.quiet else False)
     sink = outputs.RecordsSink(out) if args.records else None
     try:
@@ -196,26 +200,35 @@ def _run_sweep(args: argparse.Namespace, variants: list[Any]) -> int:
     base = variants[0][1]
     base_name = base.name.rsplit("-", 1)[0]
     out = args.out or Path("results") / base_name
-    done = []
-    for point, scenario in variants:
-        bar = ProgressBar(enabled=None if not args.quiet else False)
-        if not args.quiet:
-            print(f"sweep point {point.tag}: {point.label}", file=sys.stderr)
-        e = run_experiment(scenario, _settings(args, bar, target_precision=args.target_precision,
-                                               max_replications=args.max_replications))
-        bar.close()
-        done.append((point, e))
-    table = outputs.sweep_table(done)
+    store.prepare_target(out)  # before the work, not after
+    done, sinks = [], {}
+    try:
+        for point, scenario in variants:
+            bar = ProgressBar(enabled=None if not args.quiet else False)
+            if not args.quiet:
+                print(f"sweep point {point.tag}: {point.label}", file=sys.stderr)
+            sink = outputs.RecordsSink(out, f"-{point.tag}") if args.records else None
+            sinks[point.tag] = sink
+            e = run_experiment(scenario, _settings(
+                args, bar, target_precision=args.target_precision,
+                max_replications=args.max_replications, on_records=sink))
+            bar.close()
+            done.append((point, e))
+        table = outputs.sweep_table(done)
 
-    def points(tmp: Path) -> None:
-        for point, e in done:
-            outputs.write_experiment(tmp / "points" / point.tag, e,
-                                     outputs.manifest(e, str(args.scenario), started),
-                                     national_text(e))
-    info = {"rjsim_results": 1, "command": store.command_line(), "sweep": base_name,
-            "points": {p.tag: p.label for p, _ in done}, "versions": store.versions(),
-            "started_utc": started}
-    store.write_results(out, base, {"sweep_national": table}, info, points)
+        def points(tmp: Path) -> None:
+            for point, e in done:
+                outputs.write_experiment(tmp / "points" / point.tag, e,
+                                         outputs.manifest(e, str(args.scenario), started),
+                                         national_text(e), sinks[point.tag])
+        info = {"rjsim_results": 1, "command": store.command_line(), "sweep": base_name,
+                "points": {p.tag: p.label for p, _ in done}, "versions": store.versions(),
+                "started_utc": started}
+        store.write_results(out, base, {"sweep_national": table}, info, points)
+    finally:
+        for sink in sinks.values():
+            if sink is not None:
+                sink.discard()
     key = table[table["kpi"].isin(["unmet_demand_rate", "wait_alloc_days_mean",
                                    "annual_cost_gbp"])]
     wide = key.pivot(index="point", columns="kpi", values="mean")
@@ -238,13 +251,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     started = store.now_utc()
     scenarios = [scenario_io.load(p, _overrides(args), "command line") for p in args.scenarios]
+    out = args.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
+    store.prepare_target(out)  # before the work, not after
     bar = ProgressBar(enabled=None if not args.quiet else False)
     try:
         c = compare(scenarios, _settings(args, bar), seed=args.seed)
     finally:
         bar.close()
     text = comparison_text(c)
-    out = args.out or Path("results") / ("compare_" + "_vs_".join(c.names))
 
     def extra(tmp: Path) -> None:
         (tmp / "summary.txt").write_text(text, encoding="utf-8")

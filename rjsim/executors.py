@@ -144,7 +144,12 @@ def _run_dask(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done:
                          "extra: pip install \"rjsim[dask]\"") from None
     cluster = None
     if settings.scheduler:
-        client = Client(settings.scheduler)
+        try:
+            client = Client(settings.scheduler)
+        except (OSError, TimeoutError) as exc:
+            raise RjsimError(f"--scheduler {settings.scheduler}: cannot connect to a Dask "
+                             f"scheduler there ({exc}); omit --scheduler to start a local "
+                             "cluster") from None
     else:
         cluster = LocalCluster(n_workers=settings.workers or os.cpu_count() or 1,
                                threads_per_worker=1, processes=True, dashboard_address=None)

@@ -44,9 +44,10 @@ class RecordsSink:
     """Raw per-referral records written task by task into a staging directory, moved into
     the results directory when it is written (memory stays flat)."""
 
-    def __init__(self, out_dir: Path) -> None:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.records-", dir=out_dir.parent))
+    def __init__(self, out_dir: Path, label: str = "") -> None:
+        store.prepare_target(out_dir)
+        self.dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{label}.records-",
+                                         dir=out_dir.parent))
 
     def __call__(self, records: pd.DataFrame) -> None:
         rep, area = int(records["replication"].iloc[0]), str(records["area"].iloc[0])

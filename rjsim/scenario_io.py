@@ -185,6 +185,10 @@ def load_variants(path: Path | str, overrides: Mapping[str, Any] | None = None,
         return [(None, _validate_layers(layers, str(path)))]
     base = _validate_layers(layers, str(path))
     found, problems = sweep.points(spec, origin_of(origins, str(path)))
+    if len(base.name) > 75:
+        problems.append(Problem(f"{path}: name", "a sweep's name must be at most 75 characters "
+                                "(each point adds '-pNNN')", base.name))
+        found = []
     out: list[tuple[sweep.Point | None, Scenario]] = []
     for point in found:
         layer = Layer(point.as_layer(base.name), f"{path} [sweep point {point.tag}: "

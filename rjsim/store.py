@@ -78,9 +78,8 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     ``extra`` may write more files (figures, raw records) into the temporary directory.
     """
     out_dir = Path(out_dir)
-    _check_target(out_dir)
+    prepare_target(out_dir)
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     except OSError as exc:
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
@@ -117,13 +116,19 @@ def is_results_dir(path: Path) -> bool:
     return isinstance(data, dict) and "rjsim_results" in data
 
 
-def _check_target(out_dir: Path) -> None:
-    if not out_dir.exists() or is_results_dir(out_dir):
-        return
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        return  # an empty directory: nothing to lose
-    raise ResultsError(f"--out {out_dir}: exists and is not an rjsim results directory; "
-                       "choose another directory (nothing was written)")
+def prepare_target(out_dir: Path) -> None:
+    """Check, before any work, that results can be written at ``out_dir``: it must not exist,
+    be empty, or be an rjsim results directory; its parent is created."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not is_results_dir(out_dir) and not (
+            out_dir.is_dir() and not any(out_dir.iterdir())):
+        raise ResultsError(f"--out {out_dir}: exists and is not an rjsim results directory; "
+                           "choose another directory (nothing was written)")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
+                           f"({exc.strerror or exc})") from None
 
 
 def _readable(path: Path) -> None:
