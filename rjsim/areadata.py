@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -47,6 +47,7 @@ class Area:
     lat: float
     lon: float
     counts: dict[str, float]  # PRC columns and victims_<group> overrides present in the file
+    values: dict[str, float] = field(default_factory=dict)  # every numeric column, by name
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,19 @@ def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
                 recorded_crime=values.get("prc_2024_25_total_excl_fraud", math.nan),
                 lat=values.get("approx_centroid_lat", math.nan),
                 lon=values.get("approx_centroid_lon", math.nan),
-                counts={k: v for k, v in values.items() if k.startswith(("prc_", "victims_"))})
+                counts={k: v for k, v in values.items() if k.startswith(("prc_", "victims_"))},
+                values=values | _other_numbers(row, values))
+
+
+def _other_numbers(row: dict[str, str], known: dict[str, float]) -> dict[str, float]:
+    """Numeric values of the remaining columns (for allocation by a named column)."""
+    out = {}
+    for key, text in row.items():
+        if key and key not in known:
+            value = _number(text, signed=True)
+            if value is not None:
+                out[key] = value
+    return out
 
 
 def _group_column_problems(header: list[str], shown: str) -> list[Problem]:

@@ -67,9 +67,11 @@ class AreaService:
 
     def __init__(self, env: simpy.Environment, queues: tuple[IntakeQueue, IntakeQueue],
                  slots: tuple[int, int], service_days: np.ndarray, group: np.ndarray,
-                 n_groups: int) -> None:
+                 n_groups: int, changes: list[tuple[float, int, int]] | None = None) -> None:
         self.env = env
         self.general_q, self.sensitive_q = queues
+        self.slots = [slots[GENERAL], slots[SPECIALIST]]
+        # free < 0 means slots were cut while busy: they disappear as their cases close
         self.free = [slots[GENERAL], slots[SPECIALIST]]
         self.service_days: list[float] = service_days.tolist()
         self.group: list[int] = group.tolist()
@@ -80,6 +82,16 @@ class AreaService:
         self.busy = [0] * n_groups
         self._wake_at = math.inf
         env.timeout(0).callbacks.append(self._allocate)
+        for day, general, specialist in changes or []:
+            env.timeout(day, value=(general, specialist)).callbacks.append(self._set_slots)
+
+    def _set_slots(self, event: simpy.Event) -> None:
+        """Staffing changed: add slots now, or remove them as their cases close."""
+        target = cast(tuple[int, int], event.value)
+        for skill in (GENERAL, SPECIALIST):
+            self.free[skill] += target[skill] - self.slots[skill]
+            self.slots[skill] = target[skill]
+        self._allocate()
 
     def _allocate(self, _event: simpy.Event | None = None) -> None:
         now, free = self.env.now, self.free

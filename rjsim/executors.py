@@ -142,6 +142,9 @@ def _run_dask(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done:
     except ImportError:
         raise RjsimError("--executor dask needs Dask's distributed scheduler, an optional "
                          "extra: pip install \"rjsim[dask]\"") from None
+    if log.getEffectiveLevel() > logging.INFO:  # Dask's own INFO chatter only with --verbose
+        for name in ("distributed", "distributed.scheduler", "distributed.worker"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     cluster = None
     if settings.scheduler:
         try:
@@ -152,7 +155,8 @@ def _run_dask(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done:
                              "cluster") from None
     else:
         cluster = LocalCluster(n_workers=settings.workers or os.cpu_count() or 1,
-                               threads_per_worker=1, processes=True, dashboard_address=None)
+                               threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=log.getEffectiveLevel())
         client = Client(cluster)
     failures: list[TaskFailure] = []
     try:

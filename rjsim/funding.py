@@ -10,7 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rjsim.areadata import Area, AreaTable, packaged
+import numpy as np
+
+from rjsim import allocation, workforce
+from rjsim.areadata import AreaTable, packaged
+from rjsim.demand import DAYS_PER_PERIOD, n_periods
 from rjsim.errors import Problem, ScenarioError
 from rjsim.scenario import Funding, Scenario
 
@@ -44,6 +48,18 @@ def cost_per_fte(f: Funding) -> tuple[float, float]:
     return general, specialist
 
 
+def unknown_area_problems_all(scenario: Scenario, table: AreaTable) -> list[Problem]:
+    """Area codes in per-area settings (budgets, FTE, shares, schedule) not in the data."""
+    f, codes = scenario.funding, {a.code for a in table.areas} | {a.code for a in
+                                                                  packaged().areas}
+    named = [("shares", c) for c in f.shares]
+    named += [(f"schedule[{i}].area_budget_gbp", c) for i, ch in enumerate(f.schedule)
+              for c in ch.area_budget_gbp]
+    return unknown_area_problems(scenario, table) + [
+        Problem(f"funding.{key}", f"unknown area code '{c}'; use an ONS police force area "
+                "code, e.g. E23000036", c) for key, c in named if c not in codes]
+
+
 def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]:
     """Per-area funding settings naming areas that are not in the data file."""
     f, codes = scenario.funding, {a.code for a in table.areas}
@@ -54,30 +70,11 @@ def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]
 
 
 def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
-    """Annual RJ budget per area code: the uprated national budget shared by the allocation
-    rule (areas missing from a user's file keep their packaged share), then overrides."""
-    f = scenario.funding
+    """Annual RJ budget per area code at day 0 (see :mod:`rjsim.allocation`)."""
     problems = unknown_area_problems(scenario, table)
     if problems:
         raise ScenarioError(problems)
-    weights = {a.code: _weight(a, f.allocation) for a in table.areas}
-    # The pot is national: areas missing from a user's file still take their packaged share.
-    total = sum(weights.values()) + sum(_weight(a, f.allocation) for a in packaged().areas
-                                        if a.code not in weights)
-    pot = f.national_budget_gbp * f.uprating_factor
-    budgets = {code: (pot * w / total if total > 0 else 0.0) for code, w in weights.items()}
-    budgets.update(f.area_budget_gbp)
-    return budgets
-
-
-def _weight(area: Area, rule: str) -> float:
-    if rule == "population":
-        return area.population
-    value = area.recorded_crime
-    if math.isnan(value):
-        raise ScenarioError([Problem("funding.allocation", "'recorded_crime' needs the column "
-                                     "prc_2024_25_total_excl_fraud in the area data")])
-    return value
+    return allocation.timeline(scenario, table)[1][0]
 
 
 def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
@@ -106,3 +103,30 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
 def slots(fte: float, caseload_per_fte: float) -> int:
     """Concurrent caseload slots from FTE: rounded down, because a part-slot cannot hold a case."""
     return math.floor(fte * caseload_per_fte + 1e-9)
+
+
+def period_days(horizon_days: float) -> np.ndarray:
+    """Length in days of each period of the run (the last may be short)."""
+    edges = np.arange(n_periods(horizon_days) + 1) * DAYS_PER_PERIOD
+    edges[-1] = horizon_days
+    return np.diff(edges)
+
+
+def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Workforce]:
+    """Staffing per area and period: budget-driven with recruitment and attrition, or the FTE
+    set directly (constant)."""
+    days = period_days(scenario.run.horizon_days)
+    costs = cost_per_fte(scenario.funding)
+    if scenario.funding.capacity_from == "fte":
+        return {code: workforce.constant((s.general_fte, s.specialist_fte), days, costs)
+                for code, s in staffing(scenario, table).items()}
+    change_days, budgets = allocation.timeline(scenario, table)
+    starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
+    dyn, per_day = scenario.staffing, scenario.service.productive_hours_per_fte_day
+    out = {}
+    for a in table.areas:
+        hours = dyn.volunteer_hours_per_100k_population * a.population / 1e5
+        volunteer = (hours / (per_day * 365.0), hours * dyn.volunteer_coordination_gbp_per_hour)
+        budget = allocation.budget_by_period(change_days, budgets, a.code, starts)
+        out[a.code] = workforce.build(budget, days, costs, scenario.funding, dyn, volunteer)
+    return out

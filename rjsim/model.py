@@ -13,14 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from rjsim import casepath, demand
+from rjsim import casepath, demand, workforce
 from rjsim.areadata import Area, victims_per_year
 from rjsim.codes import CLOSED, Outcome
 from rjsim.engine import AreaService, IntakeQueue
 from rjsim.errors import ConservationError
-from rjsim.funding import Staffing, slots
+from rjsim.funding import Staffing, period_days
 from rjsim.scenario import GROUPS, SENSITIVE, Scenario
 from rjsim.streams import Streams
+from rjsim.workforce import Workforce
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ class AreaRecords:
     horizon_days: float
     staffing: Staffing
     caseload_per_fte: float
-    general_slots: int
-    specialist_slots: int
+    general_slots: int  # at day 0
+    specialist_slots: int  # at day 0
+    slots_by_period: np.ndarray  # (periods, 2) general and specialist slots in each period
+    workforce: Workforce
     funnel: np.ndarray  # (groups, len(demand.FUNNEL), periods) by offence period
     group: np.ndarray  # int8 index into ``groups``
     referral_day: np.ndarray
@@ -106,33 +109,52 @@ def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referr
         paths=paths, funnel=np.stack([p[1].funnel for p in parts]))
 
 
-def simulate_area(scenario: Scenario, area: Area, staffing: Staffing,
-                  replication: int) -> AreaRecords:
-    """Simulate one area for one replication and return its records (conservation checked)."""
+def slot_schedule(scenario: Scenario, wf: Workforce) -> np.ndarray:
+    """(periods, 2) caseload slots from staff in post (volunteers add general capacity)."""
+    caseload = casepath.caseload_per_fte(scenario)
+    fte = wf.in_post + np.array([wf.volunteer_fte, 0.0])
+    return np.floor(fte * caseload + 1e-9).astype(np.int64)
+
+
+def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replication: int,
+                  wf: Workforce | None = None) -> AreaRecords:
+    """Simulate one area for one replication and return its records (conservation checked).
+
+    ``wf`` gives staffing per period; without it the day-0 ``staffing`` holds throughout.
+    """
     streams = Streams(scenario.run.seed, replication)
     ref = _draw_referrals(scenario, area, streams)
-    caseload = casepath.caseload_per_fte(scenario)
-    n_gen, n_spec = slots(staffing.general_fte, caseload), slots(staffing.specialist_fte, caseload)
-    sensitive_codes = [i for i, g in enumerate(scenario.demand.groups) if g in SENSITIVE]
-    sensitive = np.isin(ref.group, sensitive_codes)
-    no_service = np.where(sensitive, n_spec == 0, n_gen + n_spec == 0)
+    horizon = scenario.run.horizon_days
+    days = period_days(horizon)
+    wf = wf or workforce.constant((staffing.general_fte, staffing.specialist_fte), days,
+                                  (staffing.cost_per_general_fte_gbp,
+                                   staffing.cost_per_specialist_fte_gbp))
+    by_period = slot_schedule(scenario, wf)
+    at_referral = by_period[demand.period_of(ref.referral_day)]
+    sensitive = np.isin(ref.group, [i for i, g in enumerate(scenario.demand.groups)
+                                    if g in SENSITIVE])
+    no_service = np.where(sensitive, at_referral[:, 1] == 0, at_referral.sum(axis=1) == 0)
     all_idx = np.arange(len(ref.referral_day))
     queues = (IntakeQueue(all_idx[~sensitive & ~no_service], ref.referral_day, ref.deadline),
               IntakeQueue(all_idx[sensitive & ~no_service], ref.referral_day, ref.deadline))
+    starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
+    changes = [(float(starts[k]), int(by_period[k, 0]), int(by_period[k, 1]))
+               for k in range(1, len(days)) if (by_period[k] != by_period[k - 1]).any()]
     env = simpy.Environment()
-    service = AreaService(env, queues, (n_gen, n_spec), ref.paths.service_days, ref.group,
-                          len(scenario.demand.groups))
-    horizon = scenario.run.horizon_days
+    service = AreaService(env, queues, (int(by_period[0, 0]), int(by_period[0, 1])),
+                          ref.paths.service_days, ref.group, len(scenario.demand.groups),
+                          changes)
     env.run(until=horizon)
     records = _assemble(scenario, area, staffing, replication, ref, service, queues, no_service,
-                        (caseload, n_gen, n_spec))
+                        (casepath.caseload_per_fte(scenario), by_period, wf))
     _check_conservation(records, ref, service, queues, no_service)
     return records
 
 
 def _assemble(scenario: Scenario, area: Area, staffing: Staffing, replication: int,
               ref: _Referrals, service: AreaService, queues: tuple[IntakeQueue, IntakeQueue],
-              no_service: np.ndarray, capacity: tuple[float, int, int]) -> AreaRecords:
+              no_service: np.ndarray, capacity: tuple[float, np.ndarray, Workforce]
+              ) -> AreaRecords:
     horizon, target = scenario.run.horizon_days, scenario.service.wait_target_days
     alloc = service.allocation_day
     allocated = ~np.isnan(alloc)
@@ -159,7 +181,8 @@ def _assemble(scenario: Scenario, area: Area, staffing: Staffing, replication: i
     return AreaRecords(
         area=area.code, replication=replication, groups=scenario.demand.groups,
         horizon_days=horizon, staffing=staffing, caseload_per_fte=capacity[0],
-        general_slots=capacity[1], specialist_slots=capacity[2], funnel=ref.funnel,
+        general_slots=int(capacity[1][0, 0]), specialist_slots=int(capacity[1][0, 1]),
+        slots_by_period=capacity[1], workforce=capacity[2], funnel=ref.funnel,
         group=ref.group, referral_day=ref.referral_day, under_right=ref.under_right,
         allocation_day=alloc, queue_exit_day=exit_day, outcome=outcome, mode=ref.paths.mode,
         skill=service.skill, stage_end_day=stage_end, stage_hours=hours)

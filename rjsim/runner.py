@@ -20,6 +20,7 @@ from rjsim.areadata import Area, AreaTable
 from rjsim.errors import Problem, ScenarioError
 from rjsim.model import AreaRecords, simulate_area
 from rjsim.scenario import Scenario
+from rjsim.workforce import Workforce
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ class Plan:
     scenario: Scenario
     table: AreaTable
     areas: tuple[Area, ...]
-    staffing: dict[str, funding.Staffing]
+    staffing: dict[str, funding.Staffing]  # day-0 establishment
+    workforce: dict[str, Workforce]  # staffing per period
 
     def area(self, code: str) -> Area:
         """The selected area with this code."""
@@ -77,10 +79,11 @@ def plan(scenario: Scenario) -> Plan:
         areas = table.select(scenario.areas.include, "areas.include")
     except ScenarioError as exc:
         problems += exc.problems
-    problems += funding.unknown_area_problems(scenario, table)
+    problems += funding.unknown_area_problems_all(scenario, table)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
-    return Plan(scenario, table, areas, funding.staffing(scenario, table))
+    return Plan(scenario, table, areas, funding.staffing(scenario, table),
+                funding.workforces(scenario, table))
 
 
 def digest(scenario: Scenario, rec: AreaRecords, with_records: bool = False) -> AreaDigest:
@@ -95,7 +98,8 @@ def digest(scenario: Scenario, rec: AreaRecords, with_records: bool = False) -> 
 
 def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
     """Simulate one area for one replication (raw records)."""
-    return simulate_area(p.scenario, area, p.staffing[area.code], replication)
+    return simulate_area(p.scenario, area, p.staffing[area.code], replication,
+                         p.workforce[area.code])
 
 
 def run_task(p: Plan, replication: int, area_code: str, with_records: bool = False

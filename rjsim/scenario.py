@@ -153,12 +153,59 @@ class AreaFte:
     specialist: float = _f("specialist facilitator FTE", min=0.0)
 
 
+ALLOCATIONS = ("current", "population", "recorded_crime", "eligible_demand", "floor_plus",
+               "shares", "column")
+Allocation = Literal["current", "population", "recorded_crime", "eligible_demand", "floor_plus",
+                     "shares", "column"]
+
+
+@dataclass(frozen=True)
+class BudgetChange:
+    """From a day (or date) on: a new national pot and/or new per-area budgets."""
+
+    from_day: float | None = field(default=None, metadata={"min": 0.0})
+    from_date: str | None = None
+    national_budget_gbp: float | None = field(default=None, metadata={"min": 0.0})
+    uprating_factor: float | None = field(default=None, metadata={"gt": 0.0})
+    area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        if (self.from_day is None) == (self.from_date is None):
+            return [Problem(origin(path), "give exactly one of from_day and from_date")]
+        if self.from_date is not None:
+            try:
+                dt.date.fromisoformat(self.from_date)
+            except ValueError:
+                return [Problem(origin(f"{path}.from_date"), "must be a date YYYY-MM-DD",
+                                self.from_date)]
+        if self.national_budget_gbp is None and not self.area_budget_gbp:
+            return [Problem(origin(path), "must set national_budget_gbp or area_budget_gbp")]
+        return []
+
+
+@dataclass(frozen=True)
+class StaffingDynamics:
+    recruitment_lag_days: float = _f("days to recruit into a new post", min=0.0)
+    replacement_lag_days: float = _f("days to refill a post after a leaver", min=0.0)
+    specialist_training_lag_days: float = _f("extra days before a specialist can work", min=0.0)
+    attrition_per_year: float = _f("share of staff leaving a year", min=0.0, max=2.0)
+    notice_days: float = _f("days' notice when a budget cut removes staff", min=0.0)
+    volunteer_hours_per_100k_population: float = _f("volunteer hours a year", min=0.0)
+    volunteer_coordination_gbp_per_hour: float = _f("cost of supporting volunteers", min=0.0)
+
+
 @dataclass(frozen=True)
 class Funding:
     capacity_from: Literal["budget", "fte"] = _f("derive FTE from budgets, or set FTE directly")
     national_budget_gbp: float = _f("national RJ budget before uprating, GBP a year", min=0.0)
     uprating_factor: float = _f("price uprating applied to the national budget", gt=0.0)
-    allocation: Literal["population", "recorded_crime"] = _f("how the national budget is shared")
+    allocation: Allocation = _f("how the national budget is shared among areas")
+    ringfenced: bool = _f("whether the pot can be spent only on RJ")
+    leakage_share: float = _f("share of an unringfenced pot spent on other services", **_P)
+    floor_gbp: float = _f("floor_plus: minimum budget per area", min=0.0)
+    floor_rule: Literal["current", "population", "recorded_crime", "eligible_demand"] = _f(
+        "floor_plus: how the rest is shared")
+    allocation_column: str = _f("column: the area data column whose values weight the shares")
     salary_gbp: float = _f("facilitator salary, GBP a year", gt=0.0)
     on_cost_factor: float = _f("employer on-costs multiplier", min=1.0, max=3.0)
     overhead_share: float = _f("overhead as a share of employment cost", min=0.0, max=2.0)
@@ -169,18 +216,41 @@ class Funding:
     fte: AreaFte = _f("FTE per area when capacity_from = 'fte'")
     area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
     area_fte: dict[str, AreaFte] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict, metadata=_P)
+    schedule: tuple[BudgetChange, ...] = ()
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
-        """Refuse settings that the chosen capacity source would silently ignore."""
-        p = []
+        """Refuse contradictory or silently ignored settings."""
+        p = self._rule_problems(path, origin)
         if self.capacity_from == "budget":
             if self.area_fte or self.fte.general or self.fte.specialist:
                 key = "area_fte" if self.area_fte else "fte"
                 p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                                  "funding.capacity_from = 'fte' (it is 'budget')"))
-        elif self.area_budget_gbp:
-            p.append(Problem(origin(f"{path}.area_budget_gbp"), "is used only when "
+        elif self.area_budget_gbp or self.schedule:
+            key = "area_budget_gbp" if self.area_budget_gbp else "schedule"
+            p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                              "funding.capacity_from = 'budget' (it is 'fte')"))
+        return p
+
+    def _rule_problems(self, path: str, origin: Origin) -> list[Problem]:
+        p = []
+        if self.ringfenced and self.leakage_share > 0:
+            p.append(Problem(origin(f"{path}.leakage_share"), "applies only when ringfenced = "
+                             "false (a ringfenced pot cannot leak)", f"{self.leakage_share:g}"))
+        if self.allocation == "shares":
+            total = sum(self.shares.values())
+            if not self.shares or abs(total - 1.0) > 1e-6:
+                p.append(Problem(origin(f"{path}.shares"), "with allocation = 'shares', the "
+                                 "areas' shares must add up to 1", f"sum {total:.6g}"))
+        elif self.shares:
+            p.append(Problem(origin(f"{path}.shares"), "is used only with allocation = 'shares'"))
+        if self.allocation == "column" and not self.allocation_column:
+            p.append(Problem(origin(f"{path}.allocation_column"), "name the area data column "
+                             "to share the pot by (allocation = 'column')"))
+        if self.allocation == "floor_plus" and self.floor_gbp <= 0:
+            p.append(Problem(origin(f"{path}.floor_gbp"), "must be positive with allocation = "
+                             "'floor_plus'"))
         return p
 
 
@@ -209,7 +279,8 @@ class Scenario:
     stages: Stages = _f("case stages")
     exits: Exits = _f("exits not caused by capacity")
     interventions: Interventions = _f("intervention modes")
-    funding: Funding = _f("budgets and staffing")
+    funding: Funding = _f("budgets and allocation")
+    staffing: StaffingDynamics = _f("recruitment, attrition and volunteers")
     statutory_right: StatutoryRight = _f("a statutory right to RJ")
 
     @property
@@ -234,6 +305,9 @@ class Scenario:
                 return [Problem(origin(key), "must be a date YYYY-MM-DD", right.commence_date)]
         else:
             key = "statutory_right.commence_day"
+        problems = self._schedule_problems(origin)
+        if problems:
+            return problems
         from rjsim.casepath import expected  # here, not at import: casepath imports this module
         if self.service.caseload_per_fte is None and not all(
                 expected(self, g).facilitator_hours > 0 for g in self.demand.groups):
@@ -245,6 +319,27 @@ class Scenario:
                             f"{self.run.start_date}, {self.run.horizon_days:g} days); omit it "
                             "for no right", f"day {day:g}")]
         return []
+
+    def day_of(self, change: BudgetChange) -> float:
+        """The run day a budget change takes effect."""
+        if change.from_date is None:
+            return float(change.from_day or 0.0)
+        start = dt.date.fromisoformat(self.run.start_date)
+        return float((dt.date.fromisoformat(change.from_date) - start).days)
+
+    def _schedule_problems(self, origin: Origin) -> list[Problem]:
+        days = [self.day_of(c) for c in self.funding.schedule]
+        p = []
+        for i, day in enumerate(days):
+            key = f"funding.schedule[{i}]"
+            if not 0 < day < self.run.horizon_days:
+                p.append(Problem(origin(key), "must take effect inside the run (after day 0 and "
+                                 f"before day {self.run.horizon_days:g})", f"day {day:g}"))
+            if i and day <= days[i - 1]:
+                p.append(Problem(origin(key), "dates overlap or are out of order: each change "
+                                 "must start after the previous one", f"day {day:g} after day "
+                                 f"{days[i - 1]:g}"))
+        return p
 
     def funnel(self, group: str) -> tuple[float, float, float]:
         """(offender_identified, informed, wants_rj) for ``group`` before any right."""

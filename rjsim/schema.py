@@ -133,6 +133,8 @@ def convert(
                                           else ""), _show(value)))
             return _MISSING
         return value
+    if o is tuple and args and dataclasses.is_dataclass(args[0]):
+        return _convert_tables(args[0], value, path, origin, problems)
     if o is tuple:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             problems.append(Problem(origin(path), "must be a list of strings", _show(value)))
@@ -144,6 +146,17 @@ def convert(
         built = build(hint, value, path, origin, problems)  # type: ignore[arg-type]
         return _MISSING if built is None else built
     return _convert_scalar(hint, value, path, origin, problems, meta)
+
+
+def _convert_tables(hint: Any, value: Any, path: str, origin: Origin,
+                    problems: list[Problem]) -> Any:
+    """An array of tables (TOML ``[[...]]`` or a list of inline tables)."""
+    if not isinstance(value, list | tuple):
+        problems.append(Problem(origin(path), "must be a list of tables", _show(value)))
+        return _MISSING
+    before = len(problems)
+    out = [build(hint, item, f"{path}[{i}]", origin, problems) for i, item in enumerate(value)]
+    return _MISSING if len(problems) > before else tuple(out)
 
 
 def _convert_dict(
@@ -219,4 +232,6 @@ def to_plain(obj: Any) -> Any:
         return {str(k): to_plain(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, list | tuple):
         return [to_plain(v) for v in obj]
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
     return obj

@@ -19,8 +19,11 @@ from rjsim.model import AreaRecords
 from rjsim.scenario import DAYS_PER_YEAR, SENSITIVE, Scenario
 from rjsim.tables import additive_columns, window_start
 
-FLOW_EXCLUDE = ("backlog_mean", "backlog_end", "general_slots", "specialist_slots",
-                "busy_slots_mean", "fte_general", "fte_specialist", "allocated_within_target")
+#: Levels in each period (averaged over the window, summed over areas), not flows.
+STOCKS = ("backlog_mean", "busy_slots_mean", "general_slots", "specialist_slots", "fte_general",
+          "fte_specialist", "establishment_fte_general", "establishment_fte_specialist",
+          "vacancies_fte", "volunteer_fte", "budget_gbp")
+FLOW_EXCLUDE = (*STOCKS, "backlog_end", "allocated_within_target")
 
 
 def cohort_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
@@ -75,27 +78,24 @@ def _rates(df: pd.DataFrame, years: float) -> pd.DataFrame:
 
 
 def _capacity(am: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Stocks averaged over the window's periods (summed over areas first), the backlog at
+    the end, and utilisation = busy slots / slots."""
     post = am[~am["in_warmup"]]
     last = am[am["period"] == am["period"].max()]
-    g = post.groupby(keys) if keys else post.groupby(lambda _: "all")
-    lg = last.groupby(keys) if keys else last.groupby(lambda _: "all")
-    per_area = post.groupby(["area"]).first() if keys else None
-    cap = pd.DataFrame({"backlog_mean": g["backlog_mean"].mean(),
-                        "backlog_end": lg["backlog_end"].sum(),
-                        "busy_slots_mean": g["busy_slots_mean"].mean()})
+    stocks = [c for c in STOCKS if c in am]
     if keys:
-        assert per_area is not None
-        for c in ("fte_general", "fte_specialist", "general_slots", "specialist_slots"):
-            cap[c] = per_area[c]
+        cap = post.groupby(keys)[stocks].mean()
+        cap["backlog_end"] = last.groupby(keys)["backlog_end"].sum()
     else:
-        firsts = post.groupby("area").first()
-        cap = cap.assign(**{c: firsts[c].sum() for c in ("fte_general", "fte_specialist",
-                                                        "general_slots", "specialist_slots")})
-        cap["backlog_mean"] = post.groupby("period")["backlog_mean"].sum().mean()
-        cap["busy_slots_mean"] = post.groupby("period")["busy_slots_mean"].sum().mean()
+        cap = post.groupby("period")[stocks].sum().mean().to_frame("all").T
+        cap["backlog_end"] = last["backlog_end"].sum()
     slots = cap["general_slots"] + cap["specialist_slots"]
     cap["utilisation"] = np.where(slots > 0, cap["busy_slots_mean"] / slots.where(slots > 0),
                                   np.nan)
+    cap["fte_in_post"] = cap["fte_general"] + cap["fte_specialist"]
+    establishment = cap["establishment_fte_general"] + cap["establishment_fte_specialist"]
+    cap["vacancy_rate"] = np.where(establishment > 0, cap["vacancies_fte"] /
+                                   establishment.where(establishment > 0), np.nan)
     return cap
 
 

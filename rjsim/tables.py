@@ -147,7 +147,8 @@ def _finish(df: pd.DataFrame, scenario: Scenario, edges: np.ndarray) -> pd.DataF
     if "group" in df:
         df.insert(list(df.columns).index("group") + 1, "sensitive", df["group"].isin(SENSITIVE))
     count_cols = [c for c in df.columns if df[c].dtype == float and not c.startswith(
-        ("wait_", "backlog_mean", "share_", "utilisation", "cost", "fte", "facilitator_hours"))]
+        ("wait_", "backlog_mean", "share_", "utilisation", "cost", "fte", "facilitator_hours",
+         "budget", "establishment", "vacancies", "volunteer", "hires", "leavers"))]
     df[count_cols] = df[count_cols].round().astype(np.int64)
     return df
 
@@ -194,20 +195,27 @@ def additive_columns(df: pd.DataFrame) -> list[str]:
 
 
 def _utilisation(records: list[AreaRecords], edges: np.ndarray) -> pd.DataFrame:
+    """Per area and period: slots, busy slots, staffing, budget and spend."""
     rows = []
     for rec in records:
         ok = ~np.isnan(rec.allocation_day)
         busy, _ = timeweighted.per_period(rec.allocation_day[ok], rec.slot_release_day[ok], edges)
-        slots = rec.general_slots + rec.specialist_slots
-        days = np.diff(edges)
-        st = rec.staffing
+        slots = rec.slots_by_period.sum(axis=1)
+        wf = rec.workforce
         rows.append(pd.DataFrame({
-            "area": rec.area, "period": np.arange(len(days)),
-            "general_slots": rec.general_slots, "specialist_slots": rec.specialist_slots,
+            "area": rec.area, "period": np.arange(len(busy)),
+            "general_slots": rec.slots_by_period[:, 0],
+            "specialist_slots": rec.slots_by_period[:, 1],
             "busy_slots_mean": busy,
-            "utilisation": busy / slots if slots else np.nan,
-            "fte_general": st.general_fte, "fte_specialist": st.specialist_fte,
-            "cost_gbp": st.annual_cost_gbp * days / 365.0}))
+            "utilisation": np.where(slots > 0, busy / np.maximum(slots, 1), np.nan),
+            "budget_gbp": wf.budget_gbp,
+            "establishment_fte_general": wf.establishment[:, 0],
+            "establishment_fte_specialist": wf.establishment[:, 1],
+            "fte_general": wf.in_post[:, 0], "fte_specialist": wf.in_post[:, 1],
+            "vacancies_fte": wf.vacancies.sum(axis=1),
+            "volunteer_fte": wf.volunteer_fte,
+            "hires_fte": wf.hires.sum(axis=1), "leavers_fte": wf.leavers.sum(axis=1),
+            "cost_gbp": wf.spend_gbp}))
     return pd.concat(rows, ignore_index=True)
 
 

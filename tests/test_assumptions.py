@@ -113,6 +113,12 @@ def test_ranges_are_ordered(rows):
     assert reversed_ranges == []
 
 
+#: Settings that apply only together with another (validation refuses them otherwise).
+PREREQUISITES: dict[str, dict[str, Any]] = {
+    "funding.leakage_share": {"funding": {"ringfenced": False}},
+}
+
+
 def test_logged_ranges_are_themselves_valid_scenarios(rows):
     """Each numeric low/high of a scalar probability or count must pass validation: a range the
     model would refuse is a wrong range in the log."""
@@ -131,6 +137,8 @@ def test_logged_ranges_are_themselves_valid_scenarios(rows):
                 name: int(value) if isinstance(default, int) and value.is_integer() else value}
             for part in reversed(section.split(".")):
                 values = {part: values}
+            for part, extra in PREREQUISITES.get(r["key"], {}).items():
+                values[part] = values.get(part, {}) | extra
             checked += 1
             try:
                 from_dict(values)

@@ -218,8 +218,11 @@ def break_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Non
         monkeypatch.setattr(casepath, "draw", draw)
 
     def one_slot_fewer() -> None:
-        real = funding.slots
-        monkeypatch.setattr(model, "slots", lambda fte, per: max(real(fte, per) - 1, 0))
+        real = model.slot_schedule  # the one place FTE become caseload slots
+
+        def fewer(*args: Any) -> Any:
+            return np.maximum(real(*args) - 1, 0)
+        monkeypatch.setattr(model, "slot_schedule", fewer)
 
     def longer_patience(factor: float) -> None:
         real = model._draw_referrals  # private, but the one place deadlines are made

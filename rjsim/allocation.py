@@ -1,0 +1,139 @@
+"""Funding options: how a national pot becomes each area's budget, over time.
+
+Rules (``funding.allocation``): ``current`` (today's per-area budgets: the area data column
+``rj_budget_gbp`` where the file has one, otherwise the default assumption that today's
+spending is shared by population), ``population``, ``recorded_crime``, ``eligible_demand``
+(needs-based: the modelled referrals a year under the scenario), ``floor_plus`` (a floor per
+area plus the rest shared by ``floor_rule``), ``shares`` (explicit shares that add up to one)
+and ``column`` (weights from a named area data column). The pot is national: areas missing
+from a user's data file keep their packaged share. An unringfenced pot loses
+``leakage_share`` to other victim services. A budget schedule changes the pot (or sets
+per-area budgets) from given days; per-area budgets given explicitly always win.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from rjsim.areadata import Area, AreaTable, packaged, victims_per_year
+from rjsim.errors import Problem, ScenarioError
+from rjsim.scenario import Scenario
+
+CURRENT_COLUMN = "rj_budget_gbp"
+
+
+def expected_referrals(scenario: Scenario, area: Area) -> float:
+    """Modelled referrals a year in ``area`` (with the statutory right's funnel if one is
+    commenced): the needs-based weight."""
+    victims = victims_per_year(area, scenario.demand.apportionment)
+    right = scenario.statutory_right
+    total = 0.0
+    for g in scenario.demand.groups:
+        p_id, p_inf, p_want = scenario.funnel(g)
+        if scenario.commence_day is not None:
+            p_inf, p_want = right.informed, (p_want if right.wants_rj is None else right.wants_rj)
+        divert = scenario.level_one.diversion_share if g in scenario.level_one.groups else 0.0
+        total += victims[g] * p_id * (1 - divert) * p_inf * p_want
+    return total
+
+
+def weight(scenario: Scenario, area: Area, rule: str) -> float:
+    """The weight of ``area`` under an allocation rule (shares are weight / total)."""
+    if rule == "population":
+        return area.population
+    if rule == "recorded_crime":
+        return _column(area, "prc_2024_25_total_excl_fraud", "allocation = 'recorded_crime'")
+    if rule == "eligible_demand":
+        return expected_referrals(scenario, area)
+    if rule == "current":
+        return area.values.get(CURRENT_COLUMN, area.population)
+    if rule == "column":
+        col = scenario.funding.allocation_column
+        return _column(area, col, f"allocation_column = '{col}'")
+    if rule == "shares":
+        return scenario.funding.shares.get(area.code, 0.0)
+    raise ValueError(f"no weight for rule {rule!r}")  # floor_plus is handled by the caller
+
+
+def _column(area: Area, column: str, setting: str) -> float:
+    value = area.values.get(column)
+    if value is None or math.isnan(value):
+        known = ", ".join(sorted(k for k in area.values if not k.startswith("victims_")))
+        raise ScenarioError([Problem(f"funding: {setting}", f"the area data has no numeric "
+                                     f"column '{column}' (area {area.code}); numeric columns: "
+                                     f"{known}")], "invalid funding allocation")
+    return value
+
+
+def _national(table: AreaTable) -> list[Area]:
+    """Every area of the country: the file's, plus packaged ones it lacks."""
+    codes = {a.code for a in table.areas}
+    return list(table.areas) + [a for a in packaged().areas if a.code not in codes]
+
+
+def shares(scenario: Scenario, table: AreaTable, rule: str) -> dict[str, float]:
+    """Each area's share of the pot under ``rule`` (over the whole country)."""
+    areas = _national(table)
+    weights = {a.code: weight(scenario, a, rule) for a in areas}
+    total = sum(weights.values())
+    return {c: (w / total if total > 0 else 0.0) for c, w in weights.items()}
+
+
+def area_budgets_for(scenario: Scenario, table: AreaTable, pot_gbp: float) -> dict[str, float]:
+    """Budget per area code for a national pot (after any leakage) under the scenario's rule."""
+    f = scenario.funding
+    if not f.ringfenced:
+        pot_gbp *= 1.0 - f.leakage_share
+    if f.allocation != "floor_plus":
+        return {c: pot_gbp * s for c, s in shares(scenario, table, f.allocation).items()}
+    n = len(_national(table))
+    rest = pot_gbp - n * f.floor_gbp
+    if rest < 0:
+        raise ScenarioError([Problem("funding.floor_gbp", f"floors of GBP {f.floor_gbp:,.0f} for "
+                                     f"{n} areas exceed the pot of GBP {pot_gbp:,.0f}")],
+                            "invalid funding allocation")
+    return {c: f.floor_gbp + rest * s for c, s in shares(scenario, table, f.floor_rule).items()}
+
+
+def timeline(scenario: Scenario, table: AreaTable) -> tuple[list[float], list[dict[str, float]]]:
+    """Days budgets change (starting with 0) and the budget of every area from each."""
+    f = scenario.funding
+    pot = f.national_budget_gbp * f.uprating_factor
+    days, budgets = [0.0], [area_budgets_for(scenario, table, pot) | dict(f.area_budget_gbp)]
+    overrides = dict(f.area_budget_gbp)
+    for change in f.schedule:
+        if change.national_budget_gbp is not None:
+            pot = change.national_budget_gbp * (change.uprating_factor or f.uprating_factor)
+        overrides |= dict(change.area_budget_gbp)
+        days.append(scenario.day_of(change))
+        budgets.append(area_budgets_for(scenario, table, pot) | overrides)
+    return days, budgets
+
+
+def budget_by_period(days: list[float], budgets: list[dict[str, float]], code: str,
+                     period_starts: np.ndarray) -> np.ndarray:
+    """The annual budget in force at the start of each period (changes take effect from the
+    first period starting on or after their day)."""
+    idx = np.searchsorted(np.asarray(days), period_starts, side="right") - 1
+    values = np.array([b.get(code, 0.0) for b in budgets])
+    return values[idx]
+
+
+def allocation_table(scenario: Scenario, table: AreaTable) -> pd.DataFrame:
+    """Per area and budget change: the rule, the area's share and its budget (for checking
+    by hand), written to every results directory."""
+    days, budgets = timeline(scenario, table)
+    f = scenario.funding
+    rule = f.allocation
+    share = shares(scenario, table, f.floor_rule if rule == "floor_plus" else rule)
+    rows = []
+    for day, by_area in zip(days, budgets, strict=True):
+        total = sum(by_area.values())
+        for a in table.areas:
+            rows.append((day, a.code, a.name, rule, share.get(a.code, 0.0), by_area[a.code],
+                         by_area[a.code] / total if total else math.nan))
+    return pd.DataFrame(rows, columns=["from_day", "area", "force", "rule", "rule_share",
+                                       "budget_gbp", "share_of_total"])
