@@ -82,13 +82,17 @@ def shares(scenario: Scenario, table: AreaTable, rule: str) -> dict[str, float]:
     return {c: (w / total if total > 0 else 0.0) for c, w in weights.items()}
 
 
-def area_budgets_for(scenario: Scenario, table: AreaTable, pot_gbp: float) -> dict[str, float]:
-    """Budget per area code for a national pot (after any leakage) under the scenario's rule."""
+def area_budgets_for(scenario: Scenario, table: AreaTable, pot_gbp: float,
+                     rule: str | None = None, leakage: float | None = None) -> dict[str, float]:
+    """Budget per area code for a national pot under ``rule`` after ``leakage`` (defaults: the
+    scenario's rule, and its leakage if not ringfenced)."""
     f = scenario.funding
-    if not f.ringfenced:
-        pot_gbp *= 1.0 - f.leakage_share
-    if f.allocation != "floor_plus":
-        return {c: pot_gbp * s for c, s in shares(scenario, table, f.allocation).items()}
+    rule = rule or f.allocation
+    if leakage is None:
+        leakage = 0.0 if f.ringfenced else f.leakage_share
+    pot_gbp *= 1.0 - leakage
+    if rule != "floor_plus":
+        return {c: pot_gbp * s for c, s in shares(scenario, table, rule).items()}
     n = len(_national(table))
     rest = pot_gbp - n * f.floor_gbp
     if rest < 0:
@@ -103,14 +107,26 @@ def timeline(scenario: Scenario, table: AreaTable) -> tuple[list[float], list[di
     f = scenario.funding
     pot = f.national_budget_gbp * f.uprating_factor
     days, budgets = [0.0], [area_budgets_for(scenario, table, pot) | dict(f.area_budget_gbp)]
-    overrides = dict(f.area_budget_gbp)
+    overrides, rule = dict(f.area_budget_gbp), f.allocation
+    leakage = 0.0 if f.ringfenced else f.leakage_share
     for change in f.schedule:
         if change.national_budget_gbp is not None:
             pot = change.national_budget_gbp * (change.uprating_factor or f.uprating_factor)
+        rule = change.allocation or rule
+        if change.ringfenced is not None:
+            leakage = 0.0 if change.ringfenced else (change.leakage_share or 0.0)
         overrides |= dict(change.area_budget_gbp)
         days.append(scenario.day_of(change))
-        budgets.append(area_budgets_for(scenario, table, pot) | overrides)
+        budgets.append(area_budgets_for(scenario, table, pot, rule, leakage) | overrides)
     return days, budgets
+
+
+def rules(scenario: Scenario) -> list[str]:
+    """The allocation rule in force from each budget change (day 0 first)."""
+    out: list[str] = [scenario.funding.allocation]
+    for change in scenario.funding.schedule:
+        out.append(change.allocation or out[-1])
+    return out
 
 
 def budget_by_period(days: list[float], budgets: list[dict[str, float]], code: str,
@@ -127,10 +143,9 @@ def allocation_table(scenario: Scenario, table: AreaTable) -> pd.DataFrame:
     by hand), written to every results directory."""
     days, budgets = timeline(scenario, table)
     f = scenario.funding
-    rule = f.allocation
-    share = shares(scenario, table, f.floor_rule if rule == "floor_plus" else rule)
     rows = []
-    for day, by_area in zip(days, budgets, strict=True):
+    for day, by_area, rule in zip(days, budgets, rules(scenario), strict=True):
+        share = shares(scenario, table, f.floor_rule if rule == "floor_plus" else rule)
         total = sum(by_area.values())
         for a in table.areas:
             rows.append((day, a.code, a.name, rule, share.get(a.code, 0.0), by_area[a.code],

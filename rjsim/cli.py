@@ -262,6 +262,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     def extra(tmp: Path) -> None:
         (tmp / "summary.txt").write_text(text, encoding="utf-8")
+        outputs.comparison_figures(c, tmp)
         for e in c.experiments:
             outputs.write_experiment(tmp / "scenarios" / e.scenario.name, e,
                                      outputs.manifest(e, "", started), "")

@@ -108,3 +108,25 @@ def _pairs(a: pd.DataFrame, b: pd.DataFrame, key: str | None
             out.append((str(area), a_rows.sort_values("replication"),
                         b_rows.sort_values("replication")))
     return out
+
+
+#: The KPIs committee staff compare funding options on.
+OPTION_KPIS = ("annual_cost_gbp", "fte_in_post", "interventions", "unmet_demand",
+               "unmet_demand_rate", "wait_alloc_days_mean", "wait_alloc_days_p90",
+               "cost_per_intervention_gbp")
+
+
+def options_table(c: Comparison) -> pd.DataFrame:
+    """One row per option, level (national or area) and key KPI: the option's mean and 95% CI
+    and its paired difference from the first option with 95% CI."""
+    est = c.estimates[c.estimates["kpi"].isin(OPTION_KPIS)]
+    diff = c.differences[c.differences["kpi"].isin(OPTION_KPIS)].rename(columns={
+        "ci_low": "difference_ci_low", "ci_high": "difference_ci_high",
+        "significant": "difference_real_at_95"})
+    keys = ["level", "area", "kpi", "scenario"]
+    out = est.merge(diff[[*keys, "difference", "difference_ci_low", "difference_ci_high",
+                          "difference_real_at_95"]], on=keys, how="left")
+    out = out.rename(columns={"scenario": "option"})
+    return out[["option", "level", "area", "kpi", "mean", "ci_low", "ci_high", "n",
+                "difference", "difference_ci_low", "difference_ci_high",
+                "difference_real_at_95"]]

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from rjsim import scenario_io, store, sweep
-from rjsim.comparison import Comparison
+from rjsim import allocation, plots, scenario_io, store, sweep
+from rjsim.comparison import Comparison, options_table
 from rjsim.experiment import Experiment
 
 
@@ -20,6 +20,8 @@ def experiment_tables(e: Experiment) -> dict[str, pd.DataFrame]:
     out = dict(e.per_replication)  # national/area/group summaries and national_month, per rep
     out |= {f"kpi_{k}": v for k, v in e.summary.items()}  # across replications, with CIs
     out |= e.means  # area_month_group and area_month, averaged over replications
+    if e.scenario.funding.capacity_from == "budget":
+        out["funding_allocation"] = allocation.allocation_table(e.scenario, e.plan.table)
     if e.precision is not None:
         out["precision"] = e.precision
     return out
@@ -74,7 +76,14 @@ def write_experiment(out: Path, e: Experiment, info: dict[str, Any], text: str,
 
 
 def comparison_tables(c: Comparison) -> dict[str, pd.DataFrame]:
-    return {"comparison_estimates": c.estimates, "comparison_differences": c.differences}
+    return {"comparison_estimates": c.estimates, "comparison_differences": c.differences,
+            "comparison_options": options_table(c)}
+
+
+def comparison_figures(c: Comparison, directory: Path) -> None:
+    """The funding frontier (cost against unmet demand), PNG and SVG."""
+    (directory / "figures").mkdir(exist_ok=True)
+    plots.funding_frontier(c.estimates, directory / "figures" / "funding_frontier")
 
 
 def sweep_table(points: Sequence[tuple[sweep.Point, Experiment]]) -> pd.DataFrame:

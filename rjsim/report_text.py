@@ -133,11 +133,28 @@ COMPARE_KPIS = (("referrals", _n), ("interventions", _n), ("unmet_demand", _n),
                 ("cost_per_intervention_gbp", _n))
 
 
+def _pp(x: float) -> str:
+    """A difference of two shares, in percentage points."""
+    return "n/a" if math.isnan(x) else f"{100 * x:+.1f} pp"
+
+
+def _verdict(d: pd.Series, fmt: Fmt) -> str:
+    if d["paired_variance"] == 0 and d["difference"] == 0:
+        return "identical in every replication (common random numbers)"
+    verdict = "real at 95%" if d["significant"] else "not distinguishable from noise at 95%"
+    vr = float(d["variance_reduction"])
+    how = ("" if math.isnan(vr) else f"; pairing cut its variance by {100 * vr:.0f}%" if vr >= 0
+           else f"; pairing raised its variance by {-100 * vr:.0f}%")
+    return (f"{fmt(d['difference'])} ({fmt(d['ci_low'])} to {fmt(d['ci_high'])}), "
+            f"{verdict}{how}")
+
+
 def comparison_text(c: Comparison) -> str:
     """National estimates and paired differences from the first scenario, in plain words."""
     est = c.estimates[c.estimates["level"] == "national"]
     diff = c.differences[c.differences["level"] == "national"]
     n = int(est["n"].max())
+    width = max(len(name) for name in c.names) + 2
     lines = [f"Comparison of {', '.join(c.names)}: {n} replications each, common random numbers "
              f"(same seed {c.experiments[0].scenario.run.seed}). National means; differences "
              f"are each scenario minus '{c.names[0]}' with 95% CIs.", ""]
@@ -145,12 +162,8 @@ def comparison_text(c: Comparison) -> str:
         lines.append(f"  {kpi}")
         for name in c.names:
             r = est[(est["kpi"] == kpi) & (est["scenario"] == name)].iloc[0]
-            lines.append(f"    {name:<30}{fmt(float(r['mean'])):>12}")
+            lines.append(f"    {name:<{width}}{fmt(float(r['mean'])):>12}")
+        dfmt = _pp if fmt is _pct else fmt
         for _, d in diff[diff["kpi"] == kpi].iterrows():
-            verdict = ("real at 95%" if d["significant"] else "not distinguishable from "
-                       "noise at 95%")
-            vr = d["variance_reduction"]
-            vr_text = "" if math.isnan(vr) else f"; pairing cut variance by {100 * vr:.0f}%"
-            lines.append(f"    {d['scenario']} - {d['baseline']}: {fmt(d['difference'])} "
-                         f"({fmt(d['ci_low'])} to {fmt(d['ci_high'])}), {verdict}{vr_text}")
+            lines.append(f"    {d['scenario']} - {d['baseline']}: {_verdict(d, dfmt)}")
     return "\n".join(lines) + "\n"

@@ -167,9 +167,15 @@ class BudgetChange:
     from_date: str | None = None
     national_budget_gbp: float | None = field(default=None, metadata={"min": 0.0})
     uprating_factor: float | None = field(default=None, metadata={"gt": 0.0})
+    allocation: Allocation | None = None
+    ringfenced: bool | None = None
+    leakage_share: float | None = field(default=None, metadata=_P)
     area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
+        if self.leakage_share and self.ringfenced is not False:
+            return [Problem(origin(f"{path}.leakage_share"), "applies only with ringfenced = "
+                            "false in the same change (a ringfenced pot cannot leak)")]
         if (self.from_day is None) == (self.from_date is None):
             return [Problem(origin(path), "give exactly one of from_day and from_date")]
         if self.from_date is not None:
@@ -178,8 +184,9 @@ class BudgetChange:
             except ValueError:
                 return [Problem(origin(f"{path}.from_date"), "must be a date YYYY-MM-DD",
                                 self.from_date)]
-        if self.national_budget_gbp is None and not self.area_budget_gbp:
-            return [Problem(origin(path), "must set national_budget_gbp or area_budget_gbp")]
+        if self.national_budget_gbp is None and not self.area_budget_gbp and not self.allocation:
+            return [Problem(origin(path), "must set national_budget_gbp, allocation or "
+                            "area_budget_gbp")]
         return []
 
 
@@ -238,17 +245,18 @@ class Funding:
         if self.ringfenced and self.leakage_share > 0:
             p.append(Problem(origin(f"{path}.leakage_share"), "applies only when ringfenced = "
                              "false (a ringfenced pot cannot leak)", f"{self.leakage_share:g}"))
-        if self.allocation == "shares":
+        used = {self.allocation, *(c.allocation for c in self.schedule if c.allocation)}
+        if "shares" in used:
             total = sum(self.shares.values())
             if not self.shares or abs(total - 1.0) > 1e-6:
                 p.append(Problem(origin(f"{path}.shares"), "with allocation = 'shares', the "
                                  "areas' shares must add up to 1", f"sum {total:.6g}"))
         elif self.shares:
             p.append(Problem(origin(f"{path}.shares"), "is used only with allocation = 'shares'"))
-        if self.allocation == "column" and not self.allocation_column:
+        if "column" in used and not self.allocation_column:
             p.append(Problem(origin(f"{path}.allocation_column"), "name the area data column "
                              "to share the pot by (allocation = 'column')"))
-        if self.allocation == "floor_plus" and self.floor_gbp <= 0:
+        if "floor_plus" in used and self.floor_gbp <= 0:
             p.append(Problem(origin(f"{path}.floor_gbp"), "must be positive with allocation = "
                              "'floor_plus'"))
         return p
