@@ -20,44 +20,28 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 < value <= 50:
-        raise argparse.ArgumentTypeError(f"{text}: must be greater than 0 and at most 50")
-    return value
+def _bounded(kind: type[int] | type[float], low: float, high: float, allowed: str,
+             low_open: bool = False, high_open: bool = False) -> Any:
+    """An argparse type: a number of ``kind`` within bounds, with a message saying what is
+    allowed."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"'{text}' is not {noun}") from None
+        above = value > low if low_open else value >= low
+        below = value < high if high_open else value <= high
+        if not (above and below):
+            raise argparse.ArgumentTypeError(f"{text}: must be {allowed}")
+        return value
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be 1 or more")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be between 0 and 1 (e.g. 0.05)")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text}: must be 0 or more")
-    return value
+_positive_float = _bounded(float, 0, 50, "greater than 0 and at most 50", low_open=True)
+_positive_int = _bounded(int, 1, 10**9, "1 or more")
+_non_negative_int = _bounded(int, 0, 2**63, "0 or more")
+_fraction = _bounded(float, 0, 1, "between 0 and 1 (e.g. 0.05)", low_open=True, high_open=True)
 
 
 def _experiment_options(p: argparse.ArgumentParser) -> None:
