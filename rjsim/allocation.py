@@ -49,13 +49,23 @@ def weight(scenario: Scenario, area: Area, rule: str) -> float:
     if rule == "eligible_demand":
         return expected_referrals(scenario, area)
     if rule == "current":
-        return area.values.get(CURRENT_COLUMN, area.population)
+        return today_budget(scenario, area)
     if rule == "column":
         col = scenario.funding.allocation_column
         return _column(area, col, f"allocation_column = '{col}'")
     if rule == "shares":
         return scenario.funding.shares.get(area.code, 0.0)
     raise ValueError(f"no weight for rule {rule!r}")  # floor_plus is handled by the caller
+
+
+def today_budget(scenario: Scenario, area: Area) -> float:
+    """Today's RJ budget of an area (GBP): its ``rj_budget_gbp`` if the data gives one, else
+    the default assumption: the scenario's day-0 national pot shared by population."""
+    if CURRENT_COLUMN in area.values:
+        return area.values[CURRENT_COLUMN]
+    f = scenario.funding
+    national_population = sum(a.population for a in packaged().areas)
+    return f.national_budget_gbp * f.uprating_factor * area.population / national_population
 
 
 def _column(area: Area, column: str, setting: str) -> float:
@@ -75,8 +85,10 @@ def _national(table: AreaTable) -> list[Area]:
 
 
 def shares(scenario: Scenario, table: AreaTable, rule: str) -> dict[str, float]:
-    """Each area's share of the pot under ``rule`` (over the whole country)."""
-    areas = _national(table)
+    """Each area's share of the pot under ``rule``: over the whole country (areas missing from
+    a user's file at their packaged values), except for the user's own weights (``column``,
+    ``shares``), which cover only the file's areas."""
+    areas = list(table.areas) if rule in ("column", "shares") else _national(table)
     weights = {a.code: weight(scenario, a, rule) for a in areas}
     total = sum(weights.values())
     return {c: (w / total if total > 0 else 0.0) for c, w in weights.items()}
@@ -114,7 +126,8 @@ def timeline(scenario: Scenario, table: AreaTable) -> tuple[list[float], list[di
             pot = change.national_budget_gbp * (change.uprating_factor or f.uprating_factor)
         rule = change.allocation or rule
         if change.ringfenced is not None:
-            leakage = 0.0 if change.ringfenced else (change.leakage_share or 0.0)
+            restated = f.leakage_share if change.leakage_share is None else change.leakage_share
+            leakage = 0.0 if change.ringfenced else restated
         overrides |= dict(change.area_budget_gbp)
         days.append(scenario.day_of(change))
         budgets.append(area_budgets_for(scenario, table, pot, rule, leakage) | overrides)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rjsim import allocation, workforce
-from rjsim.areadata import AreaTable, packaged
+from rjsim.areadata import Area, AreaTable, packaged
 from rjsim.demand import DAYS_PER_PERIOD, n_periods
 from rjsim.errors import Problem, ScenarioError
 from rjsim.scenario import Funding, Scenario
@@ -93,8 +93,10 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
                                    general_cost, specialist_cost)
         return out
     blended = (1 - f.specialist_share) * general_cost + f.specialist_share * specialist_cost
+    by_code = {a.code: a for a in table.areas}
     for code, budget in area_budgets(scenario, table).items():
-        fte = budget / blended
+        coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
+        fte = max(budget - coordination, 0.0) / blended
         out[code] = Staffing(budget, fte * (1 - f.specialist_share), fte * f.specialist_share,
                              general_cost, specialist_cost)
     return out
@@ -122,11 +124,17 @@ def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Work
                 for code, s in staffing(scenario, table).items()}
     change_days, budgets = allocation.timeline(scenario, table)
     starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
-    dyn, per_day = scenario.staffing, scenario.service.productive_hours_per_fte_day
     out = {}
     for a in table.areas:
-        hours = dyn.volunteer_hours_per_100k_population * a.population / 1e5
-        volunteer = (hours / (per_day * 365.0), hours * dyn.volunteer_coordination_gbp_per_hour)
         budget = allocation.budget_by_period(change_days, budgets, a.code, starts)
-        out[a.code] = workforce.build(budget, days, costs, scenario.funding, dyn, volunteer)
+        out[a.code] = workforce.build(budget, days, costs, scenario.funding, scenario.staffing,
+                                      volunteers(scenario, a))
     return out
+
+
+def volunteers(scenario: Scenario, area: Area) -> tuple[float, float]:
+    """(FTE-equivalent, annual coordination cost in GBP) of an area's volunteers."""
+    dyn = scenario.staffing
+    hours = dyn.volunteer_hours_per_100k_population * area.population / 1e5
+    per_fte_year = scenario.service.productive_hours_per_fte_day * 365.0
+    return hours / per_fte_year, hours * dyn.volunteer_coordination_gbp_per_hour

@@ -184,6 +184,9 @@ class BudgetChange:
             except ValueError:
                 return [Problem(origin(f"{path}.from_date"), "must be a date YYYY-MM-DD",
                                 self.from_date)]
+        if self.uprating_factor is not None and self.national_budget_gbp is None:
+            return [Problem(origin(f"{path}.uprating_factor"), "applies only with "
+                            "national_budget_gbp in the same change")]
         if self.national_budget_gbp is None and not self.area_budget_gbp and not self.allocation:
             return [Problem(origin(path), "must set national_budget_gbp, allocation or "
                             "area_budget_gbp")]

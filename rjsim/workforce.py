@@ -60,34 +60,44 @@ def _lag(days: float) -> int:
 def simulate_skill(establishment: np.ndarray, period_days: np.ndarray, attrition: float,
                    recruit_lag: int, replace_lag: int, notice_lag: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In-post FTE, hires and leavers per period for one skill (see the module docstring)."""
+    """In-post FTE, hires and leavers per period for one skill (see the module docstring).
+
+    Stocks reconcile: ``in_post[k + 1] = in_post[k] - leavers[k] + hires[k + 1]``, where
+    leavers of period k include staff whose notice ends with it.
+    """
     n = len(establishment)
     horizon = n + max(recruit_lag, replace_lag, notice_lag) + 2
-    arrivals, removals = np.zeros(horizon), np.zeros(horizon)
+    arrivals, dismissals = np.zeros(horizon), np.zeros(horizon)
     in_post, hires, leavers = np.zeros(n), np.zeros(n), np.zeros(n)
     staff = float(establishment[0])
     for k in range(n):
-        staff += arrivals[k] - removals[k]
+        staff += arrivals[k] - dismissals[k]
         hires[k] = arrivals[k]
         in_post[k] = staff
         left = staff * (1.0 - math.exp(-attrition * period_days[k] / DAYS_PER_YEAR))
         staff -= left
-        leavers[k] = left + removals[k]
         target = establishment[k + 1] if k + 1 < n else establishment[k]
-        committed = staff + arrivals[k + 1:].sum() - removals[k + 1:].sum()
-        gap = target - committed
+        gap = target - (staff + arrivals[k + 1:].sum() - dismissals[k + 1:].sum())
         if gap > 1e-12:
+            gap = _withdraw(dismissals, k, gap)  # keep staff under notice before hiring
             refill = min(left, gap)
             arrivals[k + 1 + replace_lag] += refill
             arrivals[k + 1 + recruit_lag] += gap - refill
         elif gap < -1e-12:
-            excess = -gap
-            for j in range(horizon - 1, k, -1):  # cancel the latest pending hires first
-                cut = min(arrivals[j], excess)
-                arrivals[j] -= cut
-                excess -= cut
-            removals[k + 1 + notice_lag] += excess
+            excess = _withdraw(arrivals, k, -gap)  # cancel pending hires before notices
+            dismissals[k + 1 + notice_lag] += excess
+        leavers[k] = left + dismissals[k + 1]  # notice ending with this period
     return in_post, hires, leavers
+
+
+def _withdraw(pending: np.ndarray, k: int, amount: float) -> float:
+    """Take up to ``amount`` from pending entries after period k, latest first; return what
+    is left to take."""
+    for j in range(len(pending) - 1, k, -1):
+        cut = min(pending[j], amount)
+        pending[j] -= cut
+        amount -= cut
+    return amount
 
 
 def build(budget_gbp: np.ndarray, period_days: np.ndarray, costs: tuple[float, float],
@@ -103,11 +113,13 @@ def build(budget_gbp: np.ndarray, period_days: np.ndarray, costs: tuple[float, f
     blended = (1 - specialist_share) * general_cost + specialist_share * specialist_cost
     paid = np.maximum(budget_gbp - volunteer[1], 0.0) / blended
     establishment = np.stack([paid * (1 - specialist_share), paid * specialist_share], axis=1)
-    lags = (_lag(dyn.recruitment_lag_days), _lag(dyn.replacement_lag_days))
-    training = _lag(dyn.specialist_training_lag_days)
-    out = [simulate_skill(establishment[:, s], period_days, dyn.attrition_per_year,
-                          lags[0] + (training if s else 0), lags[1] + (training if s else 0),
-                          _lag(dyn.notice_days)) for s in (0, 1)]
+    out = []
+    for s in (0, 1):
+        training = dyn.specialist_training_lag_days if s else 0.0
+        out.append(simulate_skill(establishment[:, s], period_days, dyn.attrition_per_year,
+                                  _lag(dyn.recruitment_lag_days + training),
+                                  _lag(dyn.replacement_lag_days + training),
+                                  _lag(dyn.notice_days)))
     in_post = np.stack([o[0] for o in out], axis=1)
     hires = np.stack([o[1] for o in out], axis=1)
     leavers = np.stack([o[2] for o in out], axis=1)
