@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from clitools import assert_clean_error, rjsim
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = """
@@ -26,10 +27,6 @@ include = ["Dyfed-Powys", "E23000036"]
 """
 
 
-def rjsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rjsim", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=300)
-
 
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
@@ -37,12 +34,6 @@ def small(tmp_path: Path) -> Path:
     path.write_text(SMALL.format(base=(ROOT / "scenarios" / "baseline.toml").as_posix()))
     return path
 
-
-def assert_clean_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    for needle in needles:
-        assert needle in proc.stderr, proc.stderr
 
 
 def test_run_writes_self_describing_results(small: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from clitools import assert_clean_error, rjsim
 
 from rjsim.progress import ProgressBar
 
@@ -31,10 +32,6 @@ include = {areas}
 THREE = '["Cumbria", "Gwent", "Dyfed-Powys"]'
 
 
-def rjsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rjsim", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=300)
-
 
 def write(tmp_path: Path, name: str, years: float = 1, areas: str = THREE,
           extra: str = "") -> Path:
@@ -42,12 +39,6 @@ def write(tmp_path: Path, name: str, years: float = 1, areas: str = THREE,
     path.write_text(SMALL.format(name=name, years=years, areas=areas) + extra)
     return path
 
-
-def assert_clean_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    for needle in needles:
-        assert needle in proc.stderr, proc.stderr
 
 
 def test_run_with_replications_prints_and_writes_intervals(tmp_path: Path) -> None:

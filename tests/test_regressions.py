@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clitools import assert_clean_error
+from clitools import rjsim as rjsim_cli
 
 import rjsim
 from rjsim import runner, tables
@@ -26,16 +26,6 @@ STAGES = ("assessment", "preparation", "direct_conference", "direct_video", "ind
 SMALL = 'name = "small"\n[run]\nyears = 1\n[areas]\ninclude = ["Cumbria"]\n'
 
 
-def rjsim_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rjsim", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=300)
-
-
-def assert_clean_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    for needle in needles:
-        assert needle in proc.stderr, proc.stderr
 
 
 @pytest.fixture
