@@ -33,6 +33,15 @@ Origin = Callable[[str], str]
 
 _MISSING = object()
 
+#: Field metadata for a probability.
+PROBABILITY = {"min": 0.0, "max": 1.0}
+
+
+def setting(doc: str, **meta: Any) -> Any:
+    """A required field with its documentation, bounds and rules (its value comes from the
+    packaged defaults, never from code)."""
+    return dataclasses.field(metadata={"doc": doc, **meta})
+
 
 class FrozenMap(dict[str, Any]):
     """A read-only dict: validated settings cannot be changed, yet still pickle (for

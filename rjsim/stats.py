@@ -46,6 +46,9 @@ def t_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> In
     n = len(x)
     if n == 0:
         return Interval(math.nan, math.nan, 0, math.nan, math.nan)
+    if n >= 2 and np.all(x == x[0]):  # exactly constant: no rounding dust in sd or mean
+        value = float(x[0])
+        return Interval(value, 0.0, n, value, value)
     mean = float(x.mean())
     if n < 2:
         return Interval(mean, math.nan, 1, math.nan, math.nan)
