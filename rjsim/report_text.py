@@ -108,11 +108,13 @@ def national_text(e: Experiment) -> str:
                     for label, value, note in _rows(k, target)]
     lines += ["", _areas_line(e, target)]
     if e.precision is not None:
-        missed = e.precision[(e.precision["note"] == "") & ~e.precision["met"]]
-        if len(missed):
-            lines.append(f"  Precision not reached for {len(missed)} key KPI(s): "
-                         + ", ".join(missed["kpi"].head(10)) + (" ..." if len(missed) > 10
-                                                                 else ""))
+        p = e.precision
+        for label, rows in (("Precision not reached", p[(p["note"] == "") & ~p["met"]]),
+                            ("Not estimable (fewer than two values)", p[p["note"] != ""])):
+            if len(rows):
+                lines.append(f"  {label} for {len(rows)} key KPI(s): "
+                             + ", ".join(rows["kpi"].head(10))
+                             + (" ..." if len(rows) > 10 else ""))
     return "\n".join(lines) + "\n"
 
 
