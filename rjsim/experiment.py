@@ -282,7 +282,3 @@ def _sequential(r: _Runner, s: ExperimentSettings) -> tuple[int, str]:
             return have, f"maximum of {s.max_replications} replications reached"
         r.run_reps(range(have, min(have + max(batch, s.look_ahead), s.max_replications)))
 
-
-def with_replications(scenario: Scenario, n: int) -> Scenario:
-    """The scenario with ``run.replications`` set to ``n`` (a new object)."""
-    return replace(scenario, run=replace(scenario.run, replications=n))

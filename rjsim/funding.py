@@ -7,7 +7,6 @@ specialist (trained for sexual offences, domestic abuse and hate crime) by a sce
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +103,12 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
 
 def slots(fte: float, caseload_per_fte: float) -> int:
     """Concurrent caseload slots from FTE: rounded down, because a part-slot cannot hold a case."""
-    return math.floor(fte * caseload_per_fte + 1e-9)
+    return int(slot_counts(np.asarray(fte), caseload_per_fte))
+
+
+def slot_counts(fte: np.ndarray, caseload_per_fte: float) -> np.ndarray:
+    """:func:`slots` for an array of FTE (the one place the rounding rule lives)."""
+    return np.floor(fte * caseload_per_fte + 1e-9).astype(np.int64)
 
 
 def period_days(horizon_days: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from rjsim.areadata import Area, victims_per_year
 from rjsim.codes import CLOSED, Outcome
 from rjsim.engine import AreaService, IntakeQueue
 from rjsim.errors import ConservationError
-from rjsim.funding import Staffing, period_days
+from rjsim.funding import Staffing, period_days, slot_counts
 from rjsim.scenario import GROUPS, SENSITIVE, Scenario
 from rjsim.streams import Streams
 from rjsim.workforce import Workforce
@@ -111,9 +111,8 @@ def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referr
 
 def slot_schedule(scenario: Scenario, wf: Workforce) -> np.ndarray:
     """(periods, 2) caseload slots from staff in post (volunteers add general capacity)."""
-    caseload = casepath.caseload_per_fte(scenario)
     fte = wf.in_post + np.array([wf.volunteer_fte, 0.0])
-    return np.floor(fte * caseload + 1e-9).astype(np.int64)
+    return slot_counts(fte, casepath.caseload_per_fte(scenario))
 
 
 def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replication: int,

@@ -22,8 +22,6 @@ class AreaFte:
     specialist: float = _f("specialist facilitator FTE", min=0.0)
 
 
-ALLOCATIONS = ("current", "population", "recorded_crime", "eligible_demand", "floor_plus",
-               "shares", "column")
 Allocation = Literal["current", "population", "recorded_crime", "eligible_demand", "floor_plus",
                      "shares", "column"]
 

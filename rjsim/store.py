@@ -155,19 +155,6 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(results_dir: Path) -> dict[str, Any]:
-    """The manifest of a results directory (clear error if it is not one)."""
-    path = Path(results_dir) / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{results_dir}: not a readable rjsim results directory ({exc})"
-                           ) from None
-    if not isinstance(data, dict):
-        raise ResultsError(f"{path}: manifest is not a JSON object")
-    return data
-
-
 def command_line() -> str:
     """The command that is running, for the manifest (program name without its path)."""
     return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
