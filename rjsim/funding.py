@@ -91,12 +91,13 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
             out[a.code] = Staffing(s.annual_cost_gbp, set_fte.general, set_fte.specialist,
                                    general_cost, specialist_cost)
         return out
-    blended = (1 - f.specialist_share) * general_cost + f.specialist_share * specialist_cost
     by_code = {a.code: a for a in table.areas}
     for code, budget in area_budgets(scenario, table).items():
         coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
-        fte = max(budget - coordination, 0.0) / blended
-        out[code] = Staffing(budget, fte * (1 - f.specialist_share), fte * f.specialist_share,
+        general, specialist = workforce.establishment_fte(
+            np.array([budget]), (general_cost, specialist_cost), f.specialist_share,
+            coordination)[0]
+        out[code] = Staffing(budget, float(general), float(specialist),
                              general_cost, specialist_cost)
     return out
 

@@ -100,6 +100,16 @@ def _withdraw(pending: np.ndarray, k: int, amount: float) -> float:
     return amount
 
 
+def establishment_fte(budget_gbp: np.ndarray, costs: tuple[float, float],
+                      specialist_share: float, coordination_gbp: float) -> np.ndarray:
+    """(periods, 2) general and specialist FTE a budget pays for, after volunteers'
+    coordination cost, at the blended cost of the general/specialist mix."""
+    general_cost, specialist_cost = costs
+    blended = (1 - specialist_share) * general_cost + specialist_share * specialist_cost
+    paid = np.maximum(np.asarray(budget_gbp, dtype=float) - coordination_gbp, 0.0) / blended
+    return np.stack([paid * (1 - specialist_share), paid * specialist_share], axis=1)
+
+
 def build(budget_gbp: np.ndarray, period_days: np.ndarray, costs: tuple[float, float],
           funding: Funding, dyn: StaffingDynamics, volunteer: tuple[float, float]) -> Workforce:
     """Staffing of one area from its budget per period.
@@ -109,10 +119,8 @@ def build(budget_gbp: np.ndarray, period_days: np.ndarray, costs: tuple[float, f
     coordination cost).
     """
     general_cost, specialist_cost = costs
-    specialist_share, training_gbp = funding.specialist_share, funding.specialist_training_gbp
-    blended = (1 - specialist_share) * general_cost + specialist_share * specialist_cost
-    paid = np.maximum(budget_gbp - volunteer[1], 0.0) / blended
-    establishment = np.stack([paid * (1 - specialist_share), paid * specialist_share], axis=1)
+    training_gbp = funding.specialist_training_gbp
+    establishment = establishment_fte(budget_gbp, costs, funding.specialist_share, volunteer[1])
     out = []
     for s in (0, 1):
         training = dyn.specialist_training_lag_days if s else 0.0
