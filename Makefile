@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test bench lint typecheck check clean
+.PHONY: run test bench lint typecheck check clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rjsim run $(SCENARIO)
 
-test: $(STAMP)
+# The report's browser test needs headless Chromium and its driver (Debian packages); they
+# are installed when missing and we are root, otherwise the browser test fails saying so.
+browser:
+	@(command -v chromium >/dev/null && command -v chromedriver >/dev/null) || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update && \
+	    apt-get install -y --no-install-recommends chromium chromium-driver; } || \
+	  echo "warning: chromium/chromium-driver missing and not installed (needs root); the browser test will fail"
+
+test: $(STAMP) browser
 	$(BIN)/ruff check rjsim tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

@@ -62,6 +62,8 @@ def _experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="results directory (default results/<name>)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar; print only where results are")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write report.html, report.xlsx and figures/")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=_positive_int, help="workers for --replications")
     bench.add_argument("--executor", choices=("processes", "local", "dask"), default="processes")
     bench.set_defaults(func=_cmd_bench)
+
+    rep = sub.add_parser("report", help="build report.html, report.xlsx and figures/ from a "
+                         "results directory (never re-runs the model)")
+    rep.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 
@@ -171,6 +178,7 @@ def _run_one(args: argparse.Namespace, scenario: Any) -> int:
         print(worst_areas(e))
         print()
     print(f"Results written to {out}/ (tables in CSV and Parquet, manifest.json, scenario.toml)")
+    _report(args, out)
     return 0
 
 
@@ -224,6 +232,7 @@ def _run_sweep(args: argparse.Namespace, variants: list[Any]) -> int:
                   f"{row['wait_alloc_days_mean']:.0f} days, cost GBP "
                   f"{row['annual_cost_gbp'] / 1e6:.2f}m a year")
     print(f"Results written to {out}/ (one results directory per point under points/)")
+    _report(args, out)
     return 0
 
 
@@ -259,6 +268,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(text)
     print(f"Results written to {out}/")
+    _report(args, out)
+    return 0
+
+
+def _report(args: argparse.Namespace, out: Path) -> None:
+    """Build the report of a finished results directory unless --no-report."""
+    if not args.no_report:
+        from rjsim.report import build_report
+        print(f"Report: {build_report(out)}")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from rjsim.report import build_report
+    print(f"Report: {build_report(args.results)}")
     return 0
 
 
