@@ -1,13 +1,14 @@
 # rjsim: two commands on a fresh machine.
 #   make run   - set up .venv, install rjsim, run the default scenario, print a national summary
 #   make test  - set up .venv with the test tools and run the whole test suite
+#   make regress - check the shipped scenarios' KPIs against the committed references
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test bench lint typecheck check clean browser
+.PHONY: run test regress bench lint typecheck check clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ test: $(STAMP) browser
 	$(BIN)/ruff check rjsim tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# Regression check of every reference scenario against results/reference/ (README: Regression
+# checks); exit 1 on a regression, 2 on missing or corrupted references.
+regress: $(STAMP)
+	$(BIN)/rjsim regress
 
 bench: $(STAMP)
 	$(BIN)/rjsim bench

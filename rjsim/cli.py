@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     ass.add_argument("scenario", nargs="?", type=Path, help="show this scenario's values")
     ass.set_defaults(func=_cmd_assumptions)
 
+    _regress_parser(sub)
     bench = sub.add_parser("bench", help="time a national run against a bare SimPy model")
     bench.add_argument("--scenario", type=Path, default=Path("scenarios/statutory_right.toml"))
     bench.add_argument("--years", type=_positive_float, default=5.0)
@@ -313,6 +314,51 @@ def _cmd_assumptions(args: argparse.Namespace) -> int:
         rng = f" (range {row.low}-{row.high})" if row.low or row.high else ""
         print(f"{row.key} = {row.value}{rng} [{row.confidence}]\n    {row.source}")
     return 0
+
+
+def _regress_parser(sub: Any) -> None:
+    reg = sub.add_parser("regress", help="check scenario KPIs against committed references "
+                         "(exit 1 on a regression)")
+    reg.add_argument("--scenarios", nargs="+", default=[], metavar="NAME_OR_FILE",
+                     help="only these reference scenarios (default: every one)")
+    reg.add_argument("--reference", type=Path, default=Path("results/reference"),
+                     help="reference directory (default results/reference)")
+    reg.add_argument("--update", action="store_true",
+                     help="regenerate the references instead of checking (needs --reason)")
+    reg.add_argument("--reason", help="why the references change (recorded in the manifest)")
+    reg.add_argument("--statistical-only", action="store_true",
+                     help="report exact-layer differences without failing on them")
+    reg.add_argument("--seed", type=_non_negative_int,
+                     help="check with another seed (tests that tolerances exceed noise)")
+    reg.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    reg.add_argument("-q", "--quiet", action="store_true", help="print only failing KPIs")
+    reg.set_defaults(func=_cmd_regress)
+
+
+def _cmd_regress(args: argparse.Namespace) -> int:
+    from rjsim import regress, regress_text
+
+    wrong = (["--reason is needed with --update: say why the references change"]
+             if args.update and not (args.reason or "").strip() else [])
+    wrong += [f"{opt} cannot be used with --update (an update compares nothing)" for opt, on in
+              (("--statistical-only", args.statistical_only), ("--seed", args.seed is not None))
+              if args.update and on]
+    wrong += ["--reason is only used with --update"] if args.reason and not args.update else []
+    if wrong:
+        print("rjsim regress: error: " + "; ".join(wrong), file=sys.stderr)
+        return EXIT_ERROR
+
+    def progress(name: str, i: int, n: int) -> None:
+        if not args.quiet:
+            print(f"regress [{i}/{n}] {name}", file=sys.stderr, flush=True)
+    settings = regress.RegressSettings(args.reference, tuple(args.scenarios), args.workers,
+                                       args.seed, progress)
+    if args.update:
+        print(regress_text.update_text(regress.update(settings, args.reason)))
+        return 0
+    result = regress.check(settings)
+    print(regress_text.check_text(result, args.statistical_only, args.quiet))
+    return result.exit_status(args.statistical_only)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
