@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test regress bench lint typecheck check clean browser
+.PHONY: run test regress bench bench-plan lint typecheck check clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ regress: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/rjsim bench
+
+# The national plan benchmark (issue target: <= 10 minutes on 2 cores); one repeat.
+bench-plan: $(STAMP)
+	$(BIN)/rjsim bench --plan --repeats 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check rjsim tests

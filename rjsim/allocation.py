@@ -25,19 +25,25 @@ from rjsim.scenario import Scenario
 CURRENT_COLUMN = "rj_budget_gbp"
 
 
-def expected_referrals(scenario: Scenario, area: Area) -> float:
-    """Modelled referrals a year in ``area`` (with the statutory right's funnel if one is
-    commenced): the needs-based weight."""
+def expected_referrals_by_group(scenario: Scenario, area: Area) -> dict[str, float]:
+    """Modelled referrals a year in ``area`` per offence group (with the statutory right's
+    funnel if one is commenced)."""
     victims = victims_per_year(area, scenario.demand.apportionment)
     right = scenario.statutory_right
-    total = 0.0
+    out = {}
     for g in scenario.demand.groups:
         p_id, p_inf, p_want = scenario.funnel(g)
         if scenario.commence_day is not None:
             p_inf, p_want = right.informed, (p_want if right.wants_rj is None else right.wants_rj)
         divert = scenario.level_one.diversion_share if g in scenario.level_one.groups else 0.0
-        total += victims[g] * p_id * (1 - divert) * p_inf * p_want
-    return total
+        out[g] = victims[g] * p_id * (1 - divert) * p_inf * p_want
+    return out
+
+
+def expected_referrals(scenario: Scenario, area: Area) -> float:
+    """Modelled referrals a year in ``area`` (with the statutory right's funnel if one is
+    commenced): the needs-based weight."""
+    return sum(expected_referrals_by_group(scenario, area).values())
 
 
 def weight(scenario: Scenario, area: Area, rule: str) -> float:

@@ -153,3 +153,38 @@ def run_experiment_bench(scenario_path: Path, years: float, replications: int, e
         + ", ".join(f"{w:.1f}" for w in walls) + ")",
         f"cases per second           {e.n_referrals / wall:,.0f}",
         f"peak memory of this process (max RSS) {_peak_rss_mib():.0f} MiB"])
+
+
+def _check_changes(log: Any) -> int:
+    return int((log["phase"] == "check").sum()) if len(log) else 0
+
+
+def run_plan_bench(scenario_path: Path, years: float, replications: int,
+                   workers: int | None, repeats: int) -> str:
+    """Time a national ``rjsim plan`` (search and check); medians of ``repeats``."""
+    from rjsim import planner, scenario_io
+    from rjsim.executors import ExecutorSettings
+    from rjsim.experiment import ExperimentSettings
+
+    scenario = scenario_io.load(scenario_path, {"run": {"years": years}}, "benchmark")
+    kind = "local" if workers == 1 else "processes"
+    settings = ExperimentSettings(replications=replications,
+                                  executor=ExecutorSettings(kind, workers))  # type: ignore[arg-type]
+    walls = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = planner.plan(scenario, settings)
+        walls.append(time.perf_counter() - t0)
+    n = result.national.iloc[0]
+    return "\n".join([
+        f"rjsim plan benchmark: scenario '{scenario.name}', {int(n['areas'])} areas, {years:g} "
+        f"years, {replications} replications per round, workers {workers or os.cpu_count()}",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"search rounds              {int(n['search_rounds'])} (then the check run; "
+        f"{_check_changes(result.search_log)} slot(s) added by the check)",
+        f"wall time (median of {repeats})   {statistics.median(walls):.1f} s   (all: "
+        + ", ".join(f"{w:.1f}" for w in walls) + ")",
+        f"plan: {n['general_fte']:,.1f} general + {n['specialist_fte']:,.1f} specialist FTE, "
+        f"GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year (today GBP "
+        f"{n['today_budget_gbp'] / 1e6:,.1f}m); check verdict: {n['verdict']}",
+        f"peak memory of this process (max RSS) {_peak_rss_mib():.0f} MiB"])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rjsim import __version__
+from rjsim import __version__, cli_capacity
 from rjsim.errors import RjsimError
 
 EXIT_ERROR = 2
@@ -111,12 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instead: time an experiment of this many replications")
     bench.add_argument("--workers", type=_positive_int, help="workers for --replications")
     bench.add_argument("--executor", choices=("processes", "local", "dask"), default="processes")
+    bench.add_argument("--plan", action="store_true",
+                       help="instead: time a national 'rjsim plan' (--replications per round, "
+                       "default 10)")
     bench.set_defaults(func=_cmd_bench)
 
     rep = sub.add_parser("report", help="build report.html, report.xlsx and figures/ from a "
                          "results directory (never re-runs the model)")
     rep.add_argument("results", type=Path, metavar="RESULTS_DIR")
     rep.set_defaults(func=_cmd_report)
+    cli_capacity.register(sub, _experiment_options, _settings, _overrides, _report)
     return parser
 
 
@@ -363,6 +367,10 @@ def _cmd_regress(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from rjsim import benchmark
+    if args.plan:
+        print(benchmark.run_plan_bench(args.scenario, args.years, args.replications or 10,
+                                       args.workers, args.repeats))
+        return 0
     if args.replications:
         print(benchmark.run_experiment_bench(args.scenario, args.years, args.replications,
                                              args.executor, args.workers, args.repeats))

@@ -5,16 +5,19 @@ the same victims, referrals and per-case draws wherever they do not depend on wh
 For each KPI (nationally and per area) the comparison gives each scenario's mean and 95% CI,
 the paired difference from the first scenario with its 95% CI, whether it is real at 95% (the
 interval excludes zero), and the variance reduction achieved against independent seeds.
+Each option is also put through the minister's capacity test (:mod:`rjsim.capacity_test`) over
+its assessment window, so options can be compared on how many areas pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from rjsim import stats
+from rjsim import capacity, capacity_test, stats
+from rjsim.capacity_test import CapacityTestResult
 from rjsim.errors import Problem, ScenarioError
 from rjsim.experiment import Experiment, ExperimentSettings, run_experiment
 from rjsim.scenario import Scenario
@@ -29,6 +32,7 @@ class Comparison:
     experiments: list[Experiment]
     estimates: pd.DataFrame  # level, area, kpi, scenario, mean, sd, n, ci_low, ci_high
     differences: pd.DataFrame  # level, area, kpi, scenario, baseline, difference, CI, ...
+    capacity_tests: list[CapacityTestResult | None] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -56,7 +60,31 @@ def compare(scenarios: Sequence[Scenario], settings: ExperimentSettings | None =
     n = settings.replications or aligned[0].run.replications
     experiments = [run_experiment(s, replace(settings, replications=n, target_precision=None))
                    for s in aligned]
-    return Comparison(experiments, _estimates(experiments), _differences(experiments))
+    return Comparison(experiments, _estimates(experiments), _differences(experiments),
+                      [_capacity_test(e) for e in experiments])
+
+
+def _capacity_test(e: Experiment) -> CapacityTestResult | None:
+    """The option's capacity test over its assessment window (None if the run ends first)."""
+    if capacity.window_problem(e.scenario) is not None:
+        return None
+    return capacity_test.evaluate(e.scenario, e.per_replication["capacity_metrics"],
+                                  e.plan.areas)
+
+
+def capacity_table(c: Comparison) -> pd.DataFrame:
+    """One row per option: its capacity-test verdict and how many areas pass, fail or are
+    inconclusive (empty counts where the run ends before the assessment window)."""
+    rows = []
+    for e, t in zip(c.experiments, c.capacity_tests, strict=True):
+        row: dict[str, object] = {"option": e.scenario.name}
+        if t is not None:
+            n = t.national.iloc[0]
+            row |= {k: n[k] for k in ("verdict", "areas", "areas_pass", "areas_fail",
+                                      "areas_inconclusive", "window_start_day",
+                                      "window_end_day")}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _per_rep(e: Experiment, table: str) -> pd.DataFrame:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from rjsim import allocation, plots, scenario_io, store, sweep
-from rjsim.comparison import Comparison, options_table
+from rjsim.comparison import Comparison, capacity_table, options_table
 from rjsim.experiment import Experiment
 
 
@@ -64,20 +64,24 @@ class RecordsSink:
 
 def write_experiment(out: Path, e: Experiment, info: dict[str, Any], text: str,
                      sink: RecordsSink | None = None,
-                     more: Callable[[Path], None] | None = None) -> Path:
-    """A complete results directory for one experiment."""
+                     more: Callable[[Path], None] | None = None,
+                     tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
+    """A complete results directory for one experiment (``tables``: more tables to write,
+    e.g. the capacity test's; ``more``: writes more files such as figures)."""
     def extra(tmp: Path) -> None:
         (tmp / "summary.txt").write_text(text, encoding="utf-8")
         if sink is not None:
             sink.move_into(tmp)
         if more is not None:
             more(tmp)
-    return store.write_results(out, e.scenario, experiment_tables(e), info, extra)
+    return store.write_results(out, e.scenario, experiment_tables(e) | dict(tables or {}), info,
+                               extra)
 
 
 def comparison_tables(c: Comparison) -> dict[str, pd.DataFrame]:
     return {"comparison_estimates": c.estimates, "comparison_differences": c.differences,
-            "comparison_options": options_table(c)}
+            "comparison_options": options_table(c),
+            "comparison_capacity_test": capacity_table(c)}
 
 
 def comparison_figures(c: Comparison, directory: Path) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from rjsim import stats
-from rjsim.comparison import Comparison
+from rjsim.comparison import Comparison, capacity_table
 from rjsim.experiment import Experiment
 
 Fmt = Callable[[float], str]
@@ -168,4 +168,20 @@ def comparison_text(c: Comparison) -> str:
         dfmt = _pp if fmt is _pct else fmt
         for _, d in diff[diff["kpi"] == kpi].iterrows():
             lines.append(f"    {d['scenario']} - {d['baseline']}: {_verdict(d, dfmt)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _capacity_lines(c, width)) + "\n"
+
+
+def _capacity_lines(c: Comparison, width: int) -> list[str]:
+    """Areas passing the capacity test per option (none where the run ends too soon)."""
+    table = capacity_table(c)
+    if "verdict" not in table:
+        return []
+    lines = ["  areas passing the capacity test (conservative end of each 95% CI)"]
+    for r in table.to_dict("records"):
+        if pd.isna(r.get("verdict")):
+            lines.append(f"    {r['option']:<{width}}{'no window':>12}")
+            continue
+        lines.append(f"    {r['option']:<{width}}{int(r['areas_pass']):>5} of {int(r['areas'])}"
+                     f"   ({int(r['areas_fail'])} fail, {int(r['areas_inconclusive'])} "
+                     f"inconclusive; national verdict: {r['verdict']})")
+    return lines

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from rjsim import areadata, funding, summary, tables
+from rjsim import areadata, capacity, funding, summary, tables
 from rjsim.areadata import Area, AreaTable
 from rjsim.errors import Problem, ScenarioError
 from rjsim.model import AreaRecords, simulate_area
@@ -51,6 +51,7 @@ class AreaDigest:
     am: pd.DataFrame  # area_month rows of this area
     cases: pd.DataFrame  # one row per allocated case (waits)
     counts: pd.DataFrame  # cohort counts per offence group (within-target share)
+    window_counts: pd.DataFrame  # the same over the capacity test's assessment window
     records: pd.DataFrame | None = None  # one row per referral, only when asked for
 
 
@@ -92,7 +93,7 @@ def digest(scenario: Scenario, rec: AreaRecords, with_records: bool = False) -> 
     amg = tables.area_month_group(scenario, [rec], cases)
     return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg,
                       tables.area_month(scenario, [rec], amg, cases), cases,
-                      summary.cohort_counts(scenario, rec),
+                      summary.cohort_counts(scenario, rec), capacity.window_counts(scenario, rec),
                       tables.cases_frame(rec) if with_records else None)
 
 
@@ -117,6 +118,7 @@ def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataF
     am = pd.concat([d.am for d in digests], ignore_index=True)
     cases = pd.concat([d.cases for d in digests], ignore_index=True)
     counts = pd.concat([d.counts for d in digests], ignore_index=True)
+    in_window = pd.concat([d.window_counts for d in digests], ignore_index=True)
     return {
         "area_month_group": amg,
         "area_month": am,
@@ -124,6 +126,7 @@ def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataF
         "area_summary": summary.area_summary(s, am, cases, counts, p.areas),
         "group_summary": summary.group_summary(s, amg, cases, counts),
         "national_summary": summary.national_summary(s, am, cases, counts),
+        "capacity_metrics": capacity.metrics(s, amg, am, in_window),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from rjsim.distributions import Distribution
 from rjsim.errors import Problem, ScenarioError
+from rjsim.scenario_capacity import CapacityTestSettings
 from rjsim.scenario_funding import (
     BudgetChange,
     Funding,
@@ -175,6 +176,7 @@ class Scenario:
     funding: Funding = _f("budgets and allocation")
     staffing: StaffingDynamics = _f("recruitment, attrition and volunteers")
     statutory_right: StatutoryRight = _f("a statutory right to RJ")
+    capacity_test: CapacityTestSettings = _f("the minister's capacity test (MODEL.md s6)")
 
     @property
     def commence_day(self) -> float | None:

@@ -12,6 +12,8 @@ from typing import Any
 
 
 def _value(v: Any) -> str:
+    if type(v).__module__ == "numpy" and hasattr(v, "item"):  # numpy scalars: plain Python
+        v = v.item()
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
