@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from rjsim import store
 from rjsim.errors import InputError, Problem
 
 MANIFEST = "manifest.json"
@@ -365,30 +365,8 @@ def write_references(root: Path, manifest: Mapping[str, Any],
             for level, text in levels.items():
                 (tmp / name / f"{level}.csv").write_text(text, encoding="utf-8")
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _make_readable(tmp)
-        _swap(tmp, root)
+        store.readable(tmp)
+        store.swap_into_place(tmp, root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _make_readable(path: Path) -> None:
-    """mkdtemp makes a private directory; references follow the umask like any other file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o777 & ~umask)
-
-
-def _swap(tmp: Path, root: Path) -> None:
-    if not root.exists():
-        os.replace(tmp, root)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{root.name}.old-", dir=root.parent))
-    old.rmdir()
-    os.replace(root, old)
-    try:
-        os.replace(tmp, root)
-    except OSError:
-        os.replace(old, root)  # put the previous complete references back
-        raise
-    shutil.rmtree(old, ignore_errors=True)

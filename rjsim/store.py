@@ -84,7 +84,7 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     except OSError as exc:
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
                            f"({exc.strerror or exc})") from None
-    _readable(tmp)
+    readable(tmp)
     try:
         (tmp / "scenario.toml").write_text(
             "# Resolved scenario (defaults and every 'extends' layer merged); run it as it is.\n"
@@ -100,7 +100,7 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
         full = dict(manifest) | {"finished_utc": now_utc(),
                                  "tables": {n: len(df) for n, df in tables.items()}}
         (tmp / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(tmp, out_dir)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -131,14 +131,16 @@ def prepare_target(out_dir: Path) -> None:
                            f"({exc.strerror or exc})") from None
 
 
-def _readable(path: Path) -> None:
+def readable(path: Path) -> None:
     """mkdtemp makes private directories; results follow the user's umask like any other."""
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o777 & ~umask)
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+def swap_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename the complete directory ``tmp`` to ``out_dir``, replacing what is there only once
+    the new one is in place (the old one is put back if that fails)."""
     if out_dir.is_dir() and not any(out_dir.iterdir()):
         out_dir.rmdir()
     if not out_dir.exists():
