@@ -8,7 +8,8 @@ criterion:
 
 * ``timeliness``: share of the window's referrals allocated a facilitator within the wait
   target (referrals too close to the end to be judged are left out; lost ones count as late);
-* ``unmet_demand_rate``: capacity-caused losses / referrals;
+* ``unmet_demand_rate``: of the window's referrals, the share lost for lack of capacity
+  (withdrew while waiting, window closed, no service, unallocated at the end);
 * ``utilisation``: *offered* load per caseload slot = referrals x expected slot-days per case
   (:func:`rjsim.casepath.expected`) / slot-days available. It can exceed 1, unlike the busy
   share. Sensitive cases may use only specialist slots; general cases may use any slot, so the
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim import casepath
+from rjsim.codes import CAPACITY_LOSSES
 from rjsim.errors import Problem, ScenarioError
 from rjsim.funding import period_days
 from rjsim.model import AreaRecords
@@ -63,6 +65,11 @@ def window(scenario: Scenario) -> tuple[float, float]:
 def window_problem(scenario: Scenario) -> str | None:
     """Why the scenario's run cannot hold the assessment window, or None."""
     start, end = window(scenario)
+    years = scenario.capacity_test.window_years
+    if years is not None and start + years * DAYS_PER_YEAR > scenario.run.horizon_days + 1e-6:
+        return (f"capacity_test.window_years = {years:g} runs past the end of the run (the "
+                f"window opens on day {start:g}; the run ends on day "
+                f"{scenario.run.horizon_days:g}); lengthen run.years or shorten window_years")
     target = scenario.capacity_test.wait_target_days or scenario.service.wait_target_days
     if end - start < DAYS_PER_YEAR / 12 + target:
         return (f"the assessment window runs from day {start:g} (commencement + "
@@ -92,8 +99,15 @@ def window_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
         return cohort_counts(scenario, rec).iloc[:0]
     test = assessed(scenario)
     target = scenario.capacity_test.wait_target_days or scenario.service.wait_target_days
-    return cohort_counts(dataclasses.replace(test, service=dataclasses.replace(
+    counts = cohort_counts(dataclasses.replace(test, service=dataclasses.replace(
         test.service, wait_target_days=target)), rec)
+    # the window's referrals and how many of them were lost for lack of capacity
+    made = (rec.referral_day >= window_start(test)) & (rec.referral_day < test.run.horizon_days)
+    lost = made & np.isin(rec.outcome, np.array([int(o) for o in CAPACITY_LOSSES]))
+    n = len(rec.groups)
+    counts["cohort_referrals"] = np.bincount(rec.group[made], minlength=n)
+    counts["cohort_lost"] = np.bincount(rec.group[lost], minlength=n)
+    return counts
 
 
 def _in_window(scenario: Scenario, period: pd.Series) -> pd.Series:
@@ -130,10 +144,11 @@ def _by_pool(post: pd.DataFrame, counts: pd.DataFrame, service_days: dict[str, f
     both = pd.concat([post, post.assign(pool="all")])
     flows = both.groupby(["area", "pool"])[["referrals", "unmet_demand", "workload"]].sum()
     cohort = pd.concat([counts, counts.assign(pool="all")]).groupby(
-        ["area", "pool"])[["judged", "within"]].sum()
+        ["area", "pool"])[["judged", "within", "cohort_referrals", "cohort_lost"]].sum()
     monthly = both.groupby(["area", "pool", "period"])["backlog_mean"].sum().reset_index()
     flows["backlog_trend_per_year"] = _slope_per_year(monthly, ["area", "pool"], mid_day)
-    return flows.join(cohort, how="left").fillna({"judged": 0, "within": 0})
+    return flows.join(cohort, how="left").fillna(
+        {"judged": 0, "within": 0, "cohort_referrals": 0, "cohort_lost": 0})
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -173,10 +188,12 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     window_days = float(d.sum() / max(post["area"].nunique(), 1))
     out = df.reset_index()
     area = out["area"]
-    # no referral: nobody waited (1); referrals but none judgeable: unknown (NaN)
-    out["timeliness"] = np.where(out["referrals"] == 0, 1.0,
-                                 out["within"] / out["judged"].where(out["judged"] > 0))
-    out["unmet_demand_rate"] = _ratio(out["unmet_demand"], out["referrals"])
+    # no referral judgeable (none made, or none old enough): no evidence either way (NaN)
+    out["timeliness"] = out["within"] / out["judged"].where(out["judged"] > 0)
+    # by cohort: of the window's referrals, the share lost for lack of capacity (never > 1,
+    # unlike losses in the window / referrals in the window, which count earlier referrals)
+    out["unmet_demand_rate"] = out["cohort_lost"] / out["cohort_referrals"].where(
+        out["cohort_referrals"] > 0)
     out["utilisation"] = np.select(
         [out["pool"] == "sensitive", out["pool"] == "general"],
         [rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()],

@@ -40,6 +40,11 @@ def register(sub: Any, experiment_options: Callable[[argparse.ArgumentParser], N
         "area still does not, 2 on error.")
     plan.add_argument("scenario", type=Path, help="scenario TOML file (with a statutory right)")
     experiment_options(plan)
+    for action in plan._actions:  # the plan's own defaults, not the shared ones
+        if action.dest == "replications":
+            action.help = f"replications per search round and check (default {PLAN_REPLICATIONS})"
+        elif action.dest in ("cache", "no_cache"):
+            action.help = "not used by the plan (every round is simulated afresh)"
     plan.add_argument("--write-scenario", type=Path, metavar="FILE",
                       help="also write the plan as a funding scenario to FILE (e.g. "
                       "scenarios/commencement_plan.toml) to run and compare")
@@ -96,6 +101,9 @@ def _scenario_target(path: Path | None, force: bool) -> None:
     from rjsim.errors import ResultsError
     if path is None:
         return
+    if path.is_dir():
+        raise ResultsError(f"--write-scenario {path}: is a folder; give a file name, e.g. "
+                           f"{path / 'commencement_plan.toml'}")
     if path.exists() and not force:
         raise ResultsError(f"--write-scenario {path}: the file exists; choose another name or "
                            "add --force to replace it")
@@ -106,11 +114,18 @@ def _scenario_target(path: Path | None, force: bool) -> None:
 def _write_scenario(path: Path, text: str) -> None:
     import os
     import tempfile
+
+    from rjsim.errors import ResultsError
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise ResultsError(f"--write-scenario {path}: cannot write it ({exc.strerror or exc}); "
+                           f"the results directory was written") from None
 
 
 def _plan_text(result: Any) -> str:
@@ -122,8 +137,10 @@ def _plan_text(result: Any) -> str:
              f"cost GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year, against GBP "
              f"{n['today_budget_gbp'] / 1e6:,.1f}m today (+GBP {n['change_gbp'] / 1e6:,.1f}m, "
              f"{n['cost_ratio_to_today']:.1f} times)",
-             f"  Check of the plan: {str(n['verdict']).upper()} in {int(n['areas_pass'])} of "
-             f"{int(n['areas'])} areas", "  Largest increases:"]
+             f"  Check of the plan on fresh replications (a seed the search never used): "
+             f"{str(n['verdict']).upper()} in {int(n['areas_pass'])} of {int(n['areas'])} areas",
+             "  FTE are in post from day 0 (recruited and trained ahead of commencement).",
+             "  Largest increases:"]
     lines += [f"    {r.force:<28} {r.general_fte:7.1f} + {r.specialist_fte:6.1f} FTE  GBP "
               f"{r.annual_cost_gbp / 1e6:6.2f}m a year (+{r.change_gbp / 1e6:.2f}m)"
               for r in a.itertuples()]

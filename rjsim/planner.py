@@ -16,9 +16,12 @@ up to the next 0.1 FTE):
    cases by the test's criteria (inconclusive counts as not passing), and its slots are
    bracketed - grown by a quarter until a pass, cut by a tenth until a fail - then bisected
    until the least passing number is next to the greatest failing one.
-3. **Check the whole plan.** The full test (every criterion, all cases, specialist coverage)
-   is run on the plan; an area that does not pass gets one more slot in the pool that failed
-   and is checked again.
+3. **Check the whole plan on fresh replications.** The full test (every criterion, all cases,
+   specialist coverage) is run on the plan with a seed the search never used, so the verdict
+   is not on the random numbers the plan was tuned to; an area that does not pass gets about
+   1% more slots in the pool that fell short and is checked again, each time on another
+   fresh seed. The plan is therefore the least FTE that passes on the search's replications,
+   plus what independent replications showed was needed.
 
 All areas are searched together, one experiment per round, so a national plan takes a few
 dozen rounds of simulation, not one per area.
@@ -195,13 +198,31 @@ def _round(search: Search, assessed: Scenario, areas: dict[str, Area], run: Runn
              len(search.searching()))
 
 
+#: Offsets of the check's seeds from the scenario's: independent of the search's streams.
+CHECK_SEED_OFFSET = 104_729
+
+
+def check_seed(scenario: Scenario, number: int) -> int:
+    """The seed of check run ``number`` (0, 1, ...): never the search's seed."""
+    return scenario.run.seed + CHECK_SEED_OFFSET * (number + 1)
+
+
 def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Runner,
              rounds: int) -> tuple[Experiment, capacity_test.CapacityTestResult]:
-    """Run the whole plan and add a slot where an area does not pass, until all do (or
-    ``rounds`` run out: the result then says which areas still do not pass)."""
+    """Check the whole plan on fresh replications (a seed the search never used) and add
+    about 1% more slots where an area does not pass; each further check uses another fresh
+    seed, so the verdict reported is never on the random numbers the plan was tuned on. Stops
+    when every area passes or ``rounds`` run out (the result then says which do not)."""
     codes = list(search.brackets)
     for number in range(rounds):
-        e = run(candidate(assessed, {c: search.fte(c) for c in codes}, codes))
+        s = candidate(assessed, {c: search.fte(c) for c in codes}, codes)
+        seed = check_seed(assessed, number)
+        e = run(dataclasses.replace(
+            s, run=dataclasses.replace(s.run, seed=seed), name=f"{assessed.name}_plan",
+            description=f"Check of the plan found by 'rjsim plan' on fresh replications (seed "
+            f"{seed}, never used by the search): each area's planned FTE set directly, in post "
+            "from day 0; summaries cover the capacity test's assessment window.\nThe plan "
+            f"was made for '{assessed.name}': " + assessed.description))
         result = capacity_test.evaluate(e.scenario, e.per_replication["capacity_metrics"],
                                         tuple(areas[c] for c in codes))
         short = result.verdicts[result.verdicts["verdict"] != capacity_test.PASS]
@@ -212,7 +233,7 @@ def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Ru
             passed = pool_passes(e.scenario, metrics, areas[code])
             pool = "sensitive" if not passed["sensitive"] else "general"
             b = search.brackets[code][pool]
-            b.current = b.high = b.current + max(1, math.ceil(0.002 * b.current))
+            b.current = b.high = b.current + max(1, math.ceil(0.01 * b.current))
             search.log.append({"phase": "check", "round": number + 1, "area": code, "pool": pool,
                                "slots": b.current, "passed": False})
     raise AssertionError("unreachable")  # the loop returns on its last round
