@@ -137,7 +137,8 @@ def _plan_text(result: Any) -> str:
              f"cost GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year, against GBP "
              f"{n['today_budget_gbp'] / 1e6:,.1f}m today (+GBP {n['change_gbp'] / 1e6:,.1f}m, "
              f"{n['cost_ratio_to_today']:.1f} times)",
-             f"  Check of the plan on fresh replications (a seed the search never used): "
+             f"  Check of the plan on {int(n['check_replications'])} fresh replications (a seed"
+             " the search never used): "
              f"{str(n['verdict']).upper()} in {int(n['areas_pass'])} of {int(n['areas'])} areas",
              "  FTE are in post from day 0 (recruited and trained ahead of commencement).",
              "  Largest increases:"]

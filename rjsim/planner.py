@@ -17,11 +17,12 @@ up to the next 0.1 FTE):
    bracketed - grown by a quarter until a pass, cut by a tenth until a fail - then bisected
    until the least passing number is next to the greatest failing one.
 3. **Check the whole plan on fresh replications.** The full test (every criterion, all cases,
-   specialist coverage) is run on the plan with a seed the search never used, so the verdict
-   is not on the random numbers the plan was tuned to; an area that does not pass gets about
-   1% more slots in the pool that fell short and is checked again, each time on another
-   fresh seed. The plan is therefore the least FTE that passes on the search's replications,
-   plus what independent replications showed was needed.
+   specialist coverage) is run on the plan with a seed the search never used and three times
+   the replications, so the verdict is not on the random numbers the plan was tuned to; an
+   area that does not pass gets about 1% more slots in the pool that fell short and is
+   checked again, each time on another fresh seed. The plan is therefore the least FTE that
+   passes on the search's replications, plus what independent replications showed was
+   needed.
 
 All areas are searched together, one experiment per round, so a national plan takes a few
 dozen rounds of simulation, not one per area.
@@ -207,36 +208,58 @@ def check_seed(scenario: Scenario, number: int) -> int:
     return scenario.run.seed + CHECK_SEED_OFFSET * (number + 1)
 
 
+#: The check runs this many times the search's replications (narrower intervals: the search's
+#: least passing staffing leaves about one search half-width of room, which a check with
+#: three times the replications resolves for nearly every area).
+CHECK_REPLICATION_FACTOR = 3
+
+
+def _check_scenario(search: Search, assessed: Scenario, codes: list[str], number: int
+                    ) -> Scenario:
+    s = candidate(assessed, {c: search.fte(c) for c in codes}, codes)
+    seed = check_seed(assessed, number)
+    return dataclasses.replace(
+        s, run=dataclasses.replace(s.run, seed=seed), name=f"{assessed.name}_plan",
+        description=f"Check of the plan found by 'rjsim plan' on fresh replications (seed "
+        f"{seed}, never used by the search): each area's planned FTE set directly, in post "
+        "from day 0; summaries cover the capacity test's assessment window.\nThe plan "
+        f"was made for '{assessed.name}': " + assessed.description)
+
+
 def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Runner,
              rounds: int) -> tuple[Experiment, capacity_test.CapacityTestResult]:
-    """Check the whole plan on fresh replications (a seed the search never used) and add
-    about 1% more slots where an area does not pass; each further check uses another fresh
-    seed, so the verdict reported is never on the random numbers the plan was tuned on. Stops
-    when every area passes or ``rounds`` run out (the result then says which do not)."""
-    codes = list(search.brackets)
+    """Check the whole plan on fresh replications (a seed the search never used, and
+    :data:`CHECK_REPLICATION_FACTOR` times the replications); where an area does not pass,
+    add about 1% to the pool that fell short and check that area again on another fresh seed.
+    So no verdict reported is on random numbers the plan was tuned to. Each area's verdict is
+    from its last check; the experiment returned is the first, national, check."""
+    codes, first = list(search.brackets), None
+    rows: dict[str, pd.DataFrame] = {}
     for number in range(rounds):
-        s = candidate(assessed, {c: search.fte(c) for c in codes}, codes)
-        seed = check_seed(assessed, number)
-        e = run(dataclasses.replace(
-            s, run=dataclasses.replace(s.run, seed=seed), name=f"{assessed.name}_plan",
-            description=f"Check of the plan found by 'rjsim plan' on fresh replications (seed "
-            f"{seed}, never used by the search): each area's planned FTE set directly, in post "
-            "from day 0; summaries cover the capacity test's assessment window.\nThe plan "
-            f"was made for '{assessed.name}': " + assessed.description))
+        e = run(_check_scenario(search, assessed, codes, number))
+        first = first or e
         result = capacity_test.evaluate(e.scenario, e.per_replication["capacity_metrics"],
                                         tuple(areas[c] for c in codes))
-        short = result.verdicts[result.verdicts["verdict"] != capacity_test.PASS]
-        if short.empty or number == rounds - 1:
-            return e, result
+        rows |= {str(code): df for code, df in result.criteria.groupby("area")}
+        short = list(result.verdicts.loc[result.verdicts["verdict"] != capacity_test.PASS,
+                                         "area"])
+        if not short or number == rounds - 1:
+            break
         metrics = e.per_replication["capacity_metrics"]
-        for code in short["area"]:
+        for code in short:
             passed = pool_passes(e.scenario, metrics, areas[code])
             pool = "sensitive" if not passed["sensitive"] else "general"
             b = search.brackets[code][pool]
             b.current = b.high = b.current + max(1, math.ceil(0.01 * b.current))
             search.log.append({"phase": "check", "round": number + 1, "area": code, "pool": pool,
                                "slots": b.current, "passed": False})
-    raise AssertionError("unreachable")  # the loop returns on its last round
+        codes = short
+    assert first is not None
+    ordered = tuple(areas.values())
+    criteria = pd.concat([rows[a.code] for a in ordered], ignore_index=True)
+    verdicts = capacity_test.verdict_table(criteria, ordered)
+    national = capacity_test.national_table(first.scenario, verdicts, first.replications)
+    return first, capacity_test.CapacityTestResult(criteria, verdicts, national)
 
 
 @dataclass(frozen=True)
@@ -284,7 +307,7 @@ def _area_table(scenario: Scenario, search: Search, result: capacity_test.Capaci
 
 
 def _national_table(areas: pd.DataFrame, result: capacity_test.CapacityTestResult,
-                    rounds: int) -> pd.DataFrame:
+                    rounds: int, replications: int) -> pd.DataFrame:
     cost, today = areas["annual_cost_gbp"].sum(), areas["today_budget_gbp"].sum()
     n = result.national.iloc[0]
     return pd.DataFrame([{
@@ -293,7 +316,8 @@ def _national_table(areas: pd.DataFrame, result: capacity_test.CapacityTestResul
         "today_budget_gbp": today, "change_gbp": cost - today,
         "cost_ratio_to_today": cost / today if today > 0 else np.nan,
         "verdict": n["verdict"], "areas_pass": n["areas_pass"],
-        "replications": n["replications"], "search_rounds": rounds}])
+        "replications": replications,
+        "check_replications": n["replications"], "search_rounds": rounds}])
 
 
 def funding_scenario(scenario: Scenario, search: Search) -> Scenario:
@@ -327,6 +351,10 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
 
     def run(s: Scenario) -> Experiment:
         return run_experiment(s, quiet)
+
+    def run_check(s: Scenario) -> Experiment:
+        n = (settings.replications or s.run.replications) * CHECK_REPLICATION_FACTOR
+        return run_experiment(s, dataclasses.replace(quiet, replications=n))
     rounds = 0
     while search.searching() and rounds < max_rounds:
         rounds += 1
@@ -336,8 +364,10 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     for pools in search.brackets.values():  # out of rounds: take the least known pass
         for b in pools.values():
             b.current = b.high if b.high is not None else b.current
-    check, result = _confirm(search, assessed, areas, run, check_rounds)
+    check, result = _confirm(search, assessed, areas, run_check, check_rounds)
     table = _area_table(scenario, search, result, seeded, areas)
     return PlanResult(funding_scenario(scenario, search), table,
-                      _national_table(table, result, rounds), check, result,
+                      _national_table(table, result, rounds,
+                                      settings.replications or scenario.run.replications),
+                      check, result,
                       pd.DataFrame(search.log))
