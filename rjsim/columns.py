@@ -153,6 +153,9 @@ COLUMNS: dict[str, str] = {
     "judged": "Referrals made early enough in the window to be judged against the wait "
     "target (count)",
     "within": "Judged referrals allocated a facilitator within the wait target (count)",
+    "cohort_referrals": "Referrals made in the assessment window (count)",
+    "cohort_lost": "Of the window's referrals, those lost for lack of capacity (count); "
+    "unmet_demand_rate in this table is cohort_lost / cohort_referrals",
     "timeliness": "Share of judged referrals allocated within the wait target; lost ones "
     "count as late (0-1)",
     "backlog_trend_days_per_year": "Backlog trend in days of the pool's referrals, per year "
@@ -170,7 +173,11 @@ COLUMNS: dict[str, str] = {
     "(slots)",
     "cost_ratio_to_today": "Plan cost / today's budget (ratio)",
     "search_rounds": "Rounds of the plan's search (count)",
-    "round": "Round of the plan's search (number, or 'check N' for a final check)",
+    "check_replications": "Replications of the plan's check, on seeds the search never used "
+    "(count)",
+    "phase": "'search' (bracketing and bisection) or 'check' (slots added after a check on "
+    "fresh replications)",
+    "round": "Round of the plan's search, or number of the check",
     "slots": "Caseload slots tried in this round (slots)",
     "passed": "Whether the area's pool passed the test with these slots (true/false)",
     "specialist_fte": "Specialist facilitators the plan funds (FTE)",

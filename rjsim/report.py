@@ -23,6 +23,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from rjsim import figures, plots, report_capacity, report_compare, report_sections
+from rjsim.errors import ResultsError
 from rjsim.report_html import Html, figure, join, page, para
 from rjsim.resultsdir import Results, open_results, write_atomic, write_bytes_atomic
 from rjsim.spreadsheet import write_workbook
@@ -50,13 +51,18 @@ def build_report(results_dir: Path) -> Path:
         If ``results_dir`` is not an rjsim results directory or lacks its tables.
     """
     res = open_results(Path(results_dir))
-    if res.kind == "sweep":
-        for point in report_compare.sweep_points(res):
-            _experiment_report(point)
-        return _sweep_report(res)
-    if res.kind == "comparison":
-        return _comparison_report(res)
-    return _experiment_report(res)
+    try:
+        if res.kind == "sweep":
+            for point in report_compare.sweep_points(res):
+                _experiment_report(point)
+            return _sweep_report(res)
+        if res.kind == "comparison":
+            return _comparison_report(res)
+        return _experiment_report(res)
+    except (KeyError, ValueError) as exc:  # a table edited or damaged by hand
+        raise ResultsError(f"{res.path}: a table does not have the columns or values rjsim "
+                           f"wrote ({type(exc).__name__}: {exc}); re-run the command that "
+                           "wrote this directory") from None
 
 
 def _save(res: Results, stem: str, fig: Figure) -> bytes:

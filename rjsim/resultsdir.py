@@ -80,11 +80,17 @@ class Results:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
 
     def scenario(self) -> dict[str, Any]:
-        """The resolved scenario from ``scenario.toml`` ({} if absent or unreadable)."""
+        """The resolved scenario from ``scenario.toml`` (a :class:`ResultsError` if it is
+        missing or damaged: the report must not guess what was run)."""
+        path = self.path / "scenario.toml"
         try:
-            return tomllib.loads((self.path / "scenario.toml").read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
-            return {}
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ResultsError(f"{path}: cannot read the resolved scenario "
+                               f"({exc.strerror or exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ResultsError(f"{path}: not valid TOML ({exc}); a results directory's "
+                               "scenario.toml is written by rjsim, was it edited?") from None
 
     def setting(self, dotted: str, default: Any = None) -> Any:
         """One value of the resolved scenario by key path, e.g. ``"service.wait_target_days"``."""

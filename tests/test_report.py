@@ -326,3 +326,23 @@ def test_sweep_reports_every_point(tmp_path: Path) -> None:
     book = pd.read_excel(out / "report.xlsx", sheet_name=None)
     assert list(book) == ["README", "sweep_national"]
     assert not (book["README"]["description"] == UNDOCUMENTED).any()
+
+
+@pytest.mark.parametrize("damage", ["scenario", "capacity_table"])
+def test_damaged_results_are_a_clean_error_not_a_guess(
+        run_dir: tuple[Path, str], tmp_path: Path, damage: str) -> None:
+    """A hand-damaged scenario.toml or capacity table: exit 2 naming the problem, never a
+    traceback and never a report that guesses (e.g. 'not commenced')."""
+    out = copy_results(run_dir[0], tmp_path / "damaged")
+    if damage == "scenario":
+        (out / "scenario.toml").write_text("not = [toml\n", encoding="utf-8")
+        needle = "scenario.toml"
+    else:
+        add_capacity_test(out)
+        (out / "tables" / "capacity_test_area.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+        (out / "tables" / "capacity_test_area.parquet").unlink(missing_ok=True)
+        needle = "re-run the command"
+    (out / "report.html").unlink(missing_ok=True)
+    proc = rjsim("report", str(out), cwd=tmp_path)
+    assert_clean_error(proc, needle)
+    assert not (out / "report.html").exists()
