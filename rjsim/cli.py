@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "results directory (never re-runs the model)")
     rep.add_argument("results", type=Path, metavar="RESULTS_DIR")
     rep.set_defaults(func=_cmd_report)
-    cli_capacity.register(sub, _experiment_options, _settings, _overrides, _report)
+    cli_capacity.register(sub, _experiment_options, _settings, _overrides,
+                          _cmd_capacity_test, _cmd_plan)
     return parser
 
 
@@ -363,6 +364,26 @@ def _cmd_regress(args: argparse.Namespace) -> int:
     result = regress.check(settings)
     print(regress_text.check_text(result, args.statistical_only, args.quiet))
     return result.exit_status(args.statistical_only)
+
+
+def _finish(args: argparse.Namespace, done: cli_capacity.Done) -> int:
+    """Print what a capacity command left, build its report, return its exit status."""
+    for line in done.lines:
+        print(line)
+    _report(args, done.out)
+    return done.status
+
+
+def _cmd_capacity_test(args: argparse.Namespace) -> int:
+    return _finish(args, cli_capacity.run_capacity_test(args))
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    def progress(number: int, searching: int) -> None:
+        if not args.quiet:
+            print(f"plan: round {number} done, {searching} area(s) still searching",
+                  file=sys.stderr)
+    return _finish(args, cli_capacity.run_plan(args, progress))
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

@@ -1,5 +1,7 @@
-"""The ``capacity-test`` and ``plan`` commands (argument parsing and printing only).
+"""The ``capacity-test`` and ``plan`` commands: their arguments and their work.
 
+Nothing here writes to the terminal: each command returns a :class:`Done` (exit status, the
+lines to print, the results directory) and :mod:`rjsim.cli` prints it and builds the report.
 Exit status of ``rjsim capacity-test``, for CI: 0 when the national test passes, 1 when it
 fails or is inconclusive, 2 on an error (bad scenario, data or argument).
 """
@@ -8,19 +10,31 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 EXIT_PASS, EXIT_NOT_PASSED = 0, 1
 
 
+@dataclass(frozen=True)
+class Done:
+    """What a finished command leaves for the CLI to print."""
+
+    status: int
+    lines: list[str]
+    out: Path
+
+
 def register(sub: Any, experiment_options: Callable[[argparse.ArgumentParser], None],
              settings: Callable[..., Any], overrides: Callable[[argparse.Namespace], Any],
-             report: Callable[[argparse.Namespace, Path], None]) -> None:
+             capacity_test: Callable[[argparse.Namespace], int],
+             plan_command: Callable[[argparse.Namespace], int]) -> None:
     """Add the commands to the ``rjsim`` parser (``sub``: its subparsers; the callables are
-    the shared option handling and report builder of :mod:`rjsim.cli`)."""
-    global _settings, _overrides, _report
-    _settings, _overrides, _report = settings, overrides, report
+    the shared option handling of :mod:`rjsim.cli` and its printing wrappers of
+    :func:`run_capacity_test` and :func:`run_plan`)."""
+    global _settings, _overrides
+    _settings, _overrides = settings, overrides
     test = sub.add_parser(
         "capacity-test", help="the minister's capacity test: per-area verdicts (exit 0 pass, "
         "1 fail or inconclusive, 2 error)",
@@ -29,7 +43,7 @@ def register(sub: Any, experiment_options: Callable[[argparse.ArgumentParser], N
         "inconclusive; 2 error.")
     test.add_argument("scenario", type=Path, help="scenario TOML file")
     experiment_options(test)
-    test.set_defaults(func=_cmd_capacity_test)
+    test.set_defaults(func=capacity_test)
 
     plan = sub.add_parser(
         "plan", help="the price of commencement: least FTE per area that passes the test",
@@ -50,15 +64,15 @@ def register(sub: Any, experiment_options: Callable[[argparse.ArgumentParser], N
                       "scenarios/commencement_plan.toml) to run and compare")
     plan.add_argument("--force", action="store_true",
                       help="let --write-scenario replace an existing file")
-    plan.set_defaults(func=_cmd_plan)
+    plan.set_defaults(func=plan_command)
 
 
 _settings: Callable[..., Any]
 _overrides: Callable[[argparse.Namespace], Any]
-_report: Callable[[argparse.Namespace, Path], None]
 
 
-def _cmd_capacity_test(args: argparse.Namespace) -> int:
+def run_capacity_test(args: argparse.Namespace) -> Done:
+    """Run ``rjsim capacity-test``: the experiment, the verdicts, the results directory."""
     from rjsim import capacity, capacity_test, capmap, outputs, scenario_io, store
     from rjsim.experiment import run_experiment
     from rjsim.progress import ProgressBar
@@ -84,10 +98,10 @@ def _cmd_capacity_test(args: argparse.Namespace) -> int:
     info = outputs.manifest(e, str(args.scenario), started) | {
         "capacity_test": {"verdict": result.verdict, "exit_status": _exit(result.verdict)}}
     outputs.write_experiment(out, e, info, text, more=figures, tables=result.tables())
-    print(text if not args.quiet else capacity_test.summary_text(result).splitlines()[1])
-    print(f"Results written to {out}/ (capacity_test_*.csv tables, figures/capacity_map)")
-    _report(args, out)
-    return _exit(result.verdict)
+    shown = text if not args.quiet else capacity_test.summary_text(result).splitlines()[1]
+    return Done(_exit(result.verdict), [shown, f"Results written to {out}/ "
+                                        "(capacity_test_*.csv tables, figures/capacity_map)"],
+                out)
 
 
 def _exit(verdict: str) -> int:
@@ -148,9 +162,8 @@ def _plan_text(result: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cmd_plan(args: argparse.Namespace) -> int:
-    import sys
-
+def run_plan(args: argparse.Namespace, on_round: Callable[[int, int], None]) -> Done:
+    """Run ``rjsim plan`` (``on_round(round, areas_still_searching)`` reports progress)."""
     from rjsim import capmap, outputs, planner, scenario_io, store, tomlwrite
     from rjsim.schema import to_plain
 
@@ -161,11 +174,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     _scenario_target(args.write_scenario, args.force)
     args.replications = args.replications or PLAN_REPLICATIONS
 
-    def progress(number: int, searching: int) -> None:
-        if not args.quiet:
-            print(f"plan: round {number} done, {searching} area(s) still searching",
-                  file=sys.stderr)
-    result = planner.plan(scenario, _settings(args, None), on_round=progress)
+    result = planner.plan(scenario, _settings(args, None), on_round=on_round)
     text = _plan_text(result)
     toml = ("# Written by 'rjsim plan': the least FTE per area that passes the capacity test.\n"
             + tomlwrite.dumps(to_plain(result.scenario)))
@@ -182,9 +191,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     outputs.write_experiment(out, result.check, info, text, more=more, tables=tables)
     if args.write_scenario is not None:
         _write_scenario(args.write_scenario, toml)
-    print(text)
-    print(f"Results written to {out}/ (plan_area.csv, plan_national.csv, plan_scenario.toml)"
-          + (f"; funding scenario written to {args.write_scenario}"
-             if args.write_scenario else ""))
-    _report(args, out)
-    return _exit(result.test.verdict)
+    written = (f"Results written to {out}/ (plan_area.csv, plan_national.csv, "
+               "plan_scenario.toml)" + (f"; funding scenario written to {args.write_scenario}"
+                                        if args.write_scenario else ""))
+    return Done(_exit(result.test.verdict), [text, written], out)
