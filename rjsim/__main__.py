@@ -1,5 +1,5 @@
 """``python -m rjsim``: the same as the ``rjsim`` command."""
 
-from rjsim.cli import main
+from rjsim.cli.main import main
 
 raise SystemExit(main())

@@ -6,7 +6,8 @@ exits, no patience or case window, and ``c`` caseload slots set directly (FTE wi
 FTE). The queue is then M/M/c with arrival rate ``lam`` a day.
 
 The 'sexual' group is listed with zero demand in every M/M/c scenario here. That is a workaround
-for a bug in :func:`rjsim.capacity.metrics`: with no sensitive group in ``demand.groups`` it raises
+for a bug in :func:`rjsim.analysis.capacity_metrics.metrics`: with no sensitive group in
+``demand.groups`` it raises
 ``KeyError: ('workload', 'sensitive')`` (see ``test_metrics_without_a_sensitive_group``). A group
 with no victims adds no referral, so the queue is unchanged.
 """
@@ -18,10 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rjsim import capacity, capacity_test, scenario_io
-from rjsim.executors import ExecutorSettings
-from rjsim.experiment import Experiment, ExperimentSettings, run_experiment
-from rjsim.scenario import GROUPS, Scenario
+from rjsim.analysis import capacity_metrics as capacity
+from rjsim.capacity import capacity_test
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
+from rjsim.scenario import io as scenario_io
+from rjsim.scenario.spec import GROUPS, Scenario
 
 SEED = 20250401  # the packaged default seed, not one chosen to pass
 AREA = "E23000036"

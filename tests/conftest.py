@@ -1,6 +1,6 @@
 """Shared fixtures and helpers for the rjsim tests.
 
-Scenarios are built over the packaged defaults with :func:`rjsim.scenario_io.from_dict` (or read
+Scenarios are built over the packaged defaults with :func:`rjsim.scenario.io.from_dict` (or read
 from temporary TOML files), one area is picked from the packaged table, and statistical checks
 share :func:`z_bound`, so every tolerance in the suite comes from one stated confidence level.
 """
@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from rjsim import areadata, funding
-from rjsim.areadata import Area, AreaTable
-from rjsim.funding import Staffing
-from rjsim.scenario import Scenario
-from rjsim.scenario_io import from_dict
+from rjsim.data import areas as areadata
+from rjsim.data.areas import Area, AreaTable
+from rjsim.funding import budgets as funding
+from rjsim.model.staffing import Staffing
+from rjsim.scenario.io import from_dict
+from rjsim.scenario.spec import Scenario
 
 #: Standard normal quantile used for every statistical tolerance: a two-sided 99.99% interval,
 #: so a correct model fails a fixed-seed check about once in 16,000 checks.

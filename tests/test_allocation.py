@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 from conftest import scenario
 
-from rjsim import allocation, areadata
-from rjsim.areadata import AreaTable
-from rjsim.errors import ScenarioError
-from rjsim.scenario import GROUPS, Scenario
+from rjsim.core.errors import ScenarioError
+from rjsim.data import areas as areadata
+from rjsim.data.areas import AreaTable
+from rjsim.funding import allocation
+from rjsim.scenario.spec import GROUPS, Scenario
 
 A, B, C = "E23000036", "E23000026", "E23000023"
 MINE = (A, B, C)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import AVON, scenario
 
-from rjsim import areadata
-from rjsim.areadata import load, victims_per_year
-from rjsim.errors import DataError, ScenarioError
-from rjsim.scenario import GROUPS, SENSITIVE
+from rjsim.core.errors import DataError, ScenarioError
+from rjsim.data import areas as areadata
+from rjsim.data.areas import load, victims_per_year
+from rjsim.scenario.spec import GROUPS, SENSITIVE
 
 APPORTION = scenario().demand.apportionment
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from rjsim.errors import ScenarioError
-from rjsim.scenario_io import from_dict
+from rjsim.core.errors import ScenarioError
+from rjsim.scenario.io import from_dict
 
 EXEMPT = {"name", "description"}
 CONFIDENCE = {"high", "medium", "low"}

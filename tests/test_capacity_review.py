@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 from clitools import assert_clean_error, rjsim
 
-from rjsim import capacity, planner, runner, scenario_io
-from rjsim.codes import CAPACITY_LOSSES
-from rjsim.errors import ScenarioError
-from rjsim.tables import window_start
+from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis.tables import window_start
+from rjsim.core.codes import CAPACITY_LOSSES
+from rjsim.core.errors import ScenarioError
+from rjsim.experiment import runner
+from rjsim.planning import planner
+from rjsim.scenario import io as scenario_io
 
 REPO = Path(__file__).resolve().parents[1]
 OVER = {"run": {"years": 2}, "areas": {"include": ["E23000002"]}}

@@ -50,25 +50,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from rjsim import (
-    areadata,
-    capacity,
-    capacity_test,
-    capmap,
-    cli,
-    funding,
-    model,
-    planner,
-    runner,
-    scenario_io,
-)
-from rjsim import tables as rj_tables
-from rjsim.capacity_test import FAIL, INCONCLUSIVE, PASS, Criterion, judge
-from rjsim.errors import ScenarioError
-from rjsim.executors import ExecutorSettings
-from rjsim.experiment import ExperimentSettings
-from rjsim.queueing import mmc_wait_exceeds
-from rjsim.tomlwrite import dumps
+from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis import tables as rj_tables
+from rjsim.capacity import capacity_test
+from rjsim.capacity.capacity_test import FAIL, INCONCLUSIVE, PASS, Criterion, judge
+from rjsim.capacity.queueing import mmc_wait_exceeds
+from rjsim.cli import main as cli
+from rjsim.core.errors import ScenarioError
+from rjsim.core.tomlwrite import dumps
+from rjsim.data import areas as areadata
+from rjsim.experiment import runner
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.model import area as model
+from rjsim.model import staffing
+from rjsim.planning import planner
+from rjsim.report import capmap
+from rjsim.scenario import io as scenario_io
 
 FAMILY_LEVEL = 0.95  # chance that every analytic check of a correct model passes together
 N_ANALYTIC = 3  # timeliness at c = 5 and c = 6, backlog growth of the overloaded queue
@@ -497,9 +495,9 @@ def test_binding_criterion_and_national_verdict(four_areas: tuple[Any, ...]) -> 
 def test_fte_for_slots_is_the_least_tenth_of_an_fte(slots: int, per_fte: float) -> None:
     fte = planner.fte_for_slots(slots, per_fte)
     assert fte == round(fte, 1) and fte >= 0
-    assert funding.slots(fte, per_fte) >= slots
+    assert staffing.slots(fte, per_fte) >= slots
     if fte > 0:
-        assert funding.slots(round(fte - 0.1, 1), per_fte) < slots
+        assert staffing.slots(round(fte - 0.1, 1), per_fte) < slots
 
 
 @pytest.mark.parametrize(("slots", "per_fte", "fte"), [
@@ -587,7 +585,8 @@ def test_timeliness_is_not_passed_when_no_referral_can_be_judged(data_dir: Path)
 
 # ---- 8. the commands ----------------------------------------------------------------------------
 # A few runs in a subprocess, as a user types the command; the other cases call the same entry
-# point (rjsim.cli.main) in this process, to spare a new interpreter's start (seconds) each time.
+# point (rjsim.cli.main.main) in this process, to spare a new interpreter's start (seconds) each
+# time.
 
 
 def _write(path: Path, q: Queue, test: dict[str, Any], years: float = YEARS) -> Path:

@@ -1,6 +1,7 @@
 """Unit and statistical tests: each allocated referral's path (exits, mode, days, hours).
 
-Simulated shares are compared with :func:`rjsim.casepath.expected` using binomial standard errors
+Simulated shares are compared with :func:`rjsim.model.expected_path.expected` using binomial
+standard errors
 and simulated means using the sample standard error, at the suite's 99.99% level.
 """
 
@@ -12,11 +13,13 @@ import numpy as np
 import pytest
 from conftest import AVON, binomial_se, scenario, z_bound
 
-from rjsim import casepath
-from rjsim.casepath import caseload_per_fte, draw, expected
-from rjsim.codes import Mode, Outcome
-from rjsim.scenario import DAYS_PER_YEAR
-from rjsim.streams import Streams
+from rjsim.core.codes import Mode, Outcome
+from rjsim.core.streams import Streams
+from rjsim.model import casepath
+from rjsim.model.casepath import draw
+from rjsim.scenario import expected as expected_path
+from rjsim.scenario.expected import caseload_per_fte, expected
+from rjsim.scenario.spec import DAYS_PER_YEAR
 
 N = 40_000
 
@@ -105,7 +108,7 @@ def test_stage_ends_accumulate_and_unreached_stages_cost_nothing():
 
 def test_conference_hours_count_every_facilitator():
     sc = scenario(interventions={"facilitators_per_direct_conference": 3})
-    hours = casepath.mode_hours(sc)
+    hours = expected_path.mode_hours(sc)
     assert hours[Mode.DIRECT_CONFERENCE] == 3 * sc.stages.direct_conference.effort_hours
     assert hours[Mode.INDIRECT] == sc.stages.indirect.effort_hours
     paths = draw(sc, "violence", 5_000, Streams(6, 0), AVON)

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
 
-from rjsim.progress import ProgressBar
+from rjsim.cli.progress import ProgressBar
 
 SMALL = """
 name = "{name}"
@@ -106,7 +106,7 @@ def test_bad_experiment_options(args: list[str], needle: str, tmp_path: Path) ->
 
 def test_dask_missing_gives_install_hint(tmp_path: Path) -> None:
     write(tmp_path, "small")
-    code = ("import sys; sys.modules['distributed'] = None; from rjsim.cli import main; "
+    code = ("import sys; sys.modules['distributed'] = None; from rjsim.cli.main import main; "
             "raise SystemExit(main(sys.argv[1:]))")
     proc = subprocess.run([sys.executable, "-c", code, "run", "small.toml", "--executor", "dask",
                            "--replications", "2", "--no-cache", "--out", "res"],

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 import rjsim
-from rjsim import scenario_io
-from rjsim.comparison import Comparison, compare
-from rjsim.errors import ScenarioError
-from rjsim.executors import ExecutorSettings
-from rjsim.experiment import ExperimentSettings
+from rjsim.core.errors import ScenarioError
+from rjsim.experiment.comparison import Comparison, compare
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.scenario import io as scenario_io
 
 AREAS = {"include": ["Cumbria", "Gwent", "Dyfed-Powys"]}
 

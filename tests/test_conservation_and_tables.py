@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 import rjsim
-from rjsim import engine, runner
-from rjsim.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, label
-from rjsim.errors import ConservationError
+from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, label
+from rjsim.core.errors import ConservationError
+from rjsim.experiment import runner
+from rjsim.model import engine
 
 SMALL = {"run": {"years": 2, "seed": 11}, "areas": {"include": ["Cumbria", "Gwent"]},
          "statutory_right": {"commence_day": 200}}

@@ -13,10 +13,10 @@ import pytest
 from conftest import AVON, binomial_se, scenario, z_bound
 from scipy import stats
 
-from rjsim import demand
-from rjsim.demand import DAYS_PER_PERIOD, FUNNEL, generate, n_periods
-from rjsim.scenario import DAYS_PER_YEAR
-from rjsim.streams import Streams
+from rjsim.core.streams import Streams
+from rjsim.model import demand
+from rjsim.model.demand import DAYS_PER_PERIOD, FUNNEL, generate, n_periods
+from rjsim.scenario.spec import DAYS_PER_YEAR
 
 ROW = {name: i for i, name in enumerate(FUNNEL)}
 

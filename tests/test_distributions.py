@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import binomial_se, z_bound
 
-from rjsim.distributions import Distribution
+from rjsim.scenario.distributions import Distribution
 
 N = 50_000
 

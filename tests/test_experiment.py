@@ -16,17 +16,17 @@ import pytest
 from scipy import stats as sps
 
 import rjsim
-from rjsim import executors, experiment
-from rjsim.executors import ExecutorSettings
-from rjsim.experiment import (
+from rjsim.experiment import executors, experiment
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import (
     KEY_KPIS,
     Experiment,
     ExperimentFailed,
     ExperimentSettings,
     run_experiment,
 )
-from rjsim.runner import AreaDigest, Plan
-from rjsim.scenario import Scenario
+from rjsim.experiment.runner import AreaDigest, Plan
+from rjsim.scenario.spec import Scenario
 
 SMALL: dict[str, Any] = {"name": "three-areas", "run": {"years": 1},
          "areas": {"include": ["Cumbria", "Gwent", "Dyfed-Powys"]}}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import AVON, scenario
 
-from rjsim.errors import ScenarioError
-from rjsim.funding import area_budgets, cost_per_fte, slots, staffing
+from rjsim.core.errors import ScenarioError
+from rjsim.funding.budgets import area_budgets, cost_per_fte, staffing
+from rjsim.model.staffing import slots
 
 
 def test_cost_per_fte_from_salary_on_costs_overheads_and_training():

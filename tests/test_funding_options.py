@@ -22,12 +22,16 @@ import pandas as pd
 import pytest
 from conftest import AVON, scenario
 
-from rjsim import allocation, areadata, funding, runner, scenario_io
-from rjsim.comparison import OPTION_KPIS, compare
-from rjsim.errors import ScenarioError
-from rjsim.executors import ExecutorSettings
-from rjsim.experiment import ExperimentSettings
-from rjsim.workforce import simulate_skill
+from rjsim.core.errors import ScenarioError
+from rjsim.data import areas as areadata
+from rjsim.experiment import runner
+from rjsim.experiment.comparison import OPTION_KPIS, compare
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.funding import allocation
+from rjsim.funding import budgets as funding
+from rjsim.model.workforce import simulate_skill
+from rjsim.scenario import io as scenario_io
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

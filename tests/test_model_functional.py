@@ -1,4 +1,5 @@
-"""Functional and extreme-value tests of one area's simulation (:func:`rjsim.model.simulate_area`).
+"""Functional and extreme-value tests of one area's simulation
+(:func:`rjsim.model.area.simulate_area`).
 
 Each test runs Avon and Somerset for a few simulated years (milliseconds each) and checks a
 property the records must have whatever the random numbers: zero waits with unlimited capacity,
@@ -16,12 +17,13 @@ from conftest import fte_scenario, scenario, staffing_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rjsim import casepath, model
-from rjsim.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Mode, Outcome
-from rjsim.errors import ScenarioError
-from rjsim.funding import slots
-from rjsim.model import AreaRecords, simulate_area
-from rjsim.scenario import SENSITIVE, Scenario
+from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Mode, Outcome
+from rjsim.core.errors import ScenarioError
+from rjsim.model import area as model
+from rjsim.model.area import AreaRecords, simulate_area
+from rjsim.model.staffing import slots
+from rjsim.scenario import expected as expected_path
+from rjsim.scenario.spec import SENSITIVE, Scenario
 
 YEARS = {"years": 3}
 EPS = 1e-7  # days: just after an event, to read the state the event left
@@ -258,7 +260,7 @@ def test_referrals_per_group_agree_with_the_funnel(loaded):
 def test_slots_come_from_fte_and_caseload(table, avon):
     sc = fte_scenario(1.37, 0.52, run=YEARS)
     rec = _run(sc, table, avon)
-    caseload = casepath.caseload_per_fte(sc)
+    caseload = expected_path.caseload_per_fte(sc)
     assert rec.caseload_per_fte == caseload
     assert rec.general_slots == slots(1.37, caseload) == int(1.37 * caseload)
     assert rec.specialist_slots == int(0.52 * caseload)

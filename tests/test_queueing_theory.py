@@ -1,4 +1,4 @@
-"""Unit tests of the analytic queueing formulas in :mod:`rjsim.queueing`.
+"""Unit tests of the analytic queueing formulas in :mod:`rjsim.capacity.queueing`.
 
 Each formula is checked against a value worked out independently: by hand (M/M/1, a textbook
 Erlang C value), by a direct sum written out here, by a different route through the same chain
@@ -12,7 +12,7 @@ import math
 import pytest
 from scipy import stats
 
-from rjsim.queueing import (
+from rjsim.capacity.queueing import (
     ErlangA,
     erlang_a,
     erlang_b,

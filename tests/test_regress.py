@@ -21,10 +21,10 @@ import pytest
 from clitools import assert_clean_error
 from clitools import rjsim as rjsim_cli
 
-from rjsim import regress
-from rjsim.cli import main
-from rjsim.regress_refs import FORMAT_KEY, MANIFEST, Tolerance, read_references
-from rjsim.regress_stats import exact_table, noise_floor, noise_floors, verdict, welch_interval
+from rjsim.cli.main import main
+from rjsim.regress import check as regress
+from rjsim.regress.refs import FORMAT_KEY, MANIFEST, Tolerance, read_references
+from rjsim.regress.stats import exact_table, noise_floor, noise_floors, verdict, welch_interval
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ('name = "tiny"\ndescription = "regression-test scenario"\n'

@@ -16,9 +16,10 @@ from clitools import assert_clean_error
 from clitools import rjsim as rjsim_cli
 
 import rjsim
-from rjsim import runner, tables
-from rjsim.errors import DataError, ScenarioError
-from rjsim.scenario import DAYS_PER_YEAR
+from rjsim.analysis import tables
+from rjsim.core.errors import DataError, ScenarioError
+from rjsim.experiment import runner
+from rjsim.scenario.spec import DAYS_PER_YEAR
 
 AVON = "E23000036"
 STAGES = ("assessment", "preparation", "direct_conference", "direct_video", "indirect",

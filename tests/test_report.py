@@ -26,11 +26,12 @@ from reporttools import (
 )
 from scipy import stats as sps
 
-from rjsim import columns, report_compare
-from rjsim.errors import ResultsError
-from rjsim.report import build_report
-from rjsim.resultsdir import open_results, write_atomic
-from rjsim.spreadsheet import UNDOCUMENTED, sheet_names
+from rjsim.core.errors import ResultsError
+from rjsim.report import columns
+from rjsim.report import compare as report_compare
+from rjsim.report.build import build_report
+from rjsim.report.spreadsheet import UNDOCUMENTED, sheet_names
+from rjsim.results.reader import open_results, write_atomic
 
 EXPERIMENT_FIGURES = ("backlog", "funnel", "waits", "unmet_by_reason", "unmet_by_group")
 COMMON = ("--replications", "3", "--no-cache", "--workers", "1", "-q")

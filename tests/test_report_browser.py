@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from reporttools import REPO, add_capacity_test, copy_results, run_ok, small_scenario
 
-from rjsim.report import build_report
+from rjsim.report.build import build_report
 
 INSTALL = ("apt-get install -y --no-install-recommends chromium chromium-driver (as root; "
            "'make test' does it)")

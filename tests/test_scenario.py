@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import scenario
 
-from rjsim import scenario_io
-from rjsim.errors import Problem, ScenarioError
-from rjsim.scenario_io import fingerprint, load, with_overrides
+from rjsim.core.errors import Problem, ScenarioError
+from rjsim.scenario import io as scenario_io
+from rjsim.scenario.io import fingerprint, load, with_overrides
 
 
 def _problems(excinfo: pytest.ExceptionInfo[ScenarioError]) -> tuple[Problem, ...]:

@@ -1,7 +1,7 @@
 """Unit tests of the replication statistics against hand-worked examples.
 
 Every expected number below is worked out by hand in the comments (t quantiles from printed
-tables), so the tests check :mod:`rjsim.stats` against arithmetic, not against itself.
+tables), so the tests check :mod:`rjsim.core.stats` against arithmetic, not against itself.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rjsim import stats
+from rjsim.core import stats
 
 #: Student t quantiles from printed tables: t(0.975, df).
 T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 5: 2.5706, 6: 2.4469, 7: 2.3646}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rjsim.streams import Streams, stream_key
+from rjsim.core.streams import Streams, stream_key
 
 NAME = ("demand", "E23000036", "violence")
 
@@ -63,7 +63,7 @@ def test_stream_key_is_four_32_bit_words():
 
 def test_draws_are_stable_across_interpreters():
     """A name hashed with Python's salted ``hash`` would differ between processes."""
-    code = ("from rjsim.streams import Streams; "
+    code = ("from rjsim.core.streams import Streams; "
             "print(Streams(11, 3).rng('demand', 'E23000036', 'violence').integers(0, 2**62, 4))")
     root = Path(__file__).resolve().parents[1]
     outputs = set()

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rjsim.timeweighted import count_at, integral, per_period
+from rjsim.analysis.timeweighted import count_at, integral, per_period
 
 _time = st.one_of(st.integers(0, 400).map(lambda q: q / 4.0),
                   st.floats(0.0, 100.0, allow_nan=False, allow_infinity=False))

@@ -7,7 +7,7 @@ replications at a fixed seed, takes one number per replication from the referral
 warm-up (and before a margin at the end, so that all of them have left the queue), and asks
 whether the t-interval across replications contains the analytic value. Tolerances come only
 from those intervals. (With no exits every case is COMPLETED and passes all four stages, so
-:attr:`rjsim.casepath.CasePaths.service_days` is the exponential assessment alone.)
+:attr:`rjsim.model.casepath.CasePaths.service_days` is the exponential assessment alone.)
 
 There are nine checks of the correct model. Each uses a Bonferroni-adjusted t-interval (level
 1 - 0.05/9, about 99.4%) so that the family holds at 95%: with nine separate 95% intervals a
@@ -31,16 +31,21 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rjsim import areadata, casepath, funding, model, scenario_io, timeweighted
-from rjsim.codes import Outcome
-from rjsim.queueing import (
+from rjsim.analysis import timeweighted
+from rjsim.capacity.queueing import (
     erlang_a,
     erlang_c,
     mmc_mean_queue_length,
     mmc_mean_wait,
     mmc_wait_exceeds,
 )
-from rjsim.scenario import GROUPS
+from rjsim.core.codes import Outcome
+from rjsim.data import areas as areadata
+from rjsim.funding import budgets as funding
+from rjsim.model import area as model
+from rjsim.model import casepath
+from rjsim.scenario import io as scenario_io
+from rjsim.scenario.spec import GROUPS
 
 pytestmark = pytest.mark.slow
 

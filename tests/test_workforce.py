@@ -5,7 +5,7 @@ replacement lag, notice on cuts).
 Unit tests compute the expected values by hand (the arithmetic is in the comments) and check
 them to floating-point precision: the workforce model is deterministic, so there is no
 sampling error to allow for. Property-based tests (hypothesis) check the invariants of
-:func:`rjsim.workforce.simulate_skill` on arbitrary establishment paths.
+:func:`rjsim.model.workforce.simulate_skill` on arbitrary establishment paths.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from conftest import AVON, scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rjsim import areadata, funding, workforce
-from rjsim.demand import DAYS_PER_PERIOD
-from rjsim.funding import cost_per_fte, period_days
-from rjsim.model import slot_schedule
-from rjsim.workforce import simulate_skill
+from rjsim.data import areas as areadata
+from rjsim.funding import budgets as funding
+from rjsim.funding.budgets import cost_per_fte
+from rjsim.model import workforce
+from rjsim.model.area import slot_schedule
+from rjsim.model.demand import DAYS_PER_PERIOD
+from rjsim.model.staffing import period_days
+from rjsim.model.workforce import simulate_skill
 
 MONTH = 365.0 / 12  # days in a model period
 

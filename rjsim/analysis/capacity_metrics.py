@@ -1,0 +1,208 @@
+"""What the capacity test measures in one replication: per area and caseload pool.
+
+The test (MODEL.md section 6, :mod:`rjsim.capacity.capacity_test`) is judged over an *assessment
+window*; :func:`assessed` gives the scenario as the test runs it, with the warm-up filter moved
+to the window's start (and the horizon to its end), so every summary table of that run covers
+the window. :func:`metrics` then gives, per area and pool, one replication's values of each
+criterion:
+
+* ``timeliness``: share of the window's referrals allocated a facilitator within the wait
+  target (referrals too close to the end to be judged are left out; lost ones count as late);
+* ``unmet_demand_rate``: of the window's referrals, the share lost for lack of capacity
+  (withdrew while waiting, window closed, no service, unallocated at the end);
+* ``utilisation``: *offered* load per caseload slot = referrals x expected slot-days per case
+  (:func:`rjsim.model.expected_path.expected`) / slot-days available. It can exceed 1, unlike the
+  busy
+  share. Sensitive cases may use only specialist slots; general cases may use any slot, so the
+  area is stable only if both sensitive load / specialist slots and all load / all slots are
+  below 1 (the area value is the larger);
+* ``backlog_trend_days_per_year``: least-squares slope of the monthly mean backlog over the
+  window, in days of the pool's referrals per year (so it is comparable across areas);
+* ``covered``: 1 if the area has specialist slots in every month of the window or no sensitive
+  referrals, else 0.
+
+The window is the test's own, whatever the run's warm-up: every run (and so every funding
+comparison) carries these metrics, and the cohort counts behind ``timeliness`` are taken over
+the window by each task (:func:`window_counts`). A run that ends before the window opens has
+no metrics (an empty table).
+
+Pools: ``all`` (the area, what the test judges), ``sensitive`` (sexual offences, domestic abuse,
+hate crime, on specialist slots) and ``general`` (other groups; their stability is that of all
+slots). The planner uses the pools to know which kind of facilitator an area lacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from rjsim.analysis.summary import cohort_counts
+from rjsim.analysis.tables import period_edges, window_start
+from rjsim.core.codes import CAPACITY_LOSSES
+from rjsim.core.errors import Problem, ScenarioError
+from rjsim.model.area import AreaRecords
+from rjsim.model.staffing import period_days
+from rjsim.scenario import expected as expected_path
+from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
+
+POOLS = ("all", "general", "sensitive")
+METRICS = ("timeliness", "unmet_demand_rate", "utilisation", "backlog_trend_days_per_year",
+           "specialist_slots_min", "sensitive_referrals", "covered")
+
+
+def window(scenario: Scenario) -> tuple[float, float]:
+    """(first day, end day) of the assessment window the test asks for (before snapping the
+    start to a month boundary, as every summary does)."""
+    settings = scenario.capacity_test
+    start = (scenario.commence_day or 0.0) + settings.settle_days
+    end = scenario.run.horizon_days
+    if settings.window_years is not None:  # never beyond the run
+        end = min(end, start + settings.window_years * DAYS_PER_YEAR)
+    return start, end
+
+
+def window_problem(scenario: Scenario) -> str | None:
+    """Why the scenario's run cannot hold the assessment window, or None."""
+    start, end = window(scenario)
+    years = scenario.capacity_test.window_years
+    if years is not None and start + years * DAYS_PER_YEAR > scenario.run.horizon_days + 1e-6:
+        return (f"capacity_test.window_years = {years:g} runs past the end of the run (the "
+                f"window opens on day {start:g}; the run ends on day "
+                f"{scenario.run.horizon_days:g}); lengthen run.years or shorten window_years")
+    target = scenario.capacity_test.wait_target_days or scenario.service.wait_target_days
+    if end - start < DAYS_PER_YEAR / 12 + target:
+        return (f"the assessment window runs from day {start:g} (commencement + "
+                f"capacity_test.settle_days) to day {end:g} (the end of the run or of "
+                f"window_years): it must be longer than a month plus the wait target "
+                f"({target:g} days) so that referrals can be judged; lengthen run.years or "
+                "shorten capacity_test.settle_days")
+    return None
+
+
+def assessed(scenario: Scenario) -> Scenario:
+    """The scenario as the capacity test runs it: summaries cover the assessment window
+    (warm-up = window start, horizon = window end). The model itself is unchanged (the test's
+    own wait target is applied only when judging timeliness: :func:`window_counts`)."""
+    problem = window_problem(scenario)
+    if problem is not None:
+        raise ScenarioError([Problem("capacity_test", problem)], "the capacity test cannot run")
+    start, end = window(scenario)
+    run = dataclasses.replace(scenario.run, years=end / DAYS_PER_YEAR,
+                              warmup_days=max(scenario.run.warmup_days, start))
+    return dataclasses.replace(scenario, run=run)
+
+
+def window_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
+    """Cohort counts (judged, within the target) of one task over the assessment window."""
+    if window_problem(scenario) is not None:
+        return cohort_counts(scenario, rec).iloc[:0]
+    test = assessed(scenario)
+    target = scenario.capacity_test.wait_target_days or scenario.service.wait_target_days
+    counts = cohort_counts(dataclasses.replace(test, service=dataclasses.replace(
+        test.service, wait_target_days=target)), rec)
+    # the window's referrals and how many of them were lost for lack of capacity
+    made = (rec.referral_day >= window_start(test)) & (rec.referral_day < test.run.horizon_days)
+    lost = made & np.isin(rec.outcome, np.array([int(o) for o in CAPACITY_LOSSES]))
+    n = len(rec.groups)
+    counts["cohort_referrals"] = np.bincount(rec.group[made], minlength=n)
+    counts["cohort_lost"] = np.bincount(rec.group[lost], minlength=n)
+    return counts
+
+
+def _in_window(scenario: Scenario, period: pd.Series) -> pd.Series:
+    """Whether each period lies in the assessment window (snapped to whole months)."""
+    test = assessed(scenario)
+    edges = period_edges(scenario.run.horizon_days)
+    first = window_start(test)
+    last = min(test.run.horizon_days, scenario.run.horizon_days)
+    p = period.to_numpy()
+    return pd.Series((edges[p] >= first) & (edges[p + 1] <= last + 1e-9), index=period.index)
+
+
+def _pool(groups: pd.Series) -> pd.Series:
+    return groups.map(lambda g: "sensitive" if g else "general")
+
+
+def _slope_per_year(monthly: pd.DataFrame, keys: list[str], mid_day: pd.Series) -> pd.Series:
+    """Least-squares slope of ``backlog_mean`` against the period's mid-day, per year."""
+    df = monthly.assign(t=mid_day.reindex(monthly["period"]).to_numpy())
+    g = df.groupby(keys)
+    dt = df["t"] - g["t"].transform("mean")
+    dy = df["backlog_mean"] - g["backlog_mean"].transform("mean")
+    sxy = (dt * dy).groupby([df[k] for k in keys]).sum()
+    sxx = (dt * dt).groupby([df[k] for k in keys]).sum()
+    return (sxy / sxx.where(sxx > 0)).fillna(0.0) * DAYS_PER_YEAR
+
+
+def _by_pool(post: pd.DataFrame, counts: pd.DataFrame, service_days: dict[str, float],
+             mid_day: pd.Series) -> pd.DataFrame:
+    """Flows, workload, cohort counts and backlog trend per area and pool (incl. 'all')."""
+    post = post.assign(pool=_pool(post["sensitive"]),
+                       workload=post["referrals"] * post["group"].map(service_days))
+    counts = counts.assign(pool=_pool(counts["group"].isin(SENSITIVE)))
+    both = pd.concat([post, post.assign(pool="all")])
+    flows = both.groupby(["area", "pool"])[["referrals", "unmet_demand", "workload"]].sum()
+    cohort = pd.concat([counts, counts.assign(pool="all")]).groupby(
+        ["area", "pool"])[["judged", "within", "cohort_referrals", "cohort_lost"]].sum()
+    monthly = both.groupby(["area", "pool", "period"])["backlog_mean"].sum().reset_index()
+    flows["backlog_trend_per_year"] = _slope_per_year(monthly, ["area", "pool"], mid_day)
+    return flows.join(cohort, how="left").fillna(
+        {"judged": 0, "within": 0, "cohort_referrals": 0, "cohort_lost": 0})
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den with 0 where there is nothing to divide and inf where den alone is 0."""
+    out = num / den.where(den > 0)
+    out[(num > 0) & (den <= 0)] = np.inf
+    return out.fillna(0.0)
+
+
+def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
+            counts: pd.DataFrame) -> pd.DataFrame:
+    """One replication's capacity-test values per area and pool (see the module docstring).
+
+    ``amg``, ``am``: that replication's area x month (x group) tables; ``counts``: its cohort
+    counts over the window (:func:`window_counts`).
+    """
+    if window_problem(scenario) is not None:
+        return pd.DataFrame(columns=["area", "pool", *METRICS])
+    days = pd.Series(period_days(scenario.run.horizon_days))
+    mid_day = days.cumsum() - days / 2
+    service_days = {g: expected_path.expected(scenario, g).service_days
+                    for g in scenario.demand.groups}
+    df = _by_pool(amg[_in_window(scenario, amg["period"])], counts, service_days, mid_day)
+    post = am[_in_window(scenario, am["period"])]
+    d = days.reindex(post["period"]).to_numpy()
+    slot_days = pd.DataFrame({"area": post["area"], "general": post["general_slots"] * d,
+                              "sensitive": post["specialist_slots"] * d}).groupby("area").sum()
+    fewest = post.groupby("area")["specialist_slots"].min()
+    wide = df.unstack("pool").fillna(0.0)
+
+    def of(column: str, pool: str) -> pd.Series:  # a pool with no demand has no rows
+        key = (column, pool)
+        return wide[key] if key in wide else pd.Series(0.0, index=wide.index)
+    rho_sensitive = _ratio(of("workload", "sensitive"), slot_days["sensitive"])
+    rho_all = _ratio(of("workload", "all"), slot_days["general"] + slot_days["sensitive"])
+    sensitive_referrals = of("referrals", "sensitive")
+    window_days = float(d.sum() / max(post["area"].nunique(), 1))
+    out = df.reset_index()
+    area = out["area"]
+    # no referral judgeable (none made, or none old enough): no evidence either way (NaN)
+    out["timeliness"] = out["within"] / out["judged"].where(out["judged"] > 0)
+    # by cohort: of the window's referrals, the share lost for lack of capacity (never > 1,
+    # unlike losses in the window / referrals in the window, which count earlier referrals)
+    out["unmet_demand_rate"] = out["cohort_lost"] / out["cohort_referrals"].where(
+        out["cohort_referrals"] > 0)
+    out["utilisation"] = np.select(
+        [out["pool"] == "sensitive", out["pool"] == "general"],
+        [rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()],
+        np.maximum(rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()))
+    per_day = out["referrals"] / window_days
+    out["backlog_trend_days_per_year"] = _ratio(out["backlog_trend_per_year"], per_day)
+    out["specialist_slots_min"] = fewest.reindex(area).to_numpy()
+    out["sensitive_referrals"] = sensitive_referrals.reindex(area).to_numpy()
+    covered = (out["sensitive_referrals"] == 0) | (out["specialist_slots_min"] >= 1)
+    out["covered"] = np.where(out["pool"] == "general", 1.0, covered.astype(float))
+    return out

@@ -1,0 +1,279 @@
+"""The minister's capacity test: per-area verdicts with confidence intervals (MODEL.md s6).
+
+Each criterion of each area is judged from its per-replication values
+(:func:`rjsim.analysis.capacity_metrics.metrics`, pool ``all``) by a Student t interval at the
+scenario's
+confidence level. "Demonstrated" means the *conservative* end of the interval meets the
+threshold: for "at least" criteria the lower end, for "at most" the upper end. So a criterion
+
+* passes when the whole interval is on the right side of the threshold,
+* fails when the whole interval is on the wrong side,
+* is inconclusive otherwise (or with fewer than two replications), never a pass; the number of
+  replications that would make the interval exclude the threshold, if the mean and spread stay
+  as estimated, is reported (``n = (t sd / |mean - threshold|)^2``).
+
+An area passes only if every criterion passes; it fails if any fails; otherwise it is
+inconclusive. Its *binding* criterion is the worst: a failing one before an inconclusive one
+before a passing one, and among equals the smallest margin relative to the room the threshold
+allows. The national verdict passes only if every area passes (no postcode lottery).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis.tables import window_start
+from rjsim.core.stats import t_interval
+from rjsim.data.areas import Area
+from rjsim.scenario.spec import Scenario
+
+PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+SEVERITY = {FAIL: 2, INCONCLUSIVE: 1, PASS: 0}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion: the metric it reads, how it compares and its threshold."""
+
+    name: str
+    metric: str
+    comparison: str  # ">=", "<=" or "<"
+    threshold: float
+    unit: str
+    description: str
+
+    @property
+    def room(self) -> float:
+        """The scale margins are divided by to compare criteria (the room the threshold
+        leaves: e.g. 0.10 for 'at least 90%')."""
+        room = 1.0 - self.threshold if self.comparison == ">=" else self.threshold
+        return room if room > 0 else 1.0
+
+
+def criteria(scenario: Scenario) -> list[Criterion]:
+    """The scenario's criteria, in report order."""
+    c = scenario.capacity_test
+    target = c.wait_target_days or scenario.service.wait_target_days
+    out = [
+        Criterion("timeliness", "timeliness", ">=", c.timeliness_share, "share of referrals",
+                  f"share of referrals allocated a facilitator within {target:g} days"),
+        Criterion("unmet_demand", "unmet_demand_rate", "<=", c.max_unmet_demand_rate,
+                  "share of referrals", "capacity-caused losses / referrals"),
+        Criterion("utilisation", "utilisation", "<", c.max_utilisation, "offered load per slot",
+                  "offered load per caseload slot (stability)"),
+        Criterion("backlog_trend", "backlog_trend_days_per_year", "<=",
+                  c.max_backlog_growth_days_per_year, "days of referrals a year",
+                  "growth of the intake backlog over the window (stability)"),
+    ]
+    if c.require_specialist_coverage:
+        out.append(Criterion("coverage", "specialist_slots_min", ">=", 1.0,
+                             "specialist slots (fewest in a month)",
+                             "specialist capacity for sensitive demand"))
+    return out
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A criterion judged on one area's replications."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    margin: float  # signed: positive means on the right side of the threshold
+    verdict: str
+    replications_needed: float  # total replications to decide (NaN: not needed or unknown)
+
+
+def _verdict(c: Criterion, low: float, high: float) -> str:
+    if c.comparison == ">=":
+        return PASS if low >= c.threshold else FAIL if high < c.threshold else INCONCLUSIVE
+    if c.comparison == "<=":
+        return PASS if high <= c.threshold else FAIL if low > c.threshold else INCONCLUSIVE
+    return PASS if high < c.threshold else FAIL if low >= c.threshold else INCONCLUSIVE
+
+
+def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
+    """Judge ``values`` (one per replication; NaN ignored) against criterion ``c``."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:  # nothing could be judged (e.g. no referral old enough): never a pass
+        return Judgement(math.nan, math.nan, math.nan, math.nan, INCONCLUSIVE, math.nan)
+    if np.isinf(x).any():  # demand with no slot at all
+        mean = math.inf if np.isinf(x).all() else math.nan
+        sign = -1.0 if c.comparison != ">=" else 1.0
+        verdict = _verdict(c, math.inf, math.inf) if np.isinf(x).all() else INCONCLUSIVE
+        return Judgement(mean, mean, math.inf, sign * math.inf, verdict, math.nan)
+    iv = t_interval(x, level)
+    sign = 1.0 if c.comparison == ">=" else -1.0
+    margin = sign * (iv.mean - c.threshold)
+    if iv.n < 2:
+        return Judgement(iv.mean, math.nan, math.nan, margin, INCONCLUSIVE, math.nan)
+    verdict = _verdict(c, iv.low, iv.high)
+    needed = math.nan
+    if verdict == INCONCLUSIVE and margin != 0:
+        needed = float(replications_to_decide(iv.sd, abs(margin), iv.n, level))
+    return Judgement(iv.mean, iv.low, iv.high, margin, verdict, needed)
+
+
+def replications_to_decide(sd: float, distance: float, n: int, level: float,
+                           limit: int = 100_000) -> int:
+    """The least n' > n whose t interval half-width, ``t(n'-1) sd / sqrt(n')``, is within
+    ``distance`` of the mean: when the interval would exclude the threshold if the mean and
+    spread stayed as estimated (``limit`` if even that many would not)."""
+    k = max(n + 1, 2)
+    while k < limit:
+        if float(sps.t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k) <= distance:
+            return k
+        k = k + 1 if k < 1000 else int(k * 1.05)
+    return limit
+
+
+def _coverage(c: Criterion, rows: pd.DataFrame) -> Judgement:
+    """Specialist coverage: deterministic staffing, so judged on the fewest slots seen."""
+    if not (rows["sensitive_referrals"] > 0).any():
+        return Judgement(math.nan, math.nan, math.nan, math.nan, PASS, math.nan)
+    fewest = float(rows["specialist_slots_min"].min())
+    return Judgement(fewest, fewest, fewest, fewest - c.threshold,
+                     PASS if fewest >= c.threshold else FAIL, math.nan)
+
+
+def criteria_table(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...],
+                   pool: str = "all") -> pd.DataFrame:
+    """One row per area x criterion: estimate, CI, threshold, margin, verdict."""
+    level = scenario.capacity_test.confidence_level
+    data = per_rep[per_rep["pool"] == pool]
+    by_area = dict(tuple(data.groupby("area")))
+    rows = []
+    for area in areas:
+        own = by_area.get(area.code, data.iloc[:0])
+        for c in criteria(scenario):
+            j = (_coverage(c, own) if c.name == "coverage"
+                 else judge(c, own[c.metric].to_numpy(), level))
+            rows.append({"area": area.code, "force": area.name, "criterion": c.name,
+                         "description": c.description, "estimate": j.estimate,
+                         "ci_low": j.ci_low, "ci_high": j.ci_high, "threshold": c.threshold,
+                         "comparison": c.comparison, "margin": j.margin,
+                         "relative_margin": j.margin / c.room, "verdict": j.verdict,
+                         "replications": int(own["replication"].nunique()),
+                         "replications_needed": j.replications_needed, "unit": c.unit})
+    return pd.DataFrame(rows)
+
+
+def _binding(rows: pd.DataFrame) -> pd.Series:
+    """The worst criterion of one area."""
+    key = rows.assign(severity=rows["verdict"].map(SEVERITY),
+                      rel=rows["relative_margin"].fillna(math.inf))
+    worst = key.sort_values(["severity", "rel"], ascending=[False, True]).iloc[0]
+    failed = rows.loc[rows["verdict"] == FAIL, "criterion"]
+    undecided = rows[rows["verdict"] == INCONCLUSIVE]
+    more = undecided["replications_needed"].max() if len(undecided) else math.nan
+    verdict = FAIL if len(failed) else INCONCLUSIVE if len(undecided) else PASS
+    return pd.Series({"verdict": verdict, "binding_criterion": worst["criterion"],
+                      "binding_margin": worst["margin"],
+                      "binding_relative_margin": worst["relative_margin"],
+                      "criteria_failed": ";".join(failed),
+                      "replications_needed": more})
+
+
+def verdict_table(criteria_rows: pd.DataFrame, areas: tuple[Area, ...]) -> pd.DataFrame:
+    """One row per area: verdict, binding criterion and margin, centroid (for the map)."""
+    verdicts = criteria_rows.groupby("area", sort=False)[list(criteria_rows.columns)].apply(
+        _binding)
+    info = pd.DataFrame({"area": [a.code for a in areas], "force": [a.name for a in areas],
+                         "region": [a.region for a in areas], "lat": [a.lat for a in areas],
+                         "lon": [a.lon for a in areas]})
+    return info.merge(verdicts.reset_index(), on="area", how="left")
+
+
+def national_table(scenario: Scenario, verdicts: pd.DataFrame, replications: int
+                   ) -> pd.DataFrame:
+    """One row: the national verdict (pass only if every area passes) and its window."""
+    counts = verdicts["verdict"].value_counts()
+    fail, undecided = int(counts.get(FAIL, 0)), int(counts.get(INCONCLUSIVE, 0))
+    verdict = FAIL if fail else INCONCLUSIVE if undecided else PASS
+    needed = verdicts.loc[verdicts["verdict"] == INCONCLUSIVE, "replications_needed"]
+    start, end = window_start(capacity.assessed(scenario)), capacity.window(scenario)[1]
+    c = scenario.capacity_test
+    return pd.DataFrame([{
+        "verdict": verdict, "areas": len(verdicts), "areas_pass": int(counts.get(PASS, 0)),
+        "areas_fail": fail, "areas_inconclusive": undecided, "replications": replications,
+        "more_replications_needed": (float(needed.max() - replications)
+                                     if undecided and needed.notna().all() else math.nan),
+        "window_start_day": start, "window_end_day": end,
+        "commence_day": scenario.commence_day, "confidence_level": c.confidence_level,
+        "timeliness_share": c.timeliness_share,
+        "wait_target_days": c.wait_target_days or scenario.service.wait_target_days,
+        "max_unmet_demand_rate": c.max_unmet_demand_rate,
+        "max_utilisation": c.max_utilisation,
+        "max_backlog_growth_days_per_year": c.max_backlog_growth_days_per_year}])
+
+
+@dataclass(frozen=True)
+class CapacityTestResult:
+    """The test's three tables (see :func:`evaluate`)."""
+
+    criteria: pd.DataFrame
+    verdicts: pd.DataFrame
+    national: pd.DataFrame
+
+    @property
+    def verdict(self) -> str:
+        return str(self.national["verdict"].iloc[0])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"capacity_test_area": self.criteria, "capacity_test_verdict": self.verdicts,
+                "capacity_test_national": self.national}
+
+
+def evaluate(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...]
+             ) -> CapacityTestResult:
+    """Judge every area of an assessed run (``per_rep``: its ``capacity_metrics`` table)."""
+    rows = criteria_table(scenario, per_rep, areas)
+    verdicts = verdict_table(rows, areas)
+    return CapacityTestResult(rows, verdicts, national_table(
+        scenario, verdicts, int(per_rep["replication"].nunique())))
+
+
+def _fmt(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if unit.startswith("share"):
+        return f"{100 * value:.1f}%"
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def summary_text(result: CapacityTestResult, k: int = 10) -> str:
+    """The verdict in plain words: national line, counts, and the worst areas."""
+    n = result.national.iloc[0]
+    v = result.verdicts
+    lines = [f"Capacity test (window: day {n['window_start_day']:g} to {n['window_end_day']:g};"
+             f" {int(n['replications'])} replication(s); {100 * n['confidence_level']:g}% "
+             "intervals, conservative end must meet each threshold)",
+             f"  National verdict: {str(n['verdict']).upper()} - {int(n['areas_pass'])} of "
+             f"{int(n['areas'])} areas pass, {int(n['areas_fail'])} fail, "
+             f"{int(n['areas_inconclusive'])} inconclusive"]
+    if n["verdict"] == INCONCLUSIVE:
+        more = n["more_replications_needed"]
+        why = ("one replication gives no interval: run at least two" if n["replications"] < 2
+               else "an estimate sits exactly on its threshold, or could not be judged")
+        lines.append("  Too few replications to decide: about "
+                     + (f"{more:.0f} more needed" if not math.isnan(more) else
+                        f"an unknown number more ({why})"))
+    rows = {(r["area"], r["criterion"]): r for r in result.criteria.to_dict("records")}
+    worst = v[v["verdict"] != PASS].sort_values("binding_relative_margin").head(k)
+    if len(worst):
+        lines.append(f"  Areas not passing (worst {len(worst)}; binding criterion: estimate "
+                     f"[{100 * n['confidence_level']:g}% CI] vs threshold):")
+    for r in worst.itertuples():
+        c = rows[(r.area, r.binding_criterion)]
+        lines.append(f"    {r.force:<28} {r.verdict:<12} {r.binding_criterion}: "
+                     f"{_fmt(c['estimate'], c['unit'])} [{_fmt(c['ci_low'], c['unit'])}, "
+                     f"{_fmt(c['ci_high'], c['unit'])}] vs {c['comparison']} "
+                     f"{_fmt(c['threshold'], c['unit'])}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,236 @@
+"""Police force area data: the packaged 2024/25 table, user CSVs, and demand by offence group.
+
+The packaged ``data/force_areas_2024_25.csv`` holds ONS population and Home Office police
+recorded crime (PRC) for the 43 territorial force areas (provenance in ``data/SOURCES.md``). A
+user file with the same columns may replace it; it may also give annual victim counts per
+offence group directly (``victims_<group>`` columns), which then win over the apportionment of
+sensitive groups from national shares.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from rjsim.core.errors import DataError, Problem, ScenarioError
+from rjsim.core.schema import did_you_mean
+from rjsim.scenario.spec import GROUPS, Apportionment
+
+PACKAGED = "force_areas_2024_25.csv"
+REQUIRED = ("pfa_code", "force", "census2021_population")
+VS = "prc_violence_and_sexual_offences"
+#: PRC columns each non-apportioned offence group is built from.
+PRC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "robbery": ("prc_robbery",), "burglary": ("prc_burglary",),
+    "vehicle": ("prc_vehicle_crime",),
+    "theft": ("prc_theft_from_the_person", "prc_bicycle_theft", "prc_other_theft"),
+    "criminal_damage": ("prc_criminal_damage_and_arson",), "shoplifting": ("prc_shoplifting",),
+    "violence": (VS,), "sexual": (VS,), "domestic_abuse": (VS,), "hate": (VS,),
+}
+OPTIONAL_NUMERIC = ("prc_2024_25_total_excl_fraud", "approx_centroid_lat", "approx_centroid_lon")
+
+
+@dataclass(frozen=True)
+class Area:
+    """One police force area's published figures (annual counts)."""
+
+    code: str
+    name: str
+    region: str
+    population: float
+    recorded_crime: float
+    lat: float
+    lon: float
+    counts: dict[str, float]  # PRC columns and victims_<group> overrides present in the file
+    values: dict[str, float] = field(default_factory=dict)  # every numeric column, by name
+
+
+@dataclass(frozen=True)
+class AreaTable:
+    """The areas of one data file, in file order, with a digest of the file's bytes."""
+
+    areas: tuple[Area, ...]
+    source: str
+    digest: str
+
+    def select(self, include: tuple[str, ...], where: str) -> tuple[Area, ...]:
+        """The areas named in ``include`` (codes or names, any case), or all when empty."""
+        if not include:
+            return self.areas
+        by_key = {a.code.lower(): a for a in self.areas} | {a.name.lower(): a for a in self.areas}
+        chosen, problems = [], []
+        for item in include:
+            area = by_key.get(item.lower())
+            if area is None:
+                problems.append(Problem(where, f"unknown area '{item}'"
+                                        f"{did_you_mean(item, [a.name for a in self.areas])}; "
+                                        f"use a code or name from {self.source}"))
+            elif area not in chosen:
+                chosen.append(area)
+        if problems:
+            raise ScenarioError(problems, "invalid scenario")
+        return tuple(chosen)
+
+
+@cache
+def known_codes() -> dict[str, str]:
+    """Code -> name of the 43 territorial police force areas (from the packaged data)."""
+    return {a.code: a.name for a in packaged().areas}
+
+
+@cache
+def packaged() -> AreaTable:
+    """The packaged 2024/25 area table."""
+    raw = resources.files("rjsim").joinpath(f"data/{PACKAGED}").read_bytes()
+    return _parse(raw, f"packaged {PACKAGED}", check_codes=False)
+
+
+@cache
+def national_violence_and_sexual() -> float:
+    """National PRC violence and sexual offences, 2024/25 (denominator for apportionment)."""
+    return sum(a.counts[VS] for a in packaged().areas)
+
+
+def load(path: str | Path | None) -> AreaTable:
+    """Load the packaged table (``None`` or empty) or a user CSV, checking every row."""
+    if not path:
+        return packaged()
+    shown = Path(path).name
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError([Problem(str(path), f"cannot read area data: {exc.strerror}")],
+                        "invalid area data") from None
+    return _parse(raw, shown, check_codes=True)
+
+
+SIGNED = ("approx_centroid_lat", "approx_centroid_lon")
+
+
+def _number(text: str, signed: bool) -> float | None:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and (signed or value >= 0) else None
+
+
+def _parse(raw: bytes, shown: str, check_codes: bool) -> AreaTable:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError([Problem(shown, "is not UTF-8 text")], "invalid area data") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    problems = [Problem(f"{shown}: header", f"missing column '{c}'") for c in REQUIRED
+                if c not in header]
+    numeric = [c for c in header if c.startswith(("prc_", "victims_")) or c in OPTIONAL_NUMERIC
+               or c == "census2021_population"]
+    areas: list[Area] = []
+    seen: set[str] = set()
+    for raw_row in reader:
+        line = reader.line_num  # the file's own line number (blank lines are skipped)
+        if None in raw_row:
+            problems.append(Problem(f"{shown}: row {line}", f"has more fields than the header "
+                                    f"({len(header)} columns)"))
+            continue
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw_row.items()}
+        area = _row_to_area(row, line, shown, numeric, check_codes, seen, problems)
+        if area is not None:
+            areas.append(area)
+    if not areas and not problems:
+        problems.append(Problem(shown, "has no data rows"))
+    problems += _group_column_problems(header, shown)
+    if problems:
+        raise DataError(problems, "invalid area data")
+    return AreaTable(tuple(areas), shown, hashlib.sha256(raw).hexdigest())
+
+
+def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
+                 check_codes: bool, seen: set[str], problems: list[Problem]) -> Area | None:
+    before = len(problems)
+    code = row.get("pfa_code", "")
+    if check_codes and code not in known_codes():
+        problems.append(Problem(f"{shown}: row {line}, column pfa_code", f"unknown area code"
+                                f"{did_you_mean(code, known_codes())}; allowed: the 43 ONS police "
+                                "force area codes (E23..., W15...)", repr(code)))
+    if code in seen:
+        problems.append(Problem(f"{shown}: row {line}, column pfa_code", "area listed twice",
+                                repr(code)))
+    seen.add(code)
+    values: dict[str, float] = {}
+    for col in numeric:
+        value = _number(row.get(col, ""), col in SIGNED)
+        if value is None:
+            problems.append(Problem(f"{shown}: row {line}, column {col}", "must be a "
+                                    + ("number" if col in SIGNED else "non-negative number"),
+                                    repr(row.get(col, ""))))
+        else:
+            values[col] = value
+    if len(problems) > before:
+        return None
+    return Area(code=code, name=row.get("force") or code, region=row.get("region", ""),
+                population=values.get("census2021_population", 0.0),
+                recorded_crime=values.get("prc_2024_25_total_excl_fraud", math.nan),
+                lat=values.get("approx_centroid_lat", math.nan),
+                lon=values.get("approx_centroid_lon", math.nan),
+                counts={k: v for k, v in values.items() if k.startswith(("prc_", "victims_"))},
+                values=values | _other_numbers(row, values))
+
+
+def _other_numbers(row: dict[str, str], known: dict[str, float]) -> dict[str, float]:
+    """Numeric values of the remaining columns (for allocation by a named column)."""
+    out = {}
+    for key, text in row.items():
+        if key and key not in known:
+            value = _number(text, signed=True)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def _group_column_problems(header: list[str], shown: str) -> list[Problem]:
+    problems = []
+    for group in GROUPS:
+        if f"victims_{group}" in header:
+            continue
+        for col in PRC_COLUMNS[group]:
+            if col not in header:
+                problems.append(Problem(f"{shown}: header", f"missing column '{col}' (needed for "
+                                        f"offence group '{group}'; or give 'victims_{group}')"))
+    return sorted(set(problems), key=str)
+
+
+def victims_per_year(area: Area, apportion: Apportionment) -> dict[str, float]:
+    """Annual victims with an identifiable offence, per offence group, for ``area``.
+
+    Sensitive groups are apportioned from national figures as shares of the force's violence and
+    sexual offences and carved out of that category (an assumption in the assumptions log), so
+    the total equals the published identifiable-victim subset. ``victims_<group>`` columns win.
+    """
+    c = area.counts
+    vs = c.get(VS, 0.0)
+    per_vs = vs / national_violence_and_sexual()
+    derived = {
+        "sexual": vs * apportion.sexual_share_of_violence_and_sexual,
+        "domestic_abuse": apportion.domestic_abuse_national * per_vs,
+        "hate": apportion.hate_national * per_vs,
+    }
+    # Sensitive groups sit inside PRC violence and sexual offences, whether derived or given.
+    sensitive = {g: c.get(f"victims_{g}", derived[g]) for g in derived}
+    out: dict[str, float] = {}
+    for group in GROUPS:
+        if f"victims_{group}" in c:
+            out[group] = c[f"victims_{group}"]
+        elif group in sensitive:
+            out[group] = sensitive[group]
+        elif group == "violence":
+            out[group] = max(vs - sum(sensitive.values()), 0.0)
+        else:
+            out[group] = sum(c[col] for col in PRC_COLUMNS[group])
+    return out

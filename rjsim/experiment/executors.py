@@ -1,0 +1,181 @@
+"""Where tasks run: in this process, in local worker processes, or on a Dask cluster.
+
+All executors run the same task function on (replication, area) pairs and hand each finished
+digest to a callback, in whatever order tasks finish; the experiment reduces them in a fixed
+order, so results are bit-identical across executors and worker counts. A task that raises is
+retried once; if it fails again the failure is recorded (scenario, replication, area, error)
+and the other tasks carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rjsim.core.errors import RjsimError
+from rjsim.experiment.runner import AreaDigest, Plan, run_task
+
+log = logging.getLogger(__name__)
+
+ExecutorKind = Literal["local", "processes", "dask"]
+Task = tuple[int, str]  # (replication, area code)
+OnDone = Callable[[AreaDigest], None]
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """A task that failed twice."""
+
+    scenario: str
+    replication: int
+    area: str
+    error: str
+
+    def __str__(self) -> str:
+        return (f"scenario '{self.scenario}', replication {self.replication}, area "
+                f"{self.area}: {self.error}")
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """How to run tasks. ``workers=None`` means all cores (local processes) or the
+    cluster's workers (Dask)."""
+
+    kind: ExecutorKind = "processes"
+    workers: int | None = None
+    scheduler: str | None = None
+    with_records: bool = False  # tasks also return every referral (raw records)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_tasks(plan: Plan, tasks: Iterable[Task], settings: ExecutorSettings,
+              on_done: OnDone) -> list[TaskFailure]:
+    """Run ``tasks`` and call ``on_done`` with each digest; return the tasks that failed."""
+    todo = list(tasks)
+    if not todo:
+        return []
+    workers = settings.workers or os.cpu_count() or 1
+    if settings.kind == "dask":
+        return _run_dask(plan, todo, settings, on_done)
+    if settings.kind == "local" or workers == 1 or len(todo) == 1:
+        return _run_local(plan, todo, settings, on_done)
+    return _run_processes(plan, todo, min(workers, len(todo)), settings, on_done)
+
+
+def _run_local(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
+               ) -> list[TaskFailure]:
+    failures = []
+    for rep, area in todo:
+        for attempt in (1, 2):
+            try:
+                result = run_task(plan, rep, area, settings.with_records)
+            except Exception as exc:
+                if attempt == 2:
+                    failures.append(TaskFailure(plan.scenario.name, rep, area, _describe(exc)))
+                else:
+                    log.warning("task rep %d area %s failed (%s); retrying", rep, area, exc)
+                continue
+            on_done(result)
+            break
+    return failures
+
+
+_WORKER: tuple[Plan, bool] | None = None
+
+
+def _init_worker(plan: Plan, with_records: bool) -> None:
+    global _WORKER  # one plan per worker process, sent once
+    _WORKER = (plan, with_records)
+
+
+def _worker_task(rep: int, area: str) -> AreaDigest:
+    assert _WORKER is not None
+    return run_task(_WORKER[0], rep, area, _WORKER[1])
+
+
+def _run_processes(plan: Plan, todo: list[Task], workers: int, settings: ExecutorSettings,
+                   on_done: OnDone) -> list[TaskFailure]:
+    failures: list[TaskFailure] = []
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(plan, settings.with_records)) as pool:
+        pending: dict[Future[AreaDigest], tuple[Task, int]] = {
+            pool.submit(_worker_task, *t): (t, 1) for t in todo}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task, attempt = pending.pop(fut)
+                    _collect(fut, task, attempt, plan, on_done, failures,
+                             lambda t, a: pending.__setitem__(pool.submit(_worker_task, *t),
+                                                              (t, a)))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return failures
+
+
+def _collect(fut: Any, task: Task, attempt: int, plan: Plan, on_done: OnDone,
+             failures: list[TaskFailure], resubmit: Callable[[Task, int], None]) -> None:
+    try:
+        result = fut.result()
+    except Exception as exc:
+        if attempt == 1:
+            log.warning("task rep %d area %s failed (%s); retrying", task[0], task[1], exc)
+            resubmit(task, 2)
+        else:
+            failures.append(TaskFailure(plan.scenario.name, task[0], task[1], _describe(exc)))
+        return
+    on_done(result)
+
+
+def _run_dask(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
+              ) -> list[TaskFailure]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RjsimError("--executor dask needs Dask's distributed scheduler, an optional "
+                         "extra: pip install \"rjsim[dask]\"") from None
+    if log.getEffectiveLevel() > logging.INFO:  # Dask's own INFO chatter only with --verbose
+        for name in ("distributed", "distributed.scheduler", "distributed.worker"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    cluster = None
+    if settings.scheduler:
+        try:
+            client = Client(settings.scheduler)
+        except (OSError, TimeoutError) as exc:
+            raise RjsimError(f"--scheduler {settings.scheduler}: cannot connect to a Dask "
+                             f"scheduler there ({exc}); omit --scheduler to start a local "
+                             "cluster") from None
+    else:
+        cluster = LocalCluster(n_workers=settings.workers or os.cpu_count() or 1,
+                               threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=log.getEffectiveLevel())
+        client = Client(cluster)
+    failures: list[TaskFailure] = []
+    try:
+        shared = client.scatter(plan, broadcast=True)
+        rec = settings.with_records
+        futures = {client.submit(run_task, shared, rep, area, rec, pure=False): ((rep, area), 1)
+                   for rep, area in todo}
+        seq = as_completed(list(futures))
+        for fut in seq:
+            task, attempt = futures.pop(fut)
+
+            def resubmit(t: Task, a: int) -> None:
+                new = client.submit(run_task, shared, t[0], t[1], rec, pure=False)
+                futures[new] = (t, a)
+                seq.add(new)
+
+            _collect(fut, task, attempt, plan, on_done, failures, resubmit)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return failures

@@ -1,0 +1,173 @@
+"""Funding options: how a national pot becomes each area's budget, over time.
+
+Rules (``funding.allocation``): ``current`` (today's per-area budgets: the area data column
+``rj_budget_gbp`` where the file has one, otherwise the default assumption that today's
+spending is shared by population), ``population``, ``recorded_crime``, ``eligible_demand``
+(needs-based: the modelled referrals a year under the scenario), ``floor_plus`` (a floor per
+area plus the rest shared by ``floor_rule``), ``shares`` (explicit shares that add up to one)
+and ``column`` (weights from a named area data column). The pot is national: areas missing
+from a user's data file keep their packaged share. An unringfenced pot loses
+``leakage_share`` to other victim services. A budget schedule changes the pot (or sets
+per-area budgets) from given days; per-area budgets given explicitly always win.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from rjsim.core.errors import Problem, ScenarioError
+from rjsim.data.areas import Area, AreaTable, packaged, victims_per_year
+from rjsim.scenario.spec import Scenario
+
+CURRENT_COLUMN = "rj_budget_gbp"
+
+
+def expected_referrals_by_group(scenario: Scenario, area: Area) -> dict[str, float]:
+    """Modelled referrals a year in ``area`` per offence group (with the statutory right's
+    funnel if one is commenced)."""
+    victims = victims_per_year(area, scenario.demand.apportionment)
+    right = scenario.statutory_right
+    out = {}
+    for g in scenario.demand.groups:
+        p_id, p_inf, p_want = scenario.funnel(g)
+        if scenario.commence_day is not None:
+            p_inf, p_want = right.informed, (p_want if right.wants_rj is None else right.wants_rj)
+        divert = scenario.level_one.diversion_share if g in scenario.level_one.groups else 0.0
+        out[g] = victims[g] * p_id * (1 - divert) * p_inf * p_want
+    return out
+
+
+def expected_referrals(scenario: Scenario, area: Area) -> float:
+    """Modelled referrals a year in ``area`` (with the statutory right's funnel if one is
+    commenced): the needs-based weight."""
+    return sum(expected_referrals_by_group(scenario, area).values())
+
+
+def weight(scenario: Scenario, area: Area, rule: str) -> float:
+    """The weight of ``area`` under an allocation rule (shares are weight / total)."""
+    if rule == "population":
+        return area.population
+    if rule == "recorded_crime":
+        return _column(area, "prc_2024_25_total_excl_fraud", "allocation = 'recorded_crime'")
+    if rule == "eligible_demand":
+        return expected_referrals(scenario, area)
+    if rule == "current":
+        return today_budget(scenario, area)
+    if rule == "column":
+        col = scenario.funding.allocation_column
+        return _column(area, col, f"allocation_column = '{col}'")
+    if rule == "shares":
+        return scenario.funding.shares.get(area.code, 0.0)
+    raise ValueError(f"no weight for rule {rule!r}")  # floor_plus is handled by the caller
+
+
+def today_budget(scenario: Scenario, area: Area) -> float:
+    """Today's RJ budget of an area (GBP): its ``rj_budget_gbp`` if the data gives one, else
+    the default assumption: the scenario's day-0 national pot shared by population."""
+    if CURRENT_COLUMN in area.values:
+        return area.values[CURRENT_COLUMN]
+    f = scenario.funding
+    national_population = sum(a.population for a in packaged().areas)
+    return f.national_budget_gbp * f.uprating_factor * area.population / national_population
+
+
+def _column(area: Area, column: str, setting: str) -> float:
+    value = area.values.get(column)
+    if value is None or math.isnan(value):
+        known = ", ".join(sorted(k for k in area.values if not k.startswith("victims_")))
+        raise ScenarioError([Problem(f"funding: {setting}", f"the area data has no numeric "
+                                     f"column '{column}' (area {area.code}); numeric columns: "
+                                     f"{known}")], "invalid funding allocation")
+    return value
+
+
+def _national(table: AreaTable) -> list[Area]:
+    """Every area of the country: the file's, plus packaged ones it lacks."""
+    codes = {a.code for a in table.areas}
+    return list(table.areas) + [a for a in packaged().areas if a.code not in codes]
+
+
+def shares(scenario: Scenario, table: AreaTable, rule: str) -> dict[str, float]:
+    """Each area's share of the pot under ``rule``: over the whole country (areas missing from
+    a user's file at their packaged values), except for the user's own weights (``column``,
+    ``shares``), which cover only the file's areas."""
+    areas = list(table.areas) if rule in ("column", "shares") else _national(table)
+    weights = {a.code: weight(scenario, a, rule) for a in areas}
+    total = sum(weights.values())
+    return {c: (w / total if total > 0 else 0.0) for c, w in weights.items()}
+
+
+def area_budgets_for(scenario: Scenario, table: AreaTable, pot_gbp: float,
+                     rule: str | None = None, leakage: float | None = None) -> dict[str, float]:
+    """Budget per area code for a national pot under ``rule`` after ``leakage`` (defaults: the
+    scenario's rule, and its leakage if not ringfenced)."""
+    f = scenario.funding
+    rule = rule or f.allocation
+    if leakage is None:
+        leakage = 0.0 if f.ringfenced else f.leakage_share
+    pot_gbp *= 1.0 - leakage
+    if rule != "floor_plus":
+        return {c: pot_gbp * s for c, s in shares(scenario, table, rule).items()}
+    n = len(_national(table))
+    rest = pot_gbp - n * f.floor_gbp
+    if rest < 0:
+        raise ScenarioError([Problem("funding.floor_gbp", f"floors of GBP {f.floor_gbp:,.0f} for "
+                                     f"{n} areas exceed the pot of GBP {pot_gbp:,.0f}")],
+                            "invalid funding allocation")
+    return {c: f.floor_gbp + rest * s for c, s in shares(scenario, table, f.floor_rule).items()}
+
+
+def timeline(scenario: Scenario, table: AreaTable) -> tuple[list[float], list[dict[str, float]]]:
+    """Days budgets change (starting with 0) and the budget of every area from each."""
+    f = scenario.funding
+    pot = f.national_budget_gbp * f.uprating_factor
+    days, budgets = [0.0], [area_budgets_for(scenario, table, pot) | dict(f.area_budget_gbp)]
+    overrides, rule = dict(f.area_budget_gbp), f.allocation
+    leakage = 0.0 if f.ringfenced else f.leakage_share
+    for change in f.schedule:
+        if change.national_budget_gbp is not None:
+            pot = change.national_budget_gbp * (change.uprating_factor or f.uprating_factor)
+        rule = change.allocation or rule
+        if change.ringfenced is not None:
+            restated = f.leakage_share if change.leakage_share is None else change.leakage_share
+            leakage = 0.0 if change.ringfenced else restated
+        overrides |= dict(change.area_budget_gbp)
+        days.append(scenario.day_of(change))
+        budgets.append(area_budgets_for(scenario, table, pot, rule, leakage) | overrides)
+    return days, budgets
+
+
+def rules(scenario: Scenario) -> list[str]:
+    """The allocation rule in force from each budget change (day 0 first)."""
+    out: list[str] = [scenario.funding.allocation]
+    for change in scenario.funding.schedule:
+        out.append(change.allocation or out[-1])
+    return out
+
+
+def budget_by_period(days: list[float], budgets: list[dict[str, float]], code: str,
+                     period_starts: np.ndarray) -> np.ndarray:
+    """The annual budget in force at the start of each period (changes take effect from the
+    first period starting on or after their day)."""
+    idx = np.searchsorted(np.asarray(days), period_starts, side="right") - 1
+    values = np.array([b.get(code, 0.0) for b in budgets])
+    return values[idx]
+
+
+def allocation_table(scenario: Scenario, table: AreaTable) -> pd.DataFrame:
+    """Per area and budget change: the rule, the area's share and its budget (for checking
+    by hand), written to every results directory."""
+    days, budgets = timeline(scenario, table)
+    f = scenario.funding
+    rows = []
+    for day, by_area, rule in zip(days, budgets, rules(scenario), strict=True):
+        share = shares(scenario, table, f.floor_rule if rule == "floor_plus" else rule)
+        total = sum(by_area.values())
+        for a in table.areas:
+            rows.append((day, a.code, a.name, rule, share.get(a.code, 0.0), by_area[a.code],
+                         by_area[a.code] / total if total else math.nan))
+    return pd.DataFrame(rows, columns=["from_day", "area", "force", "rule", "rule_share",
+                                       "budget_gbp", "share_of_total"])

@@ -1,0 +1,111 @@
+"""Funding to staff: per-area budgets, the cost of a facilitator FTE, and FTE in post.
+
+Day-0 staffing comes from each area's budget (or FTE set directly); over the run the budget
+schedule drives a monthly workforce with recruitment lags, training and attrition
+(:func:`workforces`, :mod:`rjsim.model.workforce`). FTE are split into general and specialist
+(trained for sexual offences, domestic abuse and hate crime) by a scenario share.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rjsim.core.errors import Problem, ScenarioError
+from rjsim.data.areas import Area, AreaTable, packaged
+from rjsim.funding import allocation
+from rjsim.model import workforce
+from rjsim.model.staffing import Staffing, period_days
+from rjsim.scenario.spec import Funding, Scenario
+
+
+def cost_per_fte(f: Funding) -> tuple[float, float]:
+    """Annual cost (GBP) of a general and of a specialist FTE.
+
+    salary x on-cost factor x (1 + overhead share); specialists add their pay uplift and their
+    one-off training cost spread over the amortisation period.
+    """
+    general = f.salary_gbp * f.on_cost_factor * (1.0 + f.overhead_share)
+    specialist = (general * (1.0 + f.specialist_pay_uplift)
+                  + f.specialist_training_gbp / f.training_amortisation_years)
+    return general, specialist
+
+
+def unknown_area_problems_all(scenario: Scenario, table: AreaTable) -> list[Problem]:
+    """Area codes in per-area settings (budgets, FTE, shares, schedule) not in the data."""
+    f, codes = scenario.funding, {a.code for a in table.areas} | {a.code for a in
+                                                                  packaged().areas}
+    named = [("shares", c) for c in f.shares]
+    named += [(f"schedule[{i}].area_budget_gbp", c) for i, ch in enumerate(f.schedule)
+              for c in ch.area_budget_gbp]
+    return unknown_area_problems(scenario, table) + [
+        Problem(f"funding.{key}", f"unknown area code '{c}'; use an ONS police force area "
+                "code, e.g. E23000036", c) for key, c in named if c not in codes]
+
+
+def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]:
+    """Per-area funding settings naming areas that are not in the data file."""
+    f, codes = scenario.funding, {a.code for a in table.areas}
+    return [Problem(f"funding.{key}", f"unknown area code '{c}' (not in {table.source}); use "
+                    "the area's ONS code, e.g. E23000036", c)
+            for key, given in (("area_budget_gbp", f.area_budget_gbp), ("area_fte", f.area_fte))
+            for c in given if c not in codes]
+
+
+def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
+    """Annual RJ budget per area code at day 0 (see :mod:`rjsim.funding.allocation`)."""
+    problems = unknown_area_problems(scenario, table)
+    if problems:
+        raise ScenarioError(problems)
+    return allocation.timeline(scenario, table)[1][0]
+
+
+def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
+    """Budget and FTE per area code."""
+    f = scenario.funding
+    general_cost, specialist_cost = cost_per_fte(f)
+    out = {}
+    if f.capacity_from == "fte":
+        problems = unknown_area_problems(scenario, table)
+        if problems:
+            raise ScenarioError(problems)
+        for a in table.areas:
+            set_fte = f.area_fte.get(a.code, f.fte)
+            s = Staffing(0.0, set_fte.general, set_fte.specialist, general_cost, specialist_cost)
+            out[a.code] = Staffing(s.annual_cost_gbp, set_fte.general, set_fte.specialist,
+                                   general_cost, specialist_cost)
+        return out
+    by_code = {a.code: a for a in table.areas}
+    for code, budget in area_budgets(scenario, table).items():
+        coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
+        general, specialist = workforce.establishment_fte(
+            np.array([budget]), (general_cost, specialist_cost), f.specialist_share,
+            coordination)[0]
+        out[code] = Staffing(budget, float(general), float(specialist),
+                             general_cost, specialist_cost)
+    return out
+
+
+def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Workforce]:
+    """Staffing per area and period: budget-driven with recruitment and attrition, or the FTE
+    set directly (constant)."""
+    days = period_days(scenario.run.horizon_days)
+    costs = cost_per_fte(scenario.funding)
+    if scenario.funding.capacity_from == "fte":
+        return {code: workforce.constant((s.general_fte, s.specialist_fte), days, costs)
+                for code, s in staffing(scenario, table).items()}
+    change_days, budgets = allocation.timeline(scenario, table)
+    starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
+    out = {}
+    for a in table.areas:
+        budget = allocation.budget_by_period(change_days, budgets, a.code, starts)
+        out[a.code] = workforce.build(budget, days, costs, scenario.funding, scenario.staffing,
+                                      volunteers(scenario, a))
+    return out
+
+
+def volunteers(scenario: Scenario, area: Area) -> tuple[float, float]:
+    """(FTE-equivalent, annual coordination cost in GBP) of an area's volunteers."""
+    dyn = scenario.staffing
+    hours = dyn.volunteer_hours_per_100k_population * area.population / 1e5
+    per_fte_year = scenario.service.productive_hours_per_fte_day * 365.0
+    return hours / per_fte_year, hours * dyn.volunteer_coordination_gbp_per_hour

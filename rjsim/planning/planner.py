@@ -1,0 +1,379 @@
+"""The price of commencement: the least FTE per area that passes the capacity test.
+
+For every area the planner searches the number of caseload slots of each kind (specialist
+slots for sensitive cases, general slots for the rest; FTE = slots / caseload per FTE, rounded
+up to the next 0.1 FTE):
+
+1. **Seed from queueing theory.** Each pool is treated as an M/M/c queue (Erlang C) at the
+   expected referral rate under the right: the fewest slots with offered load below the
+   utilisation limit and P(wait > target) <= 1 - the timeliness share, and, when patience and
+   the case window are exponential, Erlang A abandonment within the unmet-demand limit.
+   General cases may also use spare specialist slots, so general slots are seeded from all
+   demand on all slots, less the specialist slots.
+2. **Confirm by simulation with common random numbers.** Every area still searching is
+   simulated at its candidate staffing (FTE set directly, in post from day 0; same seed and
+   replications in every round, so only the staffing changes). Each pool is judged on its own
+   cases by the test's criteria (inconclusive counts as not passing), and its slots are
+   bracketed - grown by a quarter until a pass, cut by a tenth until a fail - then bisected
+   until the least passing number is next to the greatest failing one.
+3. **Check the whole plan on fresh replications.** The full test (every criterion, all cases,
+   specialist coverage) is run on the plan with a seed the search never used and three times
+   the replications, so the verdict is not on the random numbers the plan was tuned to; an
+   area that does not pass gets about 1% more slots in the pool that fell short and is
+   checked again, each time on another fresh seed. The plan is therefore the least FTE that
+   passes on the search's replications, plus what independent replications showed was
+   needed.
+
+All areas are searched together, one experiment per round, so a national plan takes a few
+dozen rounds of simulation, not one per area.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rjsim.analysis import capacity_metrics as capacity
+from rjsim.capacity import capacity_test, queueing
+from rjsim.core.schema import FrozenMap
+from rjsim.data.areas import Area
+from rjsim.experiment import runner
+from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
+from rjsim.funding import allocation
+from rjsim.funding import budgets as funding
+from rjsim.model import staffing
+from rjsim.scenario import expected as expected_path
+from rjsim.scenario.funding import AreaFte
+from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
+
+log = logging.getLogger(__name__)
+POOLS = ("sensitive", "general")
+MAX_SLOTS = 100_000
+
+
+@dataclass
+class Bracket:
+    """The search for one pool of one area: ``low`` fails (or -1), ``high`` passes.
+
+    Until both ends are known the candidate moves away from the last verdict by ``step``
+    slots, doubling each time (the seed is usually within a few per cent); then it bisects.
+    """
+
+    current: int
+    low: int = -1
+    high: int | None = None
+    step: int = 0
+
+    def __post_init__(self) -> None:
+        self.step = self.step or max(1, math.ceil(0.01 * self.current))
+
+    @property
+    def done(self) -> bool:
+        return self.high is not None and self.high - self.low <= 1
+
+    def update(self, passed: bool) -> None:
+        """Record the verdict at ``current`` and choose the next candidate."""
+        if passed:
+            self.high = self.current
+        else:
+            self.low = self.current
+        if self.high is None:
+            self.current = min(MAX_SLOTS, self.low + self.step)
+            self.step *= 2
+        elif self.low < 0 and self.high > 0:
+            self.current = max(0, self.high - self.step)
+            self.step *= 2
+        elif not self.done:
+            self.current = (self.low + self.high) // 2
+        else:
+            self.current = self.high
+
+
+def fte_for_slots(slots: int, per_fte: float) -> float:
+    """The least FTE, in steps of 0.1, that gives at least ``slots`` caseload slots."""
+    fte = math.ceil(slots / per_fte * 10 - 1e-9) / 10
+    while staffing.slots(fte, per_fte) < slots:
+        fte = round(fte + 0.1, 1)
+    return fte
+
+
+def _seed_slots(lam: float, mean_days: float, scenario: Scenario, offset: int = 0) -> int:
+    """Fewest slots for one pool by Erlang C (and A), less ``offset`` slots already there."""
+    if lam <= 0:
+        return 0
+    c_test, service = scenario.capacity_test, scenario.service
+    target = c_test.wait_target_days or service.wait_target_days
+    mu = 1.0 / mean_days
+    theta = sum(1.0 / d.mean_days for d in (service.patience, service.window)
+                if d.kind == "exponential")
+    c = max(1, math.floor(lam / mu / c_test.max_utilisation) + 1)
+    while c < MAX_SLOTS:
+        late = queueing.mmc_wait_exceeds(lam, mu, c, target)
+        lost = queueing.erlang_a(lam, mu, theta, c).p_abandon if theta > 0 else 0.0
+        if late <= 1 - c_test.timeliness_share and lost <= c_test.max_unmet_demand_rate:
+            break
+        c += 1
+    return max(0, c - offset)
+
+
+def seeds(scenario: Scenario, area: Area) -> dict[str, int]:
+    """Analytic starting slots per pool for ``area`` (see the module docstring)."""
+    per_day = {g: r / DAYS_PER_YEAR for g, r in
+               allocation.expected_referrals_by_group(scenario, area).items()}
+    days = {g: expected_path.expected(scenario, g).service_days for g in per_day}
+
+    def pool(groups: list[str]) -> tuple[float, float]:
+        lam = sum(per_day[g] for g in groups)
+        return lam, (sum(per_day[g] * days[g] for g in groups) / lam if lam > 0 else 1.0)
+    sensitive = _seed_slots(*pool([g for g in per_day if g in SENSITIVE]), scenario)
+    general = _seed_slots(*pool(list(per_day)), scenario, offset=sensitive)
+    return {"sensitive": sensitive, "general": general}
+
+
+@dataclass
+class Search:
+    """The state of a national search: brackets per area and pool, and a log of rounds."""
+
+    per_fte: float
+    brackets: dict[str, dict[str, Bracket]]
+    log: list[dict[str, object]] = field(default_factory=list)
+
+    def slots(self, code: str) -> dict[str, int]:
+        return {p: b.current for p, b in self.brackets[code].items()}
+
+    def searching(self) -> list[str]:
+        return [c for c, pools in self.brackets.items()
+                if not all(b.done for b in pools.values())]
+
+    def fte(self, code: str) -> AreaFte:
+        s = self.slots(code)
+        return AreaFte(general=fte_for_slots(s["general"], self.per_fte),
+                       specialist=fte_for_slots(s["sensitive"], self.per_fte))
+
+
+def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> Scenario:
+    """``scenario`` with FTE set directly for ``codes`` (constant from day 0), only those
+    areas simulated."""
+    f = dataclasses.replace(scenario.funding, capacity_from="fte", area_fte=FrozenMap(fte),
+                            schedule=(), area_budget_gbp=FrozenMap())
+    return dataclasses.replace(scenario, funding=f, areas=dataclasses.replace(
+        scenario.areas, include=tuple(codes)))
+
+
+def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[str, bool]:
+    """Whether each pool of ``area`` demonstrably passes the test's criteria (coverage is
+    checked for the whole area later).
+
+    The sensitive pool is judged on sensitive cases. General cases may use spare specialist
+    slots, so the general pool must also pass the criteria on all the area's cases, unless
+    the sensitive pool is what falls short.
+    """
+    def passes(pool: str) -> bool:
+        own = metrics[(metrics["area"] == area.code) & (metrics["pool"] == pool)]
+        if own.empty:  # no demand in this pool
+            return True
+        rows = capacity_test.criteria_table(scenario, own, (area,), pool=pool)
+        rows = rows[rows["criterion"] != "coverage"]
+        return bool((rows["verdict"] == capacity_test.PASS).all())
+    sensitive = passes("sensitive")
+    return {"sensitive": sensitive,
+            "general": passes("general") and (passes("all") or not sensitive)}
+
+
+Runner = Callable[[Scenario], Experiment]
+
+
+def _round(search: Search, assessed: Scenario, areas: dict[str, Area], run: Runner,
+           number: int) -> None:
+    codes = search.searching()
+    e = run(candidate(assessed, {c: search.fte(c) for c in codes}, codes))
+    metrics = e.per_replication["capacity_metrics"]
+    for code in codes:
+        passed = pool_passes(e.scenario, metrics, areas[code])
+        for pool, b in search.brackets[code].items():
+            search.log.append({"phase": "search", "round": number, "area": code, "pool": pool,
+                               "slots": b.current, "passed": passed[pool]})
+            if not b.done:
+                b.update(passed[pool])
+    log.info("plan round %d: %d areas searched, %d still searching", number, len(codes),
+             len(search.searching()))
+
+
+#: Offsets of the check's seeds from the scenario's: independent of the search's streams.
+CHECK_SEED_OFFSET = 104_729
+
+
+def check_seed(scenario: Scenario, number: int) -> int:
+    """The seed of check run ``number`` (0, 1, ...): never the search's seed."""
+    return scenario.run.seed + CHECK_SEED_OFFSET * (number + 1)
+
+
+#: The check runs this many times the search's replications (narrower intervals: the search's
+#: least passing staffing leaves about one search half-width of room, which a check with
+#: three times the replications resolves for nearly every area).
+CHECK_REPLICATION_FACTOR = 3
+
+
+def _check_scenario(search: Search, assessed: Scenario, codes: list[str], number: int
+                    ) -> Scenario:
+    s = candidate(assessed, {c: search.fte(c) for c in codes}, codes)
+    seed = check_seed(assessed, number)
+    return dataclasses.replace(
+        s, run=dataclasses.replace(s.run, seed=seed), name=f"{assessed.name}_plan",
+        description=f"Check of the plan found by 'rjsim plan' on fresh replications (seed "
+        f"{seed}, never used by the search): each area's planned FTE set directly, in post "
+        "from day 0; summaries cover the capacity test's assessment window.\nThe plan "
+        f"was made for '{assessed.name}': " + assessed.description)
+
+
+def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Runner,
+             rounds: int) -> tuple[Experiment, capacity_test.CapacityTestResult]:
+    """Check the whole plan on fresh replications (a seed the search never used, and
+    :data:`CHECK_REPLICATION_FACTOR` times the replications); where an area does not pass,
+    add about 1% to the pool that fell short and check that area again on another fresh seed.
+    So no verdict reported is on random numbers the plan was tuned to. Each area's verdict is
+    from its last check; the experiment returned is the first, national, check."""
+    codes, first = list(search.brackets), None
+    rows: dict[str, pd.DataFrame] = {}
+    for number in range(rounds):
+        e = run(_check_scenario(search, assessed, codes, number))
+        first = first or e
+        result = capacity_test.evaluate(e.scenario, e.per_replication["capacity_metrics"],
+                                        tuple(areas[c] for c in codes))
+        rows |= {str(code): df for code, df in result.criteria.groupby("area")}
+        short = list(result.verdicts.loc[result.verdicts["verdict"] != capacity_test.PASS,
+                                         "area"])
+        if not short or number == rounds - 1:
+            break
+        metrics = e.per_replication["capacity_metrics"]
+        for code in short:
+            passed = pool_passes(e.scenario, metrics, areas[code])
+            pool = "sensitive" if not passed["sensitive"] else "general"
+            b = search.brackets[code][pool]
+            b.current = b.high = b.current + max(1, math.ceil(0.01 * b.current))
+            search.log.append({"phase": "check", "round": number + 1, "area": code, "pool": pool,
+                               "slots": b.current, "passed": False})
+        codes = short
+    assert first is not None
+    ordered = tuple(areas.values())
+    criteria = pd.concat([rows[a.code] for a in ordered], ignore_index=True)
+    verdicts = capacity_test.verdict_table(criteria, ordered)
+    national = capacity_test.national_table(first.scenario, verdicts, first.replications)
+    return first, capacity_test.CapacityTestResult(criteria, verdicts, national)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The plan: per-area FTE and cost, national totals, the check run and the search."""
+
+    scenario: Scenario  # the original scenario with the plan's FTE (a funding scenario)
+    areas: pd.DataFrame
+    national: pd.DataFrame
+    check: Experiment
+    test: capacity_test.CapacityTestResult
+    search_log: pd.DataFrame
+
+
+def _brackets(scenario: Scenario, area: Area) -> dict[str, Bracket]:
+    """Start each pool at its seed; a pool with no expected demand needs no slot."""
+    rates = allocation.expected_referrals_by_group(scenario, area)
+    demand = {"sensitive": sum(r for g, r in rates.items() if g in SENSITIVE),
+              "general": sum(r for g, r in rates.items() if g not in SENSITIVE)}
+    start = seeds(scenario, area)
+    return {p: Bracket(start[p]) if demand[p] > 0 else Bracket(0, -1, 0) for p in POOLS}
+
+
+def _area_table(scenario: Scenario, search: Search, result: capacity_test.CapacityTestResult,
+                seeded: dict[str, dict[str, int]], areas: dict[str, Area]) -> pd.DataFrame:
+    cost_general, cost_specialist = funding.cost_per_fte(scenario.funding)
+    today = funding.staffing(scenario, runner.plan(scenario).table)
+    verdicts = result.verdicts.set_index("area")
+    rows = []
+    for code, area in areas.items():
+        fte, slots = search.fte(code), search.slots(code)
+        cost = fte.general * cost_general + fte.specialist * cost_specialist
+        v = verdicts.loc[code]
+        rows.append({"area": code, "force": area.name, "region": area.region,
+                     "general_slots": slots["general"], "specialist_slots": slots["sensitive"],
+                     "general_fte": fte.general, "specialist_fte": fte.specialist,
+                     "fte": round(fte.general + fte.specialist, 1), "annual_cost_gbp": cost,
+                     "today_budget_gbp": today[code].budget_gbp,
+                     "change_gbp": cost - today[code].budget_gbp,
+                     "seed_general_slots": seeded[code]["general"],
+                     "seed_specialist_slots": seeded[code]["sensitive"],
+                     "verdict": v["verdict"], "binding_criterion": v["binding_criterion"],
+                     "binding_margin": v["binding_margin"]})
+    return pd.DataFrame(rows)
+
+
+def _national_table(areas: pd.DataFrame, result: capacity_test.CapacityTestResult,
+                    rounds: int, replications: int) -> pd.DataFrame:
+    cost, today = areas["annual_cost_gbp"].sum(), areas["today_budget_gbp"].sum()
+    n = result.national.iloc[0]
+    return pd.DataFrame([{
+        "areas": len(areas), "general_fte": areas["general_fte"].sum(),
+        "specialist_fte": areas["specialist_fte"].sum(), "total_annual_cost_gbp": cost,
+        "today_budget_gbp": today, "change_gbp": cost - today,
+        "cost_ratio_to_today": cost / today if today > 0 else np.nan,
+        "verdict": n["verdict"], "areas_pass": n["areas_pass"],
+        "replications": replications,
+        "check_replications": n["replications"], "search_rounds": rounds}])
+
+
+def funding_scenario(scenario: Scenario, search: Search) -> Scenario:
+    """The plan as a scenario to run and compare: ``scenario`` with each area's planned FTE
+    set directly (in post from day 0: recruited and trained ahead of commencement)."""
+    f = dataclasses.replace(scenario.funding, capacity_from="fte", schedule=(),
+                            area_budget_gbp=FrozenMap(),
+                            area_fte=FrozenMap({c: search.fte(c) for c in search.brackets}))
+    text = (f"The price of commencement: the least FTE per area (steps of 0.1) found by "
+            f"'rjsim plan' to pass the capacity test, on '{scenario.name}'. FTE are set "
+            "directly and in post from day 0 (recruited and trained ahead of commencement).\n"
+            + scenario.description)
+    return dataclasses.replace(scenario, name=f"{scenario.name}_plan", funding=f,
+                               description=text)
+
+
+def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
+         check_rounds: int = 5,
+         on_round: Callable[[int, int], None] | None = None) -> PlanResult:
+    """Find the least FTE per area that passes the capacity test (see the module docstring).
+
+    ``settings``: how each round's experiment runs (replications, executor; its cache is not
+    used). ``on_round(round, areas_still_searching)`` reports progress.
+    """
+    assessed = capacity.assessed(scenario)
+    areas = {a.code: a for a in runner.plan(assessed).areas}
+    search = Search(expected_path.caseload_per_fte(assessed),
+                    {c: _brackets(assessed, a) for c, a in areas.items()})
+    seeded = {c: search.slots(c) for c in areas}
+    quiet = dataclasses.replace(settings, cache_dir=None, progress=None, target_precision=None)
+
+    def run(s: Scenario) -> Experiment:
+        return run_experiment(s, quiet)
+
+    def run_check(s: Scenario) -> Experiment:
+        n = (settings.replications or s.run.replications) * CHECK_REPLICATION_FACTOR
+        return run_experiment(s, dataclasses.replace(quiet, replications=n))
+    rounds = 0
+    while search.searching() and rounds < max_rounds:
+        rounds += 1
+        _round(search, assessed, areas, run, rounds)
+        if on_round is not None:
+            on_round(rounds, len(search.searching()))
+    for pools in search.brackets.values():  # out of rounds: take the least known pass
+        for b in pools.values():
+            b.current = b.high if b.high is not None else b.current
+    check, result = _confirm(search, assessed, areas, run_check, check_rounds)
+    table = _area_table(scenario, search, result, seeded, areas)
+    return PlanResult(funding_scenario(scenario, search), table,
+                      _national_table(table, result, rounds,
+                                      settings.replications or scenario.run.replications),
+                      check, result,
+                      pd.DataFrame(search.log))

@@ -1,0 +1,120 @@
+"""The capacity-test and staffing-plan sections of a report, shown only when the results
+directory has them (``tables/capacity_test_*``, ``figures/capacity_map.png``,
+``tables/plan_*``). Read from the files alone, like the rest of the report.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from rjsim.report.columns import fmt
+from rjsim.report.html import Html, badge, figure, join, para, table, tag
+from rjsim.results.reader import Results
+
+VERDICT_ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
+
+
+def has_capacity_test(res: Results) -> bool:
+    """Whether the results directory holds a capacity test."""
+    return res.has("capacity_test_national")
+
+
+def has_plan(res: Results) -> bool:
+    """Whether the results directory holds a staffing plan."""
+    return res.has("plan_national") or res.has("plan_area")
+
+
+def _num(x: object) -> str:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _summary(nat: pd.DataFrame) -> Html:
+    r = nat.iloc[0]
+    more = r.get("more_replications_needed")
+    lines: list[object] = [
+        para("National verdict: ", badge(str(r["verdict"])), f". Of {int(r['areas'])} areas, "
+             f"{int(r['areas_pass'])} pass, {int(r['areas_fail'])} fail and "
+             f"{int(r['areas_inconclusive'])} are inconclusive, over "
+             f"{int(r['replications'])} replications, judged on days "
+             f"{_num(r['window_start_day'])} to {_num(r['window_end_day'])} of the run.")]
+    if _num(more):
+        lines.append(para(f"About {_num(more)} replications would be needed to settle the "
+                          "inconclusive verdicts."))
+    lines.append(para("Each area is judged on five criteria (timeliness, unmet demand, "
+                      "utilisation, backlog trend, coverage), each an estimate with its 95% "
+                      "confidence interval against a threshold. An inconclusive verdict means "
+                      "the interval straddles a threshold: more replications, not a different "
+                      "answer, are needed to decide it. The binding criterion is the one that "
+                      "decides the area's verdict (or comes closest); its margin is the "
+                      "distance from the threshold, negative on the failing side.",
+                      cls="muted"))
+    return join(lines)
+
+
+def _verdict_table(v: pd.DataFrame) -> Html:
+    v = v.assign(_order=v["verdict"].astype(str).str.lower().map(VERDICT_ORDER).fillna(3))
+    v = v.sort_values(["_order", "force"])
+    rows = [[r["force"], r.get("region", ""), badge(str(r["verdict"])),
+             r.get("binding_criterion", ""), _num(r.get("binding_margin"))]
+            for _, r in v.iterrows()]
+    return table(["area", "region", "verdict", "binding criterion", "margin"], rows,
+                 numeric_from=4, long=True)
+
+
+def _criteria_table(a: pd.DataFrame) -> Html:
+    rows = []
+    for _, r in a.sort_values(["force", "criterion"]).iterrows():
+        ci = f"{_num(r['ci_low'])} to {_num(r['ci_high'])}" if _num(r["ci_low"]) else ""
+        rows.append([r["force"], r["criterion"], _num(r["estimate"]), ci,
+                     f"{r['comparison']} {_num(r['threshold'])}", _num(r["margin"]),
+                     badge(str(r["verdict"])), _num(r.get("replications_needed")),
+                     r.get("unit", "")])
+    return table(["area", "criterion", "estimate", "95% CI", "must be", "margin", "verdict",
+                  "replications needed", "unit"], rows, numeric_from=2, long=True)
+
+
+def capacity_section(res: Results) -> Html:
+    """The national verdict, the map, and each area's verdict and criteria."""
+    parts: list[object] = [_summary(res.table("capacity_test_national"))]
+    map_png = res.figure("capacity_map")
+    if map_png is not None:
+        parts.append(figure(map_png.read_bytes(), "Map of capacity-test verdicts by area",
+                            "Capacity-test verdict of each police force area."))
+    verdict = res.optional("capacity_test_verdict")
+    if verdict is not None:
+        parts += [tag("h3", "Verdict by area (failing areas first)"), _verdict_table(verdict)]
+    area = res.optional("capacity_test_area")
+    if area is not None:
+        parts += [tag("h3", "Every criterion in every area"), _criteria_table(area)]
+    return join(parts)
+
+
+def plan_section(res: Results) -> Html:
+    """The staffing plan: its national cost against today's budget and per-area posts."""
+    parts: list[object] = []
+    nat = res.optional("plan_national")
+    if nat is not None and len(nat):
+        r = nat.iloc[0]
+        change = float(r["change_gbp"])
+        parts.append(para(
+            f"The plan costs {fmt(float(r['total_annual_cost_gbp']), 'gbp')} a year against "
+            f"today's {fmt(float(r['today_budget_gbp']), 'gbp')}: "
+            f"{fmt(abs(change), 'gbp')} a year {'more' if change >= 0 else 'less'}."))
+    area = res.optional("plan_area")
+    if area is not None:
+        rows = [[r["force"], f"{float(r['general_fte']):.1f}",
+                 f"{float(r['specialist_fte']):.1f}", fmt(float(r["annual_cost_gbp"]), "gbp"),
+                 fmt(float(r["today_budget_gbp"]), "gbp"),
+                 fmt(float(r["change_gbp"]), "gbp", signed=True)]
+                for _, r in area.sort_values("force").iterrows()]
+        parts.append(table(["area", "general FTE", "specialist FTE", "annual cost",
+                            "today's budget", "change"], rows, long=True))
+    return join(parts)

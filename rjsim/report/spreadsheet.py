@@ -1,0 +1,76 @@
+"""``report.xlsx``: every table of a results directory as a sheet, with a README sheet.
+
+One sheet per table in ``tables/`` (names cut to Excel's 31 characters and made unique) and a
+README sheet listing, for every sheet, every column with its description and unit from
+:mod:`rjsim.report.columns`. Written with openpyxl in write-only mode (streamed, low memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+
+from rjsim.report.columns import describe
+from rjsim.results.reader import Results, write_atomic
+
+MAX_SHEET_NAME = 31
+MAX_ROWS = 1_048_575  # Excel's limit, less the header row
+UNDOCUMENTED = "(no description)"
+
+
+def sheet_names(tables: Iterable[str]) -> dict[str, str]:
+    """Table name -> a unique sheet name of at most 31 characters (never 'README')."""
+    used = {"readme"}
+    out = {}
+    for name in tables:
+        base = "".join(c if c not in "[]:*?/\\" else "_" for c in name)[:MAX_SHEET_NAME]
+        candidate, k = base, 2
+        while candidate.lower() in used:
+            suffix = f"~{k}"
+            candidate, k = base[:MAX_SHEET_NAME - len(suffix)] + suffix, k + 1
+        used.add(candidate.lower())
+        out[name] = candidate
+    return out
+
+
+def readme_rows(res: Results, sheets: dict[str, str]) -> list[list[str]]:
+    """One row per sheet and column: sheet, source table, column, description."""
+    rows = []
+    for name, sheet in sheets.items():
+        for column in res.table(name).columns:
+            rows.append([sheet, f"tables/{name}", str(column),
+                         describe(str(column), name) or UNDOCUMENTED])
+    return rows
+
+
+def _values(df: pd.DataFrame) -> list[list[Any]]:
+    """Rows of plain Python values (NaN and NA become empty cells)."""
+    plain = df.head(MAX_ROWS).astype(object)
+    return plain.where(pd.notna(plain), None).to_numpy().tolist()
+
+
+def write_workbook(res: Results, path: Path) -> Path:
+    """Write every table of ``res`` and the README sheet to ``path`` atomically."""
+    names = [n for n in res.table_names()]
+    sheets = sheet_names(names)
+
+    def write(tmp: Path) -> None:
+        wb = Workbook(write_only=True)
+        readme = wb.create_sheet("README")
+        readme.append(["sheet", "table", "column", "description"])
+        for row in readme_rows(res, sheets):
+            readme.append(row)
+        for name, sheet in sheets.items():
+            df = res.table(name)
+            ws = wb.create_sheet(sheet)
+            ws.freeze_panes = "A2"
+            ws.append([str(c) for c in df.columns])
+            for row in _values(df):
+                ws.append(row)
+        wb.save(tmp)
+
+    return write_atomic(path, write)

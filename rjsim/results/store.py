@@ -1,0 +1,163 @@
+"""The results directory: the only place rjsim writes results.
+
+A results directory describes and reproduces itself: ``scenario.toml`` (the resolved scenario,
+runnable as it stands), ``manifest.json`` (versions, seed, fingerprint, command, times),
+``assumptions.csv`` (every default with its value, source and confidence) and ``tables/`` (CSV
+and Parquet). Everything is written into a hidden temporary sibling directory that is renamed
+into place only when complete, so an interrupted run never leaves a half-written directory, and
+an existing directory is replaced only by a complete new one (and only if it is an rjsim
+results directory: anything else is refused, never deleted).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rjsim.core import tomlwrite
+from rjsim.core.errors import ResultsError
+from rjsim.core.schema import to_plain
+from rjsim.core.version import __version__
+from rjsim.scenario.spec import Scenario
+
+MANIFEST = "manifest.json"
+DEPENDENCIES = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib")
+
+
+def versions() -> dict[str, str]:
+    """rjsim, Python and dependency versions."""
+    out = {"rjsim": __version__, "python": platform.python_version()}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def now_utc() -> str:
+    """The current time, ISO 8601 in UTC."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def assumptions_table(scenario: Scenario) -> pd.DataFrame:
+    """The packaged assumptions log with each key's value in this scenario."""
+    text = resources.files("rjsim").joinpath("data/assumptions.csv").read_text(encoding="utf-8")
+    log = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    plain = to_plain(scenario)
+
+    def value_of(key: str) -> str:
+        node: Any = plain
+        for part in key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return ""
+            node = node[part]
+        return json.dumps(node) if isinstance(node, Mapping | list) else str(node)
+
+    log.insert(1, "value", [value_of(k) for k in log["key"]])
+    return log
+
+
+def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.DataFrame],
+                  manifest: Mapping[str, Any],
+                  extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a complete results directory at ``out_dir`` atomically; return its path.
+
+    ``extra`` may write more files (figures, raw records) into the temporary directory.
+    """
+    out_dir = Path(out_dir)
+    prepare_target(out_dir)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as exc:
+        raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
+                           f"({exc.strerror or exc})") from None
+    readable(tmp)
+    try:
+        (tmp / "scenario.toml").write_text(
+            "# Resolved scenario (defaults and every 'extends' layer merged); run it as it is.\n"
+            + tomlwrite.dumps(to_plain(scenario)), encoding="utf-8")
+        assumptions_table(scenario).to_csv(tmp / "assumptions.csv", index=False,
+                                           quoting=csv.QUOTE_MINIMAL)
+        (tmp / "tables").mkdir()
+        for name, df in tables.items():
+            df.to_csv(tmp / "tables" / f"{name}.csv", index=False)
+            df.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
+        if extra is not None:
+            extra(tmp)
+        full = dict(manifest) | {"finished_utc": now_utc(),
+                                 "tables": {n: len(df) for n, df in tables.items()}}
+        (tmp / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+        swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def is_results_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory rjsim wrote (its manifest says so)."""
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "rjsim_results" in data
+
+
+def prepare_target(out_dir: Path) -> None:
+    """Check, before any work, that results can be written at ``out_dir``: it must not exist,
+    be empty, or be an rjsim results directory; its parent is created."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not is_results_dir(out_dir) and not (
+            out_dir.is_dir() and not any(out_dir.iterdir())):
+        raise ResultsError(f"--out {out_dir}: exists and is not an rjsim results directory; "
+                           "choose another directory (nothing was written)")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
+                           f"({exc.strerror or exc})") from None
+
+
+def readable(path: Path) -> None:
+    """mkdtemp makes private directories; results follow the user's umask like any other."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
+
+
+def swap_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename the complete directory ``tmp`` to ``out_dir``, replacing what is there only once
+    the new one is in place (the old one is put back if that fails)."""
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        out_dir.rmdir()
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    old.rmdir()
+    os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except OSError:
+        os.replace(old, out_dir)  # put the previous complete results back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def command_line() -> str:
+    """The command that is running, for the manifest (program name without its path)."""
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])

@@ -1,0 +1,234 @@
+"""Read scenario files: TOML with ``extends`` overlays onto the packaged defaults.
+
+The only module that reads scenario files. A scenario file may say ``extends = "other.toml"``
+(relative to itself); the chain is merged onto ``data/defaults.toml``, later layers winning.
+Tables merge key by key, except a table with a ``kind`` key (a distribution), which replaces the
+earlier one whole. Every leaf remembers which file set it, so an error names that file.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rjsim.core.errors import Problem, ScenarioError
+from rjsim.core.schema import to_plain
+from rjsim.scenario import sweep
+from rjsim.scenario.spec import Scenario, validate
+
+DEFAULTS_NAME = "rjsim defaults"
+_MAX_CHAIN = 20
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of settings and the name to blame for its values."""
+
+    values: dict[str, Any]
+    source: str
+    base_dir: Path
+
+
+def defaults_layer() -> Layer:
+    """The packaged defaults, the bottom layer of every scenario."""
+    text = resources.files("rjsim").joinpath("data/defaults.toml").read_text(encoding="utf-8")
+    return Layer(tomllib.loads(text), DEFAULTS_NAME, Path.cwd())
+
+
+def _read_toml(path: Path, shown: str, referrer: str | None) -> dict[str, Any]:
+    where = shown if referrer is None else f"{referrer}: extends"
+    if path.is_dir():
+        raise ScenarioError([Problem(where, f"'{shown}' is a directory, not a scenario file "
+                                     "(a .toml file)")], "cannot read scenario")
+    if not path.is_file():
+        raise ScenarioError([Problem(where, f"scenario file '{shown}' does not exist")],
+                            "cannot read scenario")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem(shown, f"is not valid TOML: {exc}")],
+                            "cannot read scenario") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(shown, f"cannot be read: {exc}")],
+                            "cannot read scenario") from None
+
+
+def file_layers(path: Path | str) -> list[Layer]:
+    """Layers from the ``extends`` chain ending at ``path``, base first."""
+    chain: list[Layer] = []
+    seen: list[Path] = []
+    current, shown, referrer = Path(path), str(path), None
+    while True:
+        resolved = current.resolve()
+        if resolved in seen:
+            raise ScenarioError([Problem(shown, "'extends' chain loops back to this file")],
+                                "cannot read scenario")
+        if len(seen) >= _MAX_CHAIN:
+            raise ScenarioError([Problem(shown, f"'extends' chain longer than {_MAX_CHAIN}")],
+                                "cannot read scenario")
+        seen.append(resolved)
+        values = _read_toml(current, shown, referrer)
+        parent = values.pop("extends", None)
+        chain.append(Layer(values, shown, resolved.parent))
+        if parent is None:
+            break
+        if not isinstance(parent, str):
+            raise ScenarioError([Problem(f"{shown}: extends", "must be a file name (a string)",
+                                         repr(parent))], "cannot read scenario")
+        referrer, current = shown, resolved.parent / parent
+        shown = str(Path(shown).parent / parent)
+    return list(reversed(chain))
+
+
+def _is_value_table(value: Any) -> bool:
+    return isinstance(value, Mapping) and "kind" in value
+
+
+def merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge layers (base first); return the values and, per dotted key path, its source."""
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+
+    def put(target: dict[str, Any], values: Mapping[str, Any], prefix: str, source: str) -> None:
+        for key, value in values.items():
+            path = f"{prefix}.{key}" if prefix else key
+            origins[path] = source
+            if (isinstance(value, Mapping) and not _is_value_table(value)
+                    and isinstance(target.get(key), dict)):
+                put(target[key], value, path, source)
+            else:
+                for stale in [k for k in origins if k.startswith(path + ".")]:
+                    del origins[stale]  # a replaced table's old keys no longer come from there
+                target[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
+                _mark(value, path, source, origins)
+
+    for layer in layers:
+        put(merged, layer.values, "", layer.source)
+    return merged, origins
+
+
+def _mark(value: Any, path: str, source: str, origins: dict[str, str]) -> None:
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            origins[f"{path}.{key}"] = source
+            _mark(sub, f"{path}.{key}", source, origins)
+
+
+def origin_of(origins: Mapping[str, str], fallback: str) -> Any:
+    """An ``Origin`` that names the file which set the longest known prefix of a key path."""
+    def origin(path: str) -> str:
+        probe = path
+        while probe:
+            if probe in origins:
+                return f"{origins[probe]}: {path}"
+            probe = probe.rpartition(".")[0]
+        return f"{fallback}: {path}" if path else fallback
+    return origin
+
+
+def _resolve_data_path(merged: dict[str, Any], origins: Mapping[str, str],
+                       layers: list[Layer]) -> None:
+    data = merged.get("areas", {}).get("data")
+    if not isinstance(data, str) or not data:
+        return
+    setter = origins.get("areas.data")
+    base = next((la.base_dir for la in layers if la.source == setter), Path.cwd())
+    merged["areas"]["data"] = str((base / data).resolve())
+
+
+def _layers(path: Path | str, overrides: Mapping[str, Any] | None,
+            overrides_source: str) -> tuple[list[Layer], Any, dict[str, str]]:
+    """The layers of a file, with any ``[sweep]`` table taken out (the last one wins)."""
+    layers = [defaults_layer(), *file_layers(path)]
+    if overrides:
+        layers.append(Layer(dict(overrides), overrides_source, Path.cwd()))
+    spec, origins = None, {}
+    stripped = []
+    for layer in layers:
+        values = dict(layer.values)
+        if "sweep" in values:
+            spec = values.pop("sweep")
+            origins = {"sweep": layer.source}
+        stripped.append(Layer(values, layer.source, layer.base_dir))
+    return stripped, spec, origins
+
+
+def load(path: Path | str, overrides: Mapping[str, Any] | None = None,
+         overrides_source: str = "command line") -> Scenario:
+    """Load, merge and validate a scenario file (plus optional overrides, e.g. from the CLI).
+
+    A file with a ``[sweep]`` is refused here: use :func:`load_variants`.
+    """
+    layers, spec, _ = _layers(path, overrides, overrides_source)
+    if spec is not None:
+        raise ScenarioError([Problem(f"{path}: sweep", "this file declares a sweep of several "
+                                     "scenarios; run it with 'rjsim run' or load it with "
+                                     "rjsim.load_variants")], "cannot load a sweep as one scenario")
+    return _validate_layers(layers, str(path))
+
+
+def load_variants(path: Path | str, overrides: Mapping[str, Any] | None = None,
+                  overrides_source: str = "command line") -> list[tuple[sweep.Point | None,
+                                                                        Scenario]]:
+    """The scenario of a file, or one per point of its ``[sweep]``, all validated (every
+    problem of every point reported together)."""
+    layers, spec, origins = _layers(path, overrides, overrides_source)
+    if spec is None:
+        return [(None, _validate_layers(layers, str(path)))]
+    base = _validate_layers(layers, str(path))
+    found, problems = sweep.points(spec, origin_of(origins, str(path)))
+    if len(base.name) > 75:
+        problems.append(Problem(f"{path}: name", "a sweep's name must be at most 75 characters "
+                                "(each point adds '-pNNN')", base.name))
+        found = []
+    out: list[tuple[sweep.Point | None, Scenario]] = []
+    for point in found:
+        layer = Layer(point.as_layer(base.name), f"{path} [sweep point {point.tag}: "
+                      f"{point.label}]", Path.cwd())
+        try:
+            out.append((point, _validate_layers([*layers, layer], str(path))))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems, "invalid sweep")
+    return out
+
+
+def from_dict(values: Mapping[str, Any], source: str = "<dict>") -> Scenario:
+    """Build a scenario from a dictionary laid over the defaults (for the Python API and tests)."""
+    layers = [defaults_layer(), Layer(dict(values), source, Path.cwd())]
+    return _validate_layers(layers, source)
+
+
+def _validate_layers(layers: list[Layer], fallback: str) -> Scenario:
+    merged, origins = merge(layers)
+    _resolve_data_path(merged, origins, layers)
+    if merged.get("name") == "defaults" and origins.get("name") == DEFAULTS_NAME:
+        # an unnamed scenario is named after its file (made safe for a directory name)
+        merged["name"] = re.sub(r"[^A-Za-z0-9_.-]", "", Path(fallback).stem).lstrip(".-") or \
+            "scenario"
+    return validate(merged, origin_of(origins, fallback))
+
+
+def with_overrides(scenario: Scenario, **sections: Mapping[str, Any]) -> Scenario:
+    """A new scenario with some sections' fields replaced (the original is untouched)."""
+    out = scenario
+    for section, changes in sections.items():
+        out = replace(out, **{section: replace(getattr(out, section), **changes)})
+    return out
+
+
+def fingerprint(scenario: Scenario, area_data_digest: str) -> str:
+    """A stable SHA-256 of the resolved scenario and the area data it reads."""
+    plain = to_plain(scenario)
+    plain["areas"].pop("data", None)  # the data's content counts, not where it lives
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":")) + area_data_digest
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,310 @@
+"""The scenario: a passive, frozen description of one national RJ system to simulate.
+
+Schema and validation only (no I/O: :mod:`rjsim.scenario.io` reads files). Every value has its
+default in the packaged ``data/defaults.toml``, with its source, range and confidence in
+``data/assumptions.csv``; nothing here invents a default. Units: days, hours, pounds (GBP),
+full-time equivalents (FTE), probabilities in [0, 1].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rjsim.core.errors import Problem, ScenarioError
+from rjsim.core.schema import PROBABILITY as _P
+from rjsim.core.schema import Origin, build, did_you_mean
+from rjsim.core.schema import setting as _f
+from rjsim.scenario.capacity import CapacityTestSettings
+from rjsim.scenario.distributions import Distribution
+from rjsim.scenario.expected import expected
+from rjsim.scenario.funding import (
+    BudgetChange,
+    Funding,
+    StaffingDynamics,
+)
+
+#: Offence groups, in the fixed order used by every table.
+GROUPS: tuple[str, ...] = ("violence", "sexual", "domestic_abuse", "hate", "robbery", "burglary",
+                           "vehicle", "theft", "criminal_damage", "shoplifting")
+#: Groups only specialist-trained facilitators may take.
+SENSITIVE: frozenset[str] = frozenset({"sexual", "domestic_abuse", "hate"})
+
+DAYS_PER_YEAR = 365.0
+
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    years: float = _f("simulated horizon in years", gt=0.0, max=50.0)
+    warmup_days: float = _f("days discarded from summaries (a filter on times)", min=0.0)
+    seed: int = _f("base random seed", min=0)
+    replications: int = _f("replications to run", min=1, max=10_000)
+    start_date: str = _f("calendar date of day 0, YYYY-MM-DD (labels periods only)")
+
+    @property
+    def horizon_days(self) -> float:
+        return self.years * DAYS_PER_YEAR
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        p = []
+        try:
+            dt.date.fromisoformat(self.start_date)
+        except ValueError:
+            p.append(Problem(origin(f"{path}.start_date"), "must be a date YYYY-MM-DD",
+                             self.start_date))
+        month = DAYS_PER_YEAR / 12
+        if self.warmup_days > self.horizon_days - month:
+            p.append(Problem(origin(f"{path}.warmup_days"), "must leave at least one month "
+                             f"after warm-up (at most {self.horizon_days - month:g} days for a "
+                             f"{self.horizon_days:g}-day run)", f"{self.warmup_days:g}"))
+        return p
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    data: str = _f("area data CSV; empty for the packaged 2024/25 data")
+    include: tuple[str, ...] = _f("force area codes or names to simulate; empty for all 43")
+
+
+@dataclass(frozen=True)
+class Apportionment:
+    sexual_share_of_violence_and_sexual: float = _f("share of PRC violence & sexual", **_P)
+    domestic_abuse_national: float = _f("national DA-related crimes a year", min=0.0)
+    hate_national: float = _f("national hate crimes a year", min=0.0)
+
+
+@dataclass(frozen=True)
+class FunnelOverride:
+    offender_identified: float | None = field(default=None, metadata=_P)
+    informed: float | None = field(default=None, metadata=_P)
+    wants_rj: float | None = field(default=None, metadata=_P)
+
+
+@dataclass(frozen=True)
+class Demand:
+    groups: tuple[str, ...] = _f("offence groups with demand",
+                                 check=lambda v, p, o: _demand_groups(v, p, o))
+    growth_per_year: float = _f("annual demand growth (0.02 = +2% a year)", min=-0.5, max=1.0)
+    apportionment: Apportionment = _f("how sensitive groups are derived per force")
+    offender_identified: float = _f("P(offender identified and accepts responsibility)", **_P)
+    informed: float = _f("P(victim told about RJ), status quo", **_P)
+    wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
+    referral_delay: Distribution = _f("days from offence to referral, status quo",
+                                      check=lambda v, p, o: _finite(v, p, o))
+    by_group: dict[str, FunnelOverride] = field(
+        default_factory=dict, metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
+
+
+@dataclass(frozen=True)
+class LevelOne:
+    diversion_share: float = _f("share of eligible cases resolved by police street RJ", **_P)
+    groups: tuple[str, ...] = _f("low-level general groups police may divert",
+                                 check=lambda v, p, o: _level_one_groups(v, p, o))
+
+
+@dataclass(frozen=True)
+class Stage:
+    effort_hours: float = _f("facilitator hours per facilitator", min=0.0)
+    duration: Distribution = _f("calendar days the stage takes",
+                                check=lambda v, p, o: _finite(v, p, o))
+
+
+@dataclass(frozen=True)
+class Stages:
+    assessment: Stage = _f("assessment and consent")
+    preparation: Stage = _f("preparation")
+    direct_conference: Stage = _f("direct face-to-face conference")
+    direct_video: Stage = _f("direct conference by video")
+    indirect: Stage = _f("indirect (shuttle) RJ")
+    follow_up: Stage = _f("follow-up and closure")
+
+
+@dataclass(frozen=True)
+class Exits:
+    victim_withdraws: float = _f("P(victim withdraws at assessment)", **_P)
+    offender_declines: float = _f("P(offender declines | victim stays)", **_P)
+    unsuitable: float = _f("P(unsuitable on risk | both consent)", **_P)
+    preparation_withdraws: float = _f("P(a party withdraws in preparation)", **_P)
+    unsuitable_by_group: dict[str, float] = field(
+        default_factory=dict,
+        metadata=_P | {"check": lambda v, p, o: _group_list_problems(v, p, o)})
+
+
+@dataclass(frozen=True)
+class Interventions:
+    direct_share: float = _f("share of interventions that are direct", **_P)
+    video_share_of_direct: float = _f("share of direct interventions by video", **_P)
+    facilitators_per_direct_conference: int = _f("co-facilitators at a conference", min=1, max=4)
+
+
+@dataclass(frozen=True)
+class Service:
+    wait_target_days: float = _f("referral-to-allocation target, days", gt=0.0)
+    patience: Distribution = _f("days a victim will wait for allocation")
+    window: Distribution = _f("days from referral the case stays possible")
+    productive_hours_per_fte_day: float = _f("casework hours per FTE per calendar day", gt=0.0)
+    caseload_per_fte: float | None = field(default=None, metadata={"gt": 0.0, "max": 1000.0})
+
+
+@dataclass(frozen=True)
+class StatutoryRight:
+    informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
+    referral_delay: Distribution = _f("days from offence to referral under the right",
+                                      check=lambda v, p, o: _finite(v, p, o))
+    commence_day: float | None = field(default=None, metadata={"min": 0.0})
+    commence_date: str | None = None
+    wants_rj: float | None = field(default=None, metadata=_P)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario. Build it with :func:`validate`; never mutate it."""
+
+    name: str = _f("short name (letters, digits, '-', '_' and '.'; names the results)",
+                   check=lambda v, p, o: _name_problems(v, p, o))
+    description: str = _f("what the scenario represents and where its numbers come from")
+    run: RunSettings = _f("run settings")
+    areas: AreaSettings = _f("which areas and which data")
+    demand: Demand = _f("demand and the referral funnel")
+    level_one: LevelOne = _f("police-delivered level-one RJ")
+    service: Service = _f("the RJ service")
+    stages: Stages = _f("case stages")
+    exits: Exits = _f("exits not caused by capacity")
+    interventions: Interventions = _f("intervention modes")
+    funding: Funding = _f("budgets and allocation")
+    staffing: StaffingDynamics = _f("recruitment, attrition and volunteers")
+    statutory_right: StatutoryRight = _f("a statutory right to RJ")
+    capacity_test: CapacityTestSettings = _f("the minister's capacity test (MODEL.md s6)")
+
+    @property
+    def commence_day(self) -> float | None:
+        """Day the statutory right commences (from ``commence_day`` or ``commence_date``), or
+        ``None`` when there is no right."""
+        right = self.statutory_right
+        if right.commence_date is None:
+            return right.commence_day
+        start = dt.date.fromisoformat(self.run.start_date)
+        return float((dt.date.fromisoformat(right.commence_date) - start).days)
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        right = self.statutory_right
+        key = "statutory_right.commence_date"
+        if right.commence_date is not None:
+            if right.commence_day is not None:
+                return [Problem(origin(key), "give commence_day or commence_date, not both")]
+            try:
+                dt.date.fromisoformat(right.commence_date)
+            except ValueError:
+                return [Problem(origin(key), "must be a date YYYY-MM-DD", right.commence_date)]
+        else:
+            key = "statutory_right.commence_day"
+        problems = self._schedule_problems(origin)
+        if problems:
+            return problems
+        if self.service.caseload_per_fte is None and not all(
+                expected(self, g).facilitator_hours > 0 for g in self.demand.groups):
+            return [Problem(origin("stages"), "cases must take some facilitator time (all "
+                            "effort_hours are 0), or set service.caseload_per_fte")]
+        day = self.commence_day
+        if day is not None and not 0 <= day < self.run.horizon_days:
+            return [Problem(origin(key), f"must fall inside the run (from run.start_date "
+                            f"{self.run.start_date}, {self.run.horizon_days:g} days); omit it "
+                            "for no right", f"day {day:g}")]
+        return []
+
+    def day_of(self, change: BudgetChange) -> float:
+        """The run day a budget change takes effect."""
+        if change.from_date is None:
+            return float(change.from_day or 0.0)
+        start = dt.date.fromisoformat(self.run.start_date)
+        return float((dt.date.fromisoformat(change.from_date) - start).days)
+
+    def _schedule_problems(self, origin: Origin) -> list[Problem]:
+        days = [self.day_of(c) for c in self.funding.schedule]
+        p = []
+        for i, day in enumerate(days):
+            key = f"funding.schedule[{i}]"
+            if not 0 < day < self.run.horizon_days:
+                p.append(Problem(origin(key), "must take effect inside the run (after day 0 and "
+                                 f"before day {self.run.horizon_days:g})", f"day {day:g}"))
+            if i and day <= days[i - 1]:
+                p.append(Problem(origin(key), "dates overlap or are out of order: each change "
+                                 "must start after the previous one", f"day {day:g} after day "
+                                 f"{days[i - 1]:g}"))
+        return p
+
+    def funnel(self, group: str) -> tuple[float, float, float]:
+        """(offender_identified, informed, wants_rj) for ``group`` before any right."""
+        over = self.demand.by_group.get(group, FunnelOverride())
+        d = self.demand
+        return (d.offender_identified if over.offender_identified is None
+                else over.offender_identified,
+                d.informed if over.informed is None else over.informed,
+                d.wants_rj if over.wants_rj is None else over.wants_rj)
+
+    def unsuitable(self, group: str) -> float:
+        """P(unsuitable on risk) for ``group``."""
+        return self.exits.unsuitable_by_group.get(group, self.exits.unsuitable)
+
+
+def validate(raw: dict[str, Any], origin: Origin) -> Scenario:
+    """Validate a fully merged scenario dictionary; raise :class:`ScenarioError` listing all
+    problems, or return the frozen :class:`Scenario`."""
+    problems: list[Problem] = []
+    scenario = build(Scenario, raw, "", origin, problems)
+    if problems or scenario is None:
+        raise ScenarioError(problems, "invalid scenario")
+    return scenario
+
+
+def _finite(dist: Distribution, path: str, origin: Origin) -> list[Problem]:
+    if dist.kind == "never":
+        return [Problem(origin(path), "must be a finite time: 'never' is only for patience and "
+                        "windows", "never")]
+    return []
+
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
+
+
+def _name_problems(name: str, path: str, origin: Origin) -> list[Problem]:
+    if _NAME.fullmatch(name):
+        return []
+    return [Problem(origin(path), "must be 1-80 letters, digits, '-', '_' or '.', not starting "
+                    "with '.' or '-' (it names the results directory)", repr(name))]
+
+
+def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem]:
+    out = []
+    for g in groups:
+        if g not in GROUPS:
+            out.append(Problem(origin(path), f"unknown offence group '{g}'{did_you_mean(g, GROUPS)}"
+                               "; allowed: " + ", ".join(GROUPS)))
+    return out
+
+
+def _demand_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[Problem]:
+    p = _group_list_problems(groups, path, origin)
+    if not groups:
+        p.append(Problem(origin(path), "must list at least one offence group (to model no "
+                         "demand, set demand.offender_identified = 0)", "[]"))
+    if len(set(groups)) != len(groups):
+        p.append(Problem(origin(path), "lists a group twice", repr(list(groups))))
+    return p
+
+
+def _level_one_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[Problem]:
+    p = _group_list_problems(groups, path, origin)
+    for g in groups:
+        if g == "domestic_abuse":
+            p.append(Problem(origin(path), "police street (level-one) RJ must not be used for "
+                             "domestic abuse (risk of coercion and repeat victimisation); remove "
+                             "'domestic_abuse'", g))
+        elif g in SENSITIVE:
+            p.append(Problem(origin(path), f"'{g}' is a sensitive group that only specialist "
+                             "facilitators may take; level-one RJ is for low-level general "
+                             "cases only", g))
+    return p
