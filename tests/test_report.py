@@ -190,7 +190,7 @@ def test_column_dictionary_describes_every_column_rjsim_writes(
     cols = _all_columns(run_dir[0], compare_dir, capacity_dir)
     assert len({c for _, c in cols}) > 80
     missing = sorted(f"{t}.{c}" for t, c in cols if columns.describe(c, t) is None)
-    assert not missing, f"add these columns to rjsim/columns.py: {missing}"
+    assert not missing, f"add these columns to rjsim/report/columns.py: {missing}"
 
 
 def test_column_families_and_unknown_columns() -> None:
