@@ -1,5 +1,6 @@
 # rjsim: two commands on a fresh machine.
-#   make run   - set up .venv, install rjsim, run the default scenario, print a national summary
+#   make run   - set up .venv, install rjsim (runtime dependencies only), run the default
+#                scenario, print a national summary
 #   make test  - set up .venv with the test tools and run the whole test suite
 #   make regress - check the shipped scenarios' KPIs against the committed references
 PYTHON ?= python3
@@ -10,13 +11,23 @@ SCENARIO ?= scenarios/baseline.toml
 
 .PHONY: run test regress bench bench-plan lint typecheck check clean browser
 
-$(STAMP): pyproject.toml
+# Two installs: `make run` needs only the runtime dependencies; `make test` adds the test,
+# lint and Dask extras. Each stamp is remade when pyproject.toml changes.
+RUN_STAMP := $(VENV)/.installed-run
+
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
-	touch $(STAMP)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	touch $(STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/rjsim run $(SCENARIO)
 
 # The report's browser test needs headless Chromium and its driver (Debian packages); they
@@ -34,14 +45,14 @@ test: $(STAMP) browser
 
 # Regression check of every reference scenario against results/reference/ (README: Regression
 # checks); exit 1 on a regression, 2 on missing or corrupted references.
-regress: $(STAMP)
+regress: $(RUN_STAMP)
 	$(BIN)/rjsim regress
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/rjsim bench
 
 # The national plan benchmark (issue target: <= 10 minutes on 2 cores); one repeat.
-bench-plan: $(STAMP)
+bench-plan: $(RUN_STAMP)
 	$(BIN)/rjsim bench --plan --repeats 1
 
 lint: $(STAMP)
