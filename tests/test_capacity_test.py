@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 from capacity_helpers import (
     AREA,
     Assessment,
@@ -57,7 +58,6 @@ from rjsim.capacity.capacity_test import FAIL, INCONCLUSIVE, PASS, Criterion, ju
 from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.cli import main as cli
 from rjsim.core.errors import ScenarioError
-from rjsim.core.tomlwrite import dumps
 from rjsim.data import areas as areadata
 from rjsim.experiment import runner
 from rjsim.experiment.executors import ExecutorSettings
@@ -591,7 +591,7 @@ def test_timeliness_is_not_passed_when_no_referral_can_be_judged(data_dir: Path)
 
 def _write(path: Path, q: Queue, test: dict[str, Any], years: float = YEARS) -> Path:
     data = write_area_csv(path.with_suffix(".csv"), {"theft": q.lam * 365})
-    path.write_text(dumps(queue_dict(q, data, years, test)), encoding="utf-8")
+    path.write_text(tomli_w.dumps(queue_dict(q, data, years, test)), encoding="utf-8")
     return path
 
 
@@ -684,7 +684,8 @@ def test_capacity_test_command_on_area_data_without_centroids(tmp_path: Path) ->
     job reads as 'the test failed'."""
     data = write_area_csv(tmp_path / "bare.csv", {"theft": LAM * 365}, centroid=False)
     toml = tmp_path / "bare.toml"
-    toml.write_text(dumps(queue_dict(Queue(LAM, MU, 6), data, YEARS, TEST)), encoding="utf-8")
+    toml.write_text(tomli_w.dumps(queue_dict(Queue(LAM, MU, 6), data, YEARS, TEST)),
+                    encoding="utf-8")
     proc = rjsim(*_test_args(toml, tmp_path / "res", 5), cwd=tmp_path)
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert proc.returncode == 0, proc.stdout + proc.stderr

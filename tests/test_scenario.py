@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tomli_w
 from conftest import scenario
 
 from rjsim.core.errors import Problem, ScenarioError
+from rjsim.core.schema import to_plain
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario.io import fingerprint, load, with_overrides
 
@@ -355,3 +358,26 @@ def test_defaults_alone_validate():
     sc = scenario_io.from_dict({})
     assert sc.run.horizon_days == 5 * 365.0
     assert "domestic_abuse" not in sc.level_one.groups
+
+
+# --- writing the resolved scenario -----------------------------------------------------------
+
+
+def test_resolved_scenario_round_trips_through_toml_with_numpy_numbers(tmp_path: Path) -> None:
+    """What a results directory writes as ``scenario.toml`` (``tomli_w`` over ``to_plain``)
+    reads back as the same scenario, even where code put NumPy scalars into it (a planner's
+    FTE are ``np.float64``; counts can be ``np.int64``, which TOML writers refuse)."""
+    base = scenario()
+    run = dataclasses.replace(base.run, seed=np.int64(11), years=np.float64(2.5),
+                              replications=np.int64(4))
+    numpyish = dataclasses.replace(base, run=run)
+    plain = to_plain(numpyish)
+    assert type(plain["run"]["seed"]) is int and type(plain["run"]["years"]) is float
+    assert type(to_plain(np.bool_(True))) is bool
+    path = tmp_path / "scenario.toml"
+    path.write_text(tomli_w.dumps(plain), encoding="utf-8")
+    again = load(path)
+    assert (again.run.seed, again.run.years, again.run.replications) == (11, 2.5, 4)
+    expected = dataclasses.replace(base, run=dataclasses.replace(
+        base.run, seed=11, years=2.5, replications=4), name=again.name)
+    assert fingerprint(again, "") == fingerprint(expected, "")

@@ -169,8 +169,9 @@ def _plan_text(result: Any) -> str:
 
 def run_plan(args: argparse.Namespace, on_round: Callable[[int, int], None]) -> Done:
     """Run ``rjsim plan`` (``on_round(round, areas_still_searching)`` reports progress)."""
+    import tomli_w
+
     from rjsim.app import outputs
-    from rjsim.core import tomlwrite
     from rjsim.core.schema import to_plain
     from rjsim.planning import planner
     from rjsim.report import capmap
@@ -187,7 +188,7 @@ def run_plan(args: argparse.Namespace, on_round: Callable[[int, int], None]) -> 
     result = planner.plan(scenario, _settings(args, None), on_round=on_round)
     text = _plan_text(result)
     toml = ("# Written by 'rjsim plan': the least FTE per area that passes the capacity test.\n"
-            + tomlwrite.dumps(to_plain(result.scenario)))
+            + tomli_w.dumps(to_plain(result.scenario)))
 
     def more(tmp: Path) -> None:
         (tmp / "figures").mkdir(exist_ok=True)

@@ -24,6 +24,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import numpy as np
+
 from rjsim.core.errors import Problem
 
 T = TypeVar("T")
@@ -230,9 +232,11 @@ def _in_bounds(value: float, where: str, meta: Mapping[str, Any], problems: list
 
 
 def to_plain(obj: Any) -> Any:
-    """Turn a (nested) dataclass back into plain dicts/lists, dropping ``None`` values.
+    """Turn a (nested) dataclass back into plain dicts/lists, dropping ``None`` values; NumPy
+    scalars (e.g. FTE a planner computed) become the Python numbers they hold.
 
-    Used to write the resolved scenario as TOML/JSON and to fingerprint it.
+    Used to write the resolved scenario as TOML (``tomli_w.dumps(to_plain(scenario))``) or
+    JSON and to fingerprint it.
     """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
@@ -243,4 +247,6 @@ def to_plain(obj: Any) -> Any:
         return [to_plain(v) for v in obj]
     if isinstance(obj, dt.date):
         return obj.isoformat()
+    if isinstance(obj, np.generic):  # np.float64 is a float, but np.int64 and np.bool_ are not
+        return obj.item()
     return obj

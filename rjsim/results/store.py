@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import tomli_w
 
-from rjsim.core import tomlwrite
 from rjsim.core.errors import ResultsError
 from rjsim.core.schema import to_plain
 from rjsim.core.version import __version__
@@ -89,7 +89,7 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     try:
         (tmp / "scenario.toml").write_text(
             "# Resolved scenario (defaults and every 'extends' layer merged); run it as it is.\n"
-            + tomlwrite.dumps(to_plain(scenario)), encoding="utf-8")
+            + tomli_w.dumps(to_plain(scenario)), encoding="utf-8")
         assumptions_table(scenario).to_csv(tmp / "assumptions.csv", index=False,
                                            quoting=csv.QUOTE_MINIMAL)
         (tmp / "tables").mkdir()
