@@ -200,8 +200,10 @@ def test_precision_table_by_hand() -> None:
     assert wait["mean"] == pytest.approx(20.0)
     assert wait["relative_half_width"] == pytest.approx(0.3319, abs=1e-4)
     assert not wait["met"] and wait["n"] == 6
-    # 6 * (0.3319 / 0.3)^2 = 7.34 -> 8 replications estimated
-    assert wait["replications_needed"] == 8
+    # sd = 0.3319 * 20 * sqrt(6) / 2.5706 = 6.325; room 0.3 * 20 = 6: at 8 replications
+    # 2.3646 * 6.325 / sqrt(8) = 5.288 <= 6, at 7 replications 2.4469 * 6.325 / sqrt(7) = 5.850
+    # <= 6 too, at 6 it is 6.638 > 6: 7 replications estimated
+    assert wait["replications_needed"] == 7
     rate = table.set_index("kpi").loc["national unmet_demand_rate"]
     assert rate["relative_half_width"] == 0.0 and rate["met"]
     seven = experiment.precision_table(per_rep, 7, 0.3).set_index("kpi")

@@ -11,6 +11,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 from rjsim.core import stats
 
@@ -124,9 +127,44 @@ def test_paired_noise_and_missing_values() -> None:
     assert not same.significant
 
 
-def test_replications_needed_scales_with_inverse_square_root() -> None:
-    iv = stats.t_interval([2, 4, 4, 4, 5, 5, 7, 9])  # relative half-width 0.35749
-    # n * (0.35749 / 0.1)^2 = 8 * 12.780 = 102.2 -> 103
-    assert stats.replications_needed(iv, 0.10) == 103
-    assert stats.replications_needed(iv, 0.5) == 8  # already met: never fewer than n
-    assert stats.replications_needed(stats.t_interval([1.0]), 0.1) is None
+def test_replications_for_precision_by_hand() -> None:
+    iv = stats.t_interval([2, 4, 4, 4, 5, 5, 7, 9])  # mean 5, sd 2.13809, relative hw 0.35749
+    # target 10% of 5 = 0.5: t(72) * 2.13809 / sqrt(73) = 1.99346 * 0.25024 = 0.49885 <= 0.5,
+    # while t(71) * 2.13809 / sqrt(72) = 1.99394 * 0.25198 = 0.50243 > 0.5: 73 replications
+    assert stats.replications_for_precision(iv, 0.10) == 73
+    assert stats.replications_for_precision(iv, 0.5) == 8  # already met: never fewer than n
+    assert stats.replications_for_precision(stats.t_interval([1.0]), 0.1) is None
+    assert stats.replications_for_precision(stats.t_interval([-1.0, 1.0]), 0.1) is None
+    assert stats.replications_for_precision(stats.t_interval([3.0, 3.0]), 0.1) == 2
+
+
+@given(sd=st.floats(0.01, 100.0), room=st.floats(0.01, 100.0), n=st.integers(1, 500),
+       level=st.sampled_from([0.9, 0.95, 0.99]))
+@settings(max_examples=60, deadline=None)
+def test_replications_needed_is_the_least_enough(sd: float, room: float, n: int,
+                                                 level: float) -> None:
+    def half(k: int) -> float:
+        return float(scipy_stats.t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
+
+    m = stats.replications_needed(sd, room, n, level)
+    assert m is not None and m >= max(n, 2)
+    if m == stats.REPLICATIONS_LIMIT:
+        assert half(m - 1) > room
+    else:
+        assert half(m) <= room  # enough ...
+        assert m == max(n, 2) or half(m - 1) > room  # ... and the least
+
+
+def test_replications_needed_cannot_estimate() -> None:
+    assert stats.replications_needed(1.0, 0.0, 5) is None  # spread but no room
+    assert stats.replications_needed(math.nan, 1.0, 5) is None
+    assert stats.replications_needed(0.0, 0.0, 5) == 5  # no spread: already decided
+    assert stats.replications_needed(1.0, 1e-9, 5) == stats.REPLICATIONS_LIMIT
+
+
+def test_t_quantile_matches_tables() -> None:
+    # printed tables: t(0.975, 7) = 2.3646, t(0.995, 30) = 2.7500, t(0.95, 1000) ~ 1.6464
+    assert stats.t_quantile(7) == pytest.approx(2.3646, abs=1e-4)
+    assert stats.t_quantile(30, 0.99) == pytest.approx(2.7500, abs=1e-4)
+    both = stats.t_quantile(np.array([7.0, 1000.0]), 0.9)
+    assert both == pytest.approx([1.8946, 1.6464], abs=1e-4)

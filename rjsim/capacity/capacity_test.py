@@ -25,11 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis.tables import window_start
-from rjsim.core.stats import t_interval
+from rjsim.core.stats import replications_needed, t_interval
 from rjsim.data.areas import Area
 from rjsim.scenario.spec import Scenario
 
@@ -117,21 +116,10 @@ def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
     verdict = _verdict(c, iv.low, iv.high)
     needed = math.nan
     if verdict == INCONCLUSIVE and margin != 0:
-        needed = float(replications_to_decide(iv.sd, abs(margin), iv.n, level))
+        # one more than now at least: the interval at n replications did not decide it
+        more = replications_needed(iv.sd, abs(margin), iv.n + 1, level)
+        needed = math.nan if more is None else float(more)
     return Judgement(iv.mean, iv.low, iv.high, margin, verdict, needed)
-
-
-def replications_to_decide(sd: float, distance: float, n: int, level: float,
-                           limit: int = 100_000) -> int:
-    """The least n' > n whose t interval half-width, ``t(n'-1) sd / sqrt(n')``, is within
-    ``distance`` of the mean: when the interval would exclude the threshold if the mean and
-    spread stayed as estimated (``limit`` if even that many would not)."""
-    k = max(n + 1, 2)
-    while k < limit:
-        if float(sps.t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k) <= distance:
-            return k
-        k = k + 1 if k < 1000 else int(k * 1.05)
-    return limit
 
 
 def _coverage(c: Criterion, rows: pd.DataFrame) -> Judgement:

@@ -2,6 +2,9 @@
 
 Every interval is a Student t interval over independent replications (95% unless stated);
 national intervals come from national per-replication values, never by combining areas.
+The Student t quantile (:func:`t_quantile`) and the rule for how many replications an interval
+needs (:func:`replications_needed`) live here and only here. SciPy is imported on first use,
+so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -9,12 +12,29 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 LEVEL = 0.95
+
+#: :func:`replications_needed` gives up (returns this) beyond this many replications.
+REPLICATIONS_LIMIT = 100_000
+
+
+@overload
+def t_quantile(df: float, level: float = LEVEL) -> float: ...
+@overload
+def t_quantile(df: np.ndarray, level: float = LEVEL) -> np.ndarray: ...
+def t_quantile(df: float | np.ndarray, level: float = LEVEL) -> float | np.ndarray:
+    """The two-sided Student t quantile for ``level`` confidence with ``df`` degrees of freedom
+    (a number, possibly fractional as in Welch's interval, or an array of them): the half-width
+    of a ``level`` interval is this times the standard error."""
+    from scipy import stats as sps  # lazily: SciPy is slow to import
+
+    q = sps.t.ppf(0.5 + level / 2, df)
+    return np.asarray(q, dtype=float) if isinstance(df, np.ndarray) else float(q)
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,7 @@ def t_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> In
     if n < 2:
         return Interval(mean, math.nan, 1, math.nan, math.nan)
     sd = float(x.std(ddof=1))
-    half = float(sps.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = t_quantile(n - 1, level) * sd / math.sqrt(n)
     return Interval(mean, sd, n, mean - half, mean + half)
 
 
@@ -112,9 +132,40 @@ def paired(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> Paired:
     return Paired(diff, var_ind, var_pair)
 
 
-def replications_needed(iv: Interval, target: float) -> int | None:
-    """Estimate of the replications at which the relative half-width reaches ``target``
-    (half-width shrinks as 1/sqrt(n)); ``None`` if it cannot be estimated."""
+def replications_needed(sd: float, half_width: float, at_least: int, level: float = LEVEL,
+                        limit: int = REPLICATIONS_LIMIT) -> int | None:
+    """The least number of replications, at least ``at_least`` (and 2), whose t interval
+    half-width ``t(n - 1) sd / sqrt(n)`` is within ``half_width``, if the spread stays ``sd``:
+    the one rule for "replications needed", used for a target precision and for deciding a
+    capacity-test criterion. ``limit`` if even that many would not do; ``None`` if it cannot be
+    estimated (``sd`` or ``half_width`` not finite, or a positive ``sd`` with no room at all).
+
+    The half-width falls strictly as n grows (both ``t(n - 1)`` and ``1 / sqrt(n)`` do), so a
+    bisection finds the least such n exactly.
+    """
+    if not (math.isfinite(sd) and math.isfinite(half_width)) or sd < 0 or half_width < 0:
+        return None
+    if sd > 0 and half_width == 0:
+        return None
+
+    def enough(k: int) -> bool:
+        return t_quantile(k - 1, level) * sd / math.sqrt(k) <= half_width
+
+    low = max(at_least, 2)
+    if low >= limit or enough(low):
+        return min(low, limit)
+    if not enough(limit):
+        return limit
+    while limit - low > 1:  # invariant: enough(limit) and not enough(low)
+        mid = (low + limit) // 2
+        low, limit = (low, mid) if enough(mid) else (mid, limit)
+    return limit
+
+
+def replications_for_precision(iv: Interval, target: float) -> int | None:
+    """Replications (never fewer than ``iv.n``) for the relative half-width to reach
+    ``target``, by :func:`replications_needed`; ``None`` if it cannot be estimated (fewer than
+    two values, a zero mean with spread, or ``target <= 0``)."""
     if iv.n < 2 or not math.isfinite(iv.relative_half_width) or target <= 0:
         return None
-    return max(iv.n, math.ceil(iv.n * (iv.relative_half_width / target) ** 2))
+    return replications_needed(iv.sd, target * abs(iv.mean), iv.n)

@@ -162,7 +162,7 @@ def precision_table(per_rep: dict[str, pd.DataFrame], n: int, target: float) -> 
                      bool(estimable and iv.relative_half_width <= target)
                      if iv.n >= 2 else False,
                      "not estimable" if iv.n < 2 else "",
-                     stats.replications_needed(iv, target)))
+                     stats.replications_for_precision(iv, target)))
     return pd.DataFrame(rows, columns=["kpi", "mean", "half_width", "relative_half_width",
                                        "n", "met", "note", "replications_needed"])
 
@@ -181,19 +181,13 @@ def _all_met(series: np.ndarray, target: float) -> np.ndarray:
     mean = np.cumsum(x, axis=1) / np.maximum(n, 1)
     ss = np.cumsum(x * x, axis=1) - n * mean**2
     sd = np.sqrt(np.maximum(ss, 0.0) / np.maximum(n - 1, 1))
-    t = stats_t_quantile(np.maximum(n - 1, 1))
+    t = stats.t_quantile(np.maximum(n - 1, 1))
     half = t * sd / np.sqrt(np.maximum(n, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(half <= 1e-12 * np.abs(mean), 0.0, half / np.abs(mean))
     met = (rel <= target) | (n < 2)  # too few values: not judged (named in the table)
     judged_any = (n >= 2).any(axis=0)
     return np.concatenate([[False], met.all(axis=0) & judged_any])
-
-
-def stats_t_quantile(df: np.ndarray) -> np.ndarray:
-    """Two-sided 95% Student t quantile for each degrees-of-freedom value."""
-    from scipy import stats as sps
-    return np.asarray(sps.t.ppf(0.5 + stats.LEVEL / 2, df))
 
 
 def _look_ahead(n: int, k: int) -> int:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from rjsim.core.stats import t_quantile
 from rjsim.regress.refs import KEYS, Tolerance
 
 #: One-sided normal quantile for the noise floor: a rerun with another seed passes a KPI whose
@@ -135,7 +135,7 @@ def welch_interval(reference: np.ndarray, new: np.ndarray, level: float
     if se <= 1e-12 * max(abs(float(a.mean())), abs(float(b.mean())), 1e-300):
         return diff, diff  # no spread at all (a deterministic KPI): the point difference
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(sps.t.ppf(0.5 + level / 2, df)) * se
+    half = t_quantile(df, level) * se
     return diff - half, diff + half
 
 
@@ -198,7 +198,7 @@ def noise_floor(values: np.ndarray, level: float) -> float:
     x = values[~np.isnan(values)]
     if len(x) < 2:
         return math.nan
-    t = float(sps.t.ppf(0.5 + level / 2, 2 * len(x) - 2))
+    t = t_quantile(2 * len(x) - 2, level)
     return (t + FLOOR_Z) * float(x.std(ddof=1)) * math.sqrt(2 / len(x))
 
 
