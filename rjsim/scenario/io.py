@@ -22,6 +22,7 @@ from typing import Any
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import to_plain
 from rjsim.scenario import sweep
+from rjsim.scenario import uncertainty as unc
 from rjsim.scenario.spec import Scenario, validate
 
 DEFAULTS_NAME = "rjsim defaults"
@@ -146,19 +147,62 @@ def _resolve_data_path(merged: dict[str, Any], origins: Mapping[str, str],
 
 def _layers(path: Path | str, overrides: Mapping[str, Any] | None,
             overrides_source: str) -> tuple[list[Layer], Any, dict[str, str]]:
-    """The layers of a file, with any ``[sweep]`` table taken out (the last one wins)."""
-    layers = [defaults_layer(), *file_layers(path)]
-    if overrides:
-        layers.append(Layer(dict(overrides), overrides_source, Path.cwd()))
+    """The layers of a file, with any ``[sweep]`` table taken out (the last one wins) and any
+    ``[uncertainty]`` table left out (see :func:`load_uncertainty`)."""
+    layers = _all_layers(path, overrides, overrides_source)
     spec, origins = None, {}
     stripped = []
     for layer in layers:
         values = dict(layer.values)
+        values.pop("uncertainty", None)
         if "sweep" in values:
             spec = values.pop("sweep")
             origins = {"sweep": layer.source}
         stripped.append(Layer(values, layer.source, layer.base_dir))
     return stripped, spec, origins
+
+
+def _all_layers(path: Path | str, overrides: Mapping[str, Any] | None,
+                overrides_source: str) -> list[Layer]:
+    layers = [defaults_layer(), *file_layers(path)]
+    if overrides:
+        layers.append(Layer(dict(overrides), overrides_source, Path.cwd()))
+    return layers
+
+
+def _uncertainty_table(layers: list[Layer]) -> tuple[dict[str, Any] | None, dict[str, str],
+                                                      Path]:
+    """The ``[uncertainty]`` tables of the layers merged key by key (later layers win), where
+    each key was set, and the directory of the file that set ``sample_file``."""
+    found = [Layer({"uncertainty": la.values["uncertainty"]}, la.source, la.base_dir)
+             for la in layers if "uncertainty" in la.values]
+    if not found:
+        return None, {}, Path.cwd()
+    merged, origins = merge(found)
+    setter = origins.get("uncertainty.sample_file")
+    base = next((la.base_dir for la in found if la.source == setter), Path.cwd())
+    return merged["uncertainty"], origins, base
+
+
+def load_uncertainty(path: Path | str, overrides: Mapping[str, Any] | None = None,
+                     overrides_source: str = "command line",
+                     settings_overrides: Mapping[str, Any] | None = None
+                     ) -> tuple[Scenario, unc.Declaration]:
+    """A scenario file and its ``[uncertainty]`` declaration (the defaults of
+    :class:`~rjsim.scenario.uncertainty.UncertaintySettings` when it has none), validated
+    together: every problem of either is reported at once. ``settings_overrides`` replaces
+    fields of the table (e.g. ``samples`` from the command line)."""
+    scenario = load(path, overrides, overrides_source)
+    raw, origins, base = _uncertainty_table(_all_layers(path, overrides, overrides_source))
+    raw = dict(raw or {})
+    for key, value in (settings_overrides or {}).items():
+        raw[key] = value
+        origins[f"uncertainty.{key}"] = overrides_source
+    origin = origin_of(origins, str(path))
+    settings = unc.parse_settings(raw, origin)
+    if settings.sample_file:
+        settings = replace(settings, sample_file=str((base / settings.sample_file).resolve()))
+    return scenario, unc.declare(scenario, settings, origin)
 
 
 def load(path: Path | str, overrides: Mapping[str, Any] | None = None,
@@ -182,7 +226,10 @@ def load_variants(path: Path | str, overrides: Mapping[str, Any] | None = None,
     problem of every point reported together)."""
     layers, spec, origins = _layers(path, overrides, overrides_source)
     if spec is None:
-        return [(None, _validate_layers(layers, str(path)))]
+        scenario = _validate_layers(layers, str(path))
+        if _uncertainty_table(_all_layers(path, overrides, overrides_source))[0] is not None:
+            load_uncertainty(path, overrides, overrides_source)  # its problems, if any
+        return [(None, scenario)]
     base = _validate_layers(layers, str(path))
     found, problems = sweep.points(spec, origin_of(origins, str(path)))
     if len(base.name) > 75:
