@@ -24,7 +24,8 @@ def integral(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray
     """F(x) for each x in ``at``: total interval-time accumulated from 0 to x."""
     s, e = np.sort(starts), np.sort(ends)
     x = np.asarray(at, dtype=float)
-    return _sum_min(e, np.cumsum(e), x) - _sum_min(s, np.cumsum(s), x)
+    total: np.ndarray = _sum_min(e, np.cumsum(e), x) - _sum_min(s, np.cumsum(s), x)
+    return total
 
 
 def count_at(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:

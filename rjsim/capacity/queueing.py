@@ -52,7 +52,7 @@ def _check_servers(c: int) -> None:
         raise ValueError(f"c (number of servers) must be an integer >= 1, got {c!r}")
 
 
-def _check_rate(name: str, value: float, positive: bool) -> None:
+def _check_rate(name: str, value: float, *, positive: bool) -> None:
     ok = math.isfinite(value) and (value > 0 if positive else value >= 0)
     if not ok:
         allowed = "a finite number > 0" if positive else "a finite number >= 0"
@@ -148,7 +148,8 @@ def mmc_wait_exceeds(lam: float, mu: float, c: int, t: float) -> float:
 
 def _death_rates(n: np.ndarray, mu: float, theta: float, c: int) -> np.ndarray:
     """Rate of leaving state ``n`` downwards: services plus abandonments."""
-    return np.minimum(n, c) * mu + np.maximum(n - c, 0) * theta
+    rates: np.ndarray = np.minimum(n, c) * mu + np.maximum(n - c, 0) * theta
+    return rates
 
 
 def _log_weights(lam: float, mu: float, theta: float, c: int) -> np.ndarray:

@@ -5,13 +5,15 @@ dataclasses with type hints and field metadata, and get for free: unknown-key er
 "did you mean", type checks, numeric bounds and choices, and *every* problem reported together
 with its key path. No I/O here; the caller says where each key came from through ``origin``.
 
-Supported field types: ``bool``, ``int``, ``float``, ``str``, ``Literal[...]``, ``X | None``
-(``None`` only as a default: TOML has no null), ``tuple[str, ...]``, ``dict[str, X]`` and nested
-dataclasses. Field metadata keys: ``min``, ``max``, ``gt`` (strict lower bound), ``lt``,
-``doc``, and ``check``: a function ``(value, path, origin) -> list[Problem]`` for rules on one
-field (run even when other fields are wrong, so every problem is reported). A dataclass with a
-``check(path, origin) -> list[Problem]`` method gets it called once it is built, for rules that
-span its fields. Tables become :class:`FrozenMap`, so a validated object cannot be changed.
+Supported field types: ``bool``, ``int``, ``float``, ``str``, ``Literal[...]``, string enums
+(``enum.StrEnum``: the TOML string must be one of its values), ``X | None`` (``None`` only as a
+default: TOML has no null), ``tuple[str, ...]``, tuples of dataclasses (arrays of tables),
+``FrozenMap[X]`` (or ``dict[str, X]``) and nested dataclasses. Field metadata keys: ``min``,
+``max``, ``gt`` (strict lower bound), ``lt``, ``doc``, and ``check``: a function
+``(value, path, origin) -> list[Problem]`` for rules on one field (run even when other fields
+are wrong, so every problem is reported). A dataclass with a ``check(path, origin) ->
+list[Problem]`` method gets it called once it is built, for rules that span its fields. Tables
+become :class:`FrozenMap`, so a validated object cannot be changed.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import enum
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 
 from rjsim.core.errors import Problem
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 #: Maps a dotted key path to a human location, e.g. ``"right.toml: funnel.informed"``.
 Origin = Callable[[str], str]
@@ -45,17 +50,19 @@ def setting(doc: str, **meta: Any) -> Any:
     return dataclasses.field(metadata={"doc": doc, **meta})
 
 
-class FrozenMap(dict[str, Any]):
-    """A read-only dict: validated settings cannot be changed, yet still pickle (for
-    process and cluster executors) and compare like dicts."""
+class FrozenMap(dict[str, V]):
+    """A read-only dict of settings by name (``FrozenMap[float]``: numbers by area code, say):
+    validated settings cannot be changed, yet still pickle (for process and cluster executors)
+    and compare like dicts. A scenario field declared ``FrozenMap[X]`` (or ``dict[str, X]``)
+    is read from a TOML table whose values are ``X``."""
 
-    def _refuse(self, *_: Any, **__: Any) -> Any:
+    def _refuse(self, *_: Any, **__: Any) -> NoReturn:
         raise TypeError("validated scenario settings are read-only; build a new scenario")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
     __ior__ = _refuse
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[Any, ...]:  # a plain dict inside: no __setitem__ on load
         return (FrozenMap, (dict(self),))
 
     def __hash__(self) -> int:  # type: ignore[override]
@@ -138,12 +145,10 @@ def convert(
         inner = [a for a in args if a is not type(None)]
         return convert(inner[0], value, path, origin, problems, meta)
     if o is typing.Literal:
-        if value not in args:
-            problems.append(Problem(origin(path), "must be one of " + ", ".join(
-                repr(a) for a in args) + (did_you_mean(value, args) if isinstance(value, str)
-                                          else ""), _show(value)))
-            return _MISSING
-        return value
+        return value if _one_of(args, value, path, origin, problems) else _MISSING
+    if isinstance(hint, type) and issubclass(hint, enum.StrEnum):
+        choices = tuple(m.value for m in hint)
+        return hint(value) if _one_of(choices, value, path, origin, problems) else _MISSING
     if o is tuple and args and dataclasses.is_dataclass(args[0]):
         return _convert_tables(args[0], value, path, origin, problems)
     if o is tuple:
@@ -151,12 +156,22 @@ def convert(
             problems.append(Problem(origin(path), "must be a list of strings", _show(value)))
             return _MISSING
         return tuple(value)
-    if o is dict:
-        return _convert_dict(args[1], value, path, origin, problems, meta)
+    if o is dict or o is FrozenMap:  # keys are TOML keys (str); the last argument: values
+        return _convert_dict(args[-1], value, path, origin, problems, meta)
     if dataclasses.is_dataclass(hint):
         built = build(hint, value, path, origin, problems)  # type: ignore[arg-type]
         return _MISSING if built is None else built
     return _convert_scalar(hint, value, path, origin, problems, meta)
+
+
+def _one_of(choices: tuple[Any, ...], value: Any, path: str, origin: Origin,
+            problems: list[Problem]) -> bool:
+    if value in choices:
+        return True
+    problems.append(Problem(origin(path), "must be one of " + ", ".join(
+        repr(c) for c in choices) + (did_you_mean(value, choices) if isinstance(value, str)
+                                     else ""), _show(value)))
+    return False
 
 
 def _convert_tables(hint: Any, value: Any, path: str, origin: Origin,
@@ -177,7 +192,7 @@ def _convert_dict(
     if not isinstance(value, Mapping):
         problems.append(Problem(origin(path), "must be a table", _show(value)))
         return _MISSING
-    out = {}
+    out: dict[str, Any] = {}
     before = len(problems)
     for key, item in value.items():
         converted = convert(hint, item, _join(path, str(key)), origin, problems, meta)
@@ -221,10 +236,10 @@ def _convert_scalar(
 
 
 def _in_bounds(value: float, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> bool:
-    checks = [("min", lambda b: value >= b, "at least"), ("max", lambda b: value <= b, "at most"),
-              ("gt", lambda b: value > b, "greater than"), ("lt", lambda b: value < b, "less than")]
+    checks = [("min", operator.ge, "at least"), ("max", operator.le, "at most"),
+              ("gt", operator.gt, "greater than"), ("lt", operator.lt, "less than")]
     for key, ok, _ in checks:
-        if key in meta and not ok(meta[key]):
+        if key in meta and not ok(value, meta[key]):
             bounds = ", ".join(f"{w} {meta[k]}" for k, _, w in checks if k in meta)
             problems.append(Problem(where, f"must be {bounds}", _show(value)))
             return False
@@ -247,6 +262,8 @@ def to_plain(obj: Any) -> Any:
         return [to_plain(v) for v in obj]
     if isinstance(obj, dt.date):
         return obj.isoformat()
+    if isinstance(obj, enum.Enum):  # e.g. a distribution's kind: its value as written
+        return obj.value
     if isinstance(obj, np.generic):  # np.float64 is a float, but np.int64 and np.bool_ are not
         return obj.item()
     return obj

@@ -15,7 +15,8 @@ from rjsim.data.areas import Area, AreaTable, packaged
 from rjsim.funding import allocation
 from rjsim.model import workforce
 from rjsim.model.staffing import Staffing, period_days
-from rjsim.scenario.spec import Funding, Scenario
+from rjsim.scenario.funding import Funding
+from rjsim.scenario.spec import Scenario
 
 
 def cost_per_fte(f: Funding) -> tuple[float, float]:

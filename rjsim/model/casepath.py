@@ -36,7 +36,8 @@ class CasePaths:
     @property
     def service_days(self) -> np.ndarray:
         """Days from allocation to closure (the time the case holds its slot)."""
-        return np.nanmax(self.stage_end, axis=1)
+        days: np.ndarray = np.nanmax(self.stage_end, axis=1)
+        return days
 
 
 def draw(scenario: Scenario, group: str, n: int, streams: Streams, area: str) -> CasePaths:

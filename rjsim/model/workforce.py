@@ -1,7 +1,8 @@
 """Facilitators in post over time: budgets become establishment, establishment becomes staff.
 
-A deterministic monthly stock-and-flow model per area and skill (general, specialist), the
-expected path of recruitment and turnover rather than individual staff:
+A deterministic monthly stock-and-flow model per area and facilitator pool (general,
+specialist: :class:`~rjsim.core.codes.Pool`, the column order of the ``(periods, 2)`` arrays),
+the expected path of recruitment and turnover rather than individual staff:
 
 * the **establishment** is what the budget in force pays for (FTE);
 * staff **leave** at the attrition rate; their posts are refilled after the replacement lag;
@@ -23,7 +24,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from rjsim.model.demand import DAYS_PER_PERIOD
-from rjsim.scenario.spec import DAYS_PER_YEAR, Funding, StaffingDynamics
+from rjsim.scenario.funding import Funding, StaffingDynamics
+from rjsim.scenario.spec import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +51,8 @@ class Workforce:
     @property
     def vacancies(self) -> np.ndarray:
         """Establishment not filled (FTE; never negative)."""
-        return np.maximum(self.establishment - self.in_post, 0.0)
+        vacant: np.ndarray = np.maximum(self.establishment - self.in_post, 0.0)
+        return vacant
 
 
 def _lag(days: float) -> int:

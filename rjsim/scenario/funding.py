@@ -12,7 +12,7 @@ from typing import Literal
 
 from rjsim.core.errors import Problem
 from rjsim.core.schema import PROBABILITY as _P
-from rjsim.core.schema import Origin
+from rjsim.core.schema import FrozenMap, Origin
 from rjsim.core.schema import setting as _f
 
 
@@ -37,7 +37,8 @@ class BudgetChange:
     allocation: Allocation | None = None
     ringfenced: bool | None = None
     leakage_share: float | None = field(default=None, metadata=_P)
-    area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
+    area_budget_gbp: FrozenMap[float] = field(default_factory=FrozenMap,
+                                              metadata={"min": 0.0})
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
         if self.leakage_share and self.ringfenced is not False:
@@ -91,9 +92,10 @@ class Funding:
     training_amortisation_years: float = _f("years over which training is spread", gt=0.0)
     specialist_share: float = _f("share of FTE that is specialist-trained", **_P)
     fte: AreaFte = _f("FTE per area when capacity_from = 'fte'")
-    area_budget_gbp: dict[str, float] = field(default_factory=dict, metadata={"min": 0.0})
-    area_fte: dict[str, AreaFte] = field(default_factory=dict)
-    shares: dict[str, float] = field(default_factory=dict, metadata=_P)
+    area_budget_gbp: FrozenMap[float] = field(default_factory=FrozenMap,
+                                              metadata={"min": 0.0})
+    area_fte: FrozenMap[AreaFte] = field(default_factory=FrozenMap)
+    shares: FrozenMap[float] = field(default_factory=FrozenMap, metadata=_P)
     schedule: tuple[BudgetChange, ...] = ()
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
