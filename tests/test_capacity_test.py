@@ -54,9 +54,10 @@ from scipy import stats
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis import tables as rj_tables
 from rjsim.capacity import capacity_test
-from rjsim.capacity.capacity_test import FAIL, INCONCLUSIVE, PASS, Criterion, judge
+from rjsim.capacity.capacity_test import Comparator, Criterion, judge
 from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.cli import main as cli
+from rjsim.core.codes import Verdict
 from rjsim.core.errors import ScenarioError
 from rjsim.data import areas as areadata
 from rjsim.experiment import runner
@@ -129,15 +130,15 @@ def test_the_design_puts_the_two_queues_on_either_side_of_the_threshold() -> Non
 @pytest.mark.parametrize("c", [5, 6])
 def test_mmc_timeliness_verdict_agrees_with_erlang_c(mmc: dict[int, Assessment], c: int) -> None:
     t, analytic = mmc[c], within_target(Queue(LAM, MU, c))
-    expected = PASS if analytic >= SHARE else FAIL
+    expected = Verdict.PASS if analytic >= SHARE else Verdict.FAIL
     row = t.row("timeliness")
     assert row["verdict"] == expected, (row, analytic)
     # the other criteria pass: the queue is stable, no one is lost, no sensitive demand
     others = t.result.criteria[t.result.criteria["criterion"] != "timeliness"]
-    assert (others["verdict"] == PASS).all(), others
+    assert (others["verdict"] == Verdict.PASS).all(), others
     assert t.area["verdict"] == expected
-    assert t.area["criteria_failed"] == ("timeliness" if expected == FAIL else "")
-    if expected == FAIL:
+    assert t.area["criteria_failed"] == ("timeliness" if expected == Verdict.FAIL else "")
+    if expected == Verdict.FAIL:
         assert t.area["binding_criterion"] == "timeliness"
     assert t.result.verdict == expected  # the only area decides the national verdict
 
@@ -166,7 +167,7 @@ def test_timeliness_check_has_power(data_dir: Path, monkeypatch: pytest.MonkeyPa
     t = capacity_tested(queue_scenario(q, data_dir, YEARS, TEST), 10)
     x = t.metrics["timeliness"].to_numpy()
     assert not covers(x, within_target(q)), t_interval(x)
-    assert t.row("timeliness")["verdict"] == FAIL
+    assert t.row("timeliness")["verdict"] == Verdict.FAIL
 
 
 def test_timeliness_counts_the_window_cohort_from_the_records(data_dir: Path) -> None:
@@ -202,17 +203,17 @@ def test_overloaded_area_fails_on_stability(data_dir: Path) -> None:
     q = Queue(6.0, 1.0, 5)
     t = capacity_tested(queue_scenario(q, data_dir, YEARS, {"settle_days": 30}), 10)
     util, trend = t.row("utilisation"), t.row("backlog_trend")
-    assert util["verdict"] == FAIL and util["ci_low"] > 1.0, util
-    assert trend["verdict"] == FAIL and trend["ci_low"] > 0, trend
+    assert util["verdict"] == Verdict.FAIL and util["ci_low"] > 1.0, util
+    assert trend["verdict"] == Verdict.FAIL and trend["ci_low"] > 0, trend
     # growth in days of referrals a year: fluid limit (lam - c mu) x 365 / lam = 60.8
     fluid = (q.lam - q.c * q.mu) * 365 / q.lam
     x = t.metrics["backlog_trend_days_per_year"].to_numpy()
     print(f"backlog growth: {x.mean():.1f} days of referrals a year, "
           f"{100 * LEVEL:.1f}% CI {t_interval(x)}, fluid limit {fluid:.1f}")
     assert covers(x, fluid), (t_interval(x), fluid)
-    assert t.area["verdict"] == FAIL
+    assert t.area["verdict"] == Verdict.FAIL
     assert {"utilisation", "backlog_trend"} <= set(t.area["criteria_failed"].split(";"))
-    assert t.result.verdict == FAIL
+    assert t.result.verdict == Verdict.FAIL
 
 
 @pytest.mark.slow
@@ -223,14 +224,14 @@ def test_slightly_overloaded_area_fails_although_window_averages_pass(data_dir: 
     lenient = {"settle_days": 30, "timeliness_share": 0.5, "wait_target_days": 60,
                "max_unmet_demand_rate": 0.05}
     t = capacity_tested(queue_scenario(q, data_dir, 2.0, lenient), 10)
-    assert t.row("timeliness")["verdict"] == PASS
-    assert t.row("unmet_demand")["verdict"] == PASS
+    assert t.row("timeliness")["verdict"] == Verdict.PASS
+    assert t.row("unmet_demand")["verdict"] == Verdict.PASS
     trend = t.row("backlog_trend")
-    assert trend["verdict"] == FAIL and trend["ci_low"] > 2.0, trend
-    assert t.row("utilisation")["verdict"] == FAIL
-    assert t.area["verdict"] == FAIL
+    assert trend["verdict"] == Verdict.FAIL and trend["ci_low"] > 2.0, trend
+    assert t.row("utilisation")["verdict"] == Verdict.FAIL
+    assert t.area["verdict"] == Verdict.FAIL
     assert t.area["binding_criterion"] in ("backlog_trend", "utilisation")
-    assert t.result.verdict == FAIL
+    assert t.result.verdict == Verdict.FAIL
 
 
 # ---- 3. too few replications ----------------------------------------------------------------
@@ -240,12 +241,12 @@ def test_one_replication_is_inconclusive_never_a_pass(data_dir: Path) -> None:
     # c = 6 passes clearly with 20 replications; one replication demonstrates nothing
     t = capacity_tested(queue_scenario(Queue(LAM, MU, 6), data_dir, YEARS, TEST), 1)
     statistical = t.result.criteria[t.result.criteria["criterion"] != "coverage"]
-    assert (statistical["verdict"] == INCONCLUSIVE).all(), statistical
+    assert (statistical["verdict"] == Verdict.INCONCLUSIVE).all(), statistical
     assert statistical["ci_low"].isna().all()
-    assert t.area["verdict"] == INCONCLUSIVE
+    assert t.area["verdict"] == Verdict.INCONCLUSIVE
     national = t.result.national.iloc[0]
-    assert national["verdict"] == INCONCLUSIVE and national["areas_inconclusive"] == 1
-    assert t.result.verdict != PASS
+    assert national["verdict"] == Verdict.INCONCLUSIVE and national["areas_inconclusive"] == 1
+    assert t.result.verdict != Verdict.PASS
 
 
 def test_one_replication_summary_says_why_it_is_undecided(data_dir: Path) -> None:
@@ -280,7 +281,7 @@ def test_planner_is_within_one_slot_of_erlang_c(data_dir: Path) -> None:
     assert abs(int(row["general_slots"]) - best) <= 1, result.search_log
     assert row["specialist_slots"] == 0 and row["specialist_fte"] == 0  # no sensitive demand
     assert row["general_fte"] == planner.fte_for_slots(int(row["general_slots"]), 1.0)
-    assert row["verdict"] == PASS and result.test.verdict == PASS
+    assert row["verdict"] == Verdict.PASS and result.test.verdict == Verdict.PASS
     # the plan as a scenario staffs the area with the plan's FTE
     fte = result.scenario.funding.area_fte[AREA]
     assert (fte.general, fte.specialist) == (row["general_fte"], row["specialist_fte"])
@@ -308,13 +309,13 @@ def test_sensitive_demand_without_specialists_fails_on_coverage(data_dir: Path) 
     base = queue_dict(Queue(2.5, MU, 10), data, 0.5, {"settle_days": 30})
     bare = capacity_tested(scenario_io.from_dict(base), 2)
     cov = bare.row("coverage")
-    assert cov["verdict"] == FAIL and cov["estimate"] == 0, cov
-    assert bare.area["verdict"] == FAIL
+    assert cov["verdict"] == Verdict.FAIL and cov["estimate"] == 0, cov
+    assert bare.area["verdict"] == Verdict.FAIL
     assert "coverage" in bare.area["criteria_failed"].split(";")
     # with specialists (3 slots for 0.5 sensitive referrals a day) the area is covered
     base["funding"] = {"capacity_from": "fte", "fte": {"general": 10, "specialist": 3}}
     staffed = capacity_tested(scenario_io.from_dict(base), 2)
-    assert staffed.row("coverage")["verdict"] == PASS
+    assert staffed.row("coverage")["verdict"] == Verdict.PASS
     assert staffed.row("coverage")["estimate"] == 3
     # without the requirement the criterion is not judged at all
     s = bare.experiment.scenario
@@ -328,9 +329,12 @@ def test_sensitive_demand_without_specialists_fails_on_coverage(data_dir: Path) 
 # ---- 6. judging on synthetic values ---------------------------------------------------------
 
 
-AT_LEAST = Criterion("timeliness", "timeliness", ">=", 0.9, "share of referrals", "")
-AT_MOST = Criterion("unmet_demand", "unmet_demand_rate", "<=", 0.05, "share of referrals", "")
-BELOW = Criterion("utilisation", "utilisation", "<", 1.0, "offered load per slot", "")
+AT_LEAST = Criterion("timeliness", "timeliness", Comparator.AT_LEAST, 0.9, "share of referrals",
+                     "")
+AT_MOST = Criterion("unmet_demand", "unmet_demand_rate", Comparator.AT_MOST, 0.05,
+                    "share of referrals", "")
+BELOW = Criterion("utilisation", "utilisation", Comparator.BELOW, 1.0, "offered load per slot",
+                  "")
 
 
 def spread(mean: float, sd: float, n: int = 10) -> np.ndarray:
@@ -340,16 +344,16 @@ def spread(mean: float, sd: float, n: int = 10) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("c", "values", "verdict"), [
-    (AT_LEAST, spread(0.95, 0.01), PASS),
-    (AT_LEAST, spread(0.85, 0.01), FAIL),
-    (AT_LEAST, spread(0.905, 0.05), INCONCLUSIVE),
-    (AT_LEAST, spread(0.895, 0.05), INCONCLUSIVE),  # mean short, but not demonstrably
-    (AT_MOST, spread(0.02, 0.005), PASS),
-    (AT_MOST, spread(0.08, 0.005), FAIL),
-    (AT_MOST, spread(0.045, 0.02), INCONCLUSIVE),
-    (BELOW, spread(0.9, 0.02), PASS),
-    (BELOW, spread(1.1, 0.02), FAIL),
-    (BELOW, spread(0.99, 0.05), INCONCLUSIVE),
+    (AT_LEAST, spread(0.95, 0.01), Verdict.PASS),
+    (AT_LEAST, spread(0.85, 0.01), Verdict.FAIL),
+    (AT_LEAST, spread(0.905, 0.05), Verdict.INCONCLUSIVE),
+    (AT_LEAST, spread(0.895, 0.05), Verdict.INCONCLUSIVE),  # mean short, but not demonstrably
+    (AT_MOST, spread(0.02, 0.005), Verdict.PASS),
+    (AT_MOST, spread(0.08, 0.005), Verdict.FAIL),
+    (AT_MOST, spread(0.045, 0.02), Verdict.INCONCLUSIVE),
+    (BELOW, spread(0.9, 0.02), Verdict.PASS),
+    (BELOW, spread(1.1, 0.02), Verdict.FAIL),
+    (BELOW, spread(0.99, 0.05), Verdict.INCONCLUSIVE),
 ])
 def test_judge_verdicts(c: Criterion, values: np.ndarray, verdict: str) -> None:
     j = judge(c, values, 0.95)
@@ -359,19 +363,19 @@ def test_judge_verdicts(c: Criterion, values: np.ndarray, verdict: str) -> None:
     assert j.verdict == verdict
     sign = 1 if c.comparison == ">=" else -1
     assert j.margin == pytest.approx(sign * (values.mean() - c.threshold), abs=1e-12)
-    assert math.isnan(j.replications_needed) == (verdict != INCONCLUSIVE)
+    assert math.isnan(j.replications_needed) == (verdict != Verdict.INCONCLUSIVE)
 
 
 def test_judge_uses_the_confidence_level() -> None:
     values = spread(0.93, 0.03)  # 95% interval clears 0.9; 99.9% does not
-    assert judge(AT_LEAST, values, 0.95).verdict == PASS
-    assert judge(AT_LEAST, values, 0.999).verdict == INCONCLUSIVE
+    assert judge(AT_LEAST, values, 0.95).verdict == Verdict.PASS
+    assert judge(AT_LEAST, values, 0.999).verdict == Verdict.INCONCLUSIVE
 
 
 @pytest.mark.parametrize(("c", "value", "verdict"), [
-    (AT_LEAST, 0.9, PASS), (AT_LEAST, 0.95, PASS), (AT_LEAST, 0.8, FAIL),
-    (AT_MOST, 0.05, PASS), (AT_MOST, 0.0, PASS), (AT_MOST, 0.06, FAIL),
-    (BELOW, 1.0, FAIL), (BELOW, 0.99, PASS), (BELOW, 1.5, FAIL),
+    (AT_LEAST, 0.9, Verdict.PASS), (AT_LEAST, 0.95, Verdict.PASS), (AT_LEAST, 0.8, Verdict.FAIL),
+    (AT_MOST, 0.05, Verdict.PASS), (AT_MOST, 0.0, Verdict.PASS), (AT_MOST, 0.06, Verdict.FAIL),
+    (BELOW, 1.0, Verdict.FAIL), (BELOW, 0.99, Verdict.PASS), (BELOW, 1.5, Verdict.FAIL),
 ])
 def test_judge_constant_values_are_decided_exactly(c: Criterion, value: float,
                                                    verdict: str) -> None:
@@ -385,20 +389,20 @@ def test_judge_ignores_nan_and_needs_two_values() -> None:
     with_nan = np.concatenate([[np.nan], values[:3], [np.nan], values[3:]])
     assert judge(AT_LEAST, with_nan, 0.95) == judge(AT_LEAST, values, 0.95)
     one = judge(AT_LEAST, np.array([np.nan, 0.99, np.nan]), 0.95)
-    assert one.verdict == INCONCLUSIVE and one.estimate == 0.99
+    assert one.verdict == Verdict.INCONCLUSIVE and one.estimate == 0.99
     assert math.isnan(one.ci_low) and math.isnan(one.ci_high)
     assert one.margin == pytest.approx(0.09)
     single = judge(BELOW, np.array([0.2]), 0.95)
-    assert single.verdict == INCONCLUSIVE  # however far from the threshold
+    assert single.verdict == Verdict.INCONCLUSIVE  # however far from the threshold
     nothing = judge(AT_LEAST, np.array([np.nan, np.nan]), 0.95)  # nothing could be judged
-    assert nothing.verdict == INCONCLUSIVE and math.isnan(nothing.estimate)
+    assert nothing.verdict == Verdict.INCONCLUSIVE and math.isnan(nothing.estimate)
 
 
 def test_judge_infinite_load() -> None:
     """Demand with no slot at all has infinite offered load: a failure, not a number."""
     j = judge(BELOW, np.array([np.inf, np.inf, np.inf]), 0.95)
-    assert j.verdict == FAIL and j.estimate == math.inf and j.margin == -math.inf
-    assert judge(BELOW, np.array([np.inf, 0.5, 0.6]), 0.95).verdict == INCONCLUSIVE
+    assert j.verdict == Verdict.FAIL and j.estimate == math.inf and j.margin == -math.inf
+    assert judge(BELOW, np.array([np.inf, 0.5, 0.6]), 0.95).verdict == Verdict.INCONCLUSIVE
 
 
 @pytest.mark.parametrize(("c", "values", "level"), [
@@ -409,7 +413,7 @@ def test_judge_infinite_load() -> None:
 ])
 def test_replications_needed_by_hand(c: Criterion, values: np.ndarray, level: float) -> None:
     j = judge(c, values, level)
-    assert j.verdict == INCONCLUSIVE
+    assert j.verdict == Verdict.INCONCLUSIVE
     n, sd, margin = len(values), values.std(ddof=1), abs(values.mean() - c.threshold)
     def half(k: int) -> float:
         return float(stats.t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
@@ -458,13 +462,13 @@ def test_binding_criterion_and_national_verdict(four_areas: tuple[Any, ...]) -> 
     ])
     result = capacity_test.evaluate(sc, per_rep, four_areas)
     rows = result.criteria.set_index(["area", "criterion"])
-    assert rows.loc[(b.code, "timeliness"), "verdict"] == INCONCLUSIVE
+    assert rows.loc[(b.code, "timeliness"), "verdict"] == Verdict.INCONCLUSIVE
     assert rows.loc[(b.code, "timeliness"), "relative_margin"] == pytest.approx(-0.5)
     assert rows.loc[(b.code, "utilisation"), "relative_margin"] == pytest.approx(-0.05)
     assert rows.loc[(d.code, "backlog_trend"), "relative_margin"] == pytest.approx(-0.25)
     v = result.verdicts.set_index("area")
-    expected = {a.code: (PASS, "utilisation"), b.code: (FAIL, "utilisation"),
-                c.code: (INCONCLUSIVE, "timeliness"), d.code: (FAIL, "timeliness")}
+    expected = {a.code: (Verdict.PASS, "utilisation"), b.code: (Verdict.FAIL, "utilisation"),
+                c.code: (Verdict.INCONCLUSIVE, "timeliness"), d.code: (Verdict.FAIL, "timeliness")}
     for code, (verdict, binding) in expected.items():
         assert (v.loc[code, "verdict"], v.loc[code, "binding_criterion"]) == (verdict, binding)
     assert v.loc[b.code, "criteria_failed"] == "utilisation"
@@ -473,17 +477,17 @@ def test_binding_criterion_and_national_verdict(four_areas: tuple[Any, ...]) -> 
     assert list(v.index) == [x.code for x in four_areas]  # the areas' order
     national = result.national.iloc[0]
     assert (national["verdict"], national["areas_pass"], national["areas_fail"],
-            national["areas_inconclusive"]) == (FAIL, 1, 2, 1)
+            national["areas_inconclusive"]) == (Verdict.FAIL, 1, 2, 1)
 
     def national_of(*areas: Any) -> pd.Series:
         codes = [x.code for x in areas]
         return capacity_test.evaluate(sc, per_rep[per_rep["area"].isin(codes)],
                                       areas).national.iloc[0]
-    assert national_of(a)["verdict"] == PASS  # pass only when every area passes
+    assert national_of(a)["verdict"] == Verdict.PASS  # pass only when every area passes
     undecided = national_of(a, c)
-    assert undecided["verdict"] == INCONCLUSIVE
+    assert undecided["verdict"] == Verdict.INCONCLUSIVE
     assert undecided["more_replications_needed"] == v.loc[c.code, "replications_needed"] - 6
-    assert national_of(a, c, b)["verdict"] == FAIL
+    assert national_of(a, c, b)["verdict"] == Verdict.FAIL
 
 
 # ---- 7. planner helpers ------------------------------------------------------------------------
@@ -550,7 +554,7 @@ def test_capacity_map_without_centroids(tmp_path: Path) -> None:
     """Area files need no centroid columns (they are optional); the map must still be
     written (it raised ValueError: max() arg is an empty sequence, after the whole run)."""
     verdicts = pd.DataFrame({"area": [AREA], "force": ["Test area"], "region": [""],
-                             "lat": [math.nan], "lon": [math.nan], "verdict": [PASS],
+                             "lat": [math.nan], "lon": [math.nan], "verdict": [Verdict.PASS],
                              "binding_criterion": ["utilisation"], "binding_margin": [0.3],
                              "binding_relative_margin": [0.3], "criteria_failed": [""],
                              "replications_needed": [math.nan]})
@@ -580,7 +584,7 @@ def test_timeliness_is_not_passed_when_no_referral_can_be_judged(data_dir: Path)
         assert "wait" in str(exc)
         return
     assert (t.metrics["judged"] == 0).all()  # the situation this test is about
-    assert t.row("timeliness")["verdict"] != PASS
+    assert t.row("timeliness")["verdict"] != Verdict.PASS
 
 
 # ---- 8. the commands ----------------------------------------------------------------------------
@@ -628,7 +632,7 @@ def test_capacity_test_command_passes_with_exit_0(tmp_path: Path) -> None:
     proc = rjsim(*_test_args(toml, out, 5), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "PASS" in proc.stdout
-    _check_test_tables(out, PASS, 5)
+    _check_test_tables(out, Verdict.PASS, 5)
 
 
 @pytest.mark.slow
@@ -638,7 +642,7 @@ def test_capacity_test_command_fails_with_exit_1(tmp_path: Path,
     out = tmp_path / "res"
     status, stdout, _ = _main(_test_args(toml, out, 5), capsys)
     assert status == 1 and "FAIL" in stdout, stdout
-    _check_test_tables(out, FAIL, 5)
+    _check_test_tables(out, Verdict.FAIL, 5)
 
 
 @pytest.mark.slow
@@ -668,12 +672,12 @@ def test_borderline_area_with_three_replications_is_inconclusive(
     distance = float(timely["estimate"] - threshold)
     m = next(k for k in range(4, 1000)
              if float(stats.t.ppf(0.975, k - 1)) * sd / math.sqrt(k) <= distance)
-    assert timely["verdict"] == INCONCLUSIVE and timely["replications_needed"] == m
+    assert timely["verdict"] == Verdict.INCONCLUSIVE and timely["replications_needed"] == m
     verdicts = pd.read_csv(out / "tables" / "capacity_test_verdict.csv")
-    assert verdicts["verdict"].iloc[0] == INCONCLUSIVE
+    assert verdicts["verdict"].iloc[0] == Verdict.INCONCLUSIVE
     assert verdicts["replications_needed"].iloc[0] == timely["replications_needed"]
     national = pd.read_csv(out / "tables" / "capacity_test_national.csv").iloc[0]
-    assert national["verdict"] == INCONCLUSIVE
+    assert national["verdict"] == Verdict.INCONCLUSIVE
     assert national["more_replications_needed"] == timely["replications_needed"] - 3
 
 
@@ -690,7 +694,7 @@ def test_capacity_test_command_on_area_data_without_centroids(tmp_path: Path) ->
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     verdicts = pd.read_csv(tmp_path / "res" / "tables" / "capacity_test_verdict.csv")
-    assert verdicts["verdict"].iloc[0] == PASS
+    assert verdicts["verdict"].iloc[0] == Verdict.PASS
 
 
 def test_capacity_test_bad_setting_is_a_clean_error(tmp_path: Path) -> None:

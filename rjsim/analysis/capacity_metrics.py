@@ -11,9 +11,8 @@ criterion:
 * ``unmet_demand_rate``: of the window's referrals, the share lost for lack of capacity
   (withdrew while waiting, window closed, no service, unallocated at the end);
 * ``utilisation``: *offered* load per caseload slot = referrals x expected slot-days per case
-  (:func:`rjsim.model.expected_path.expected`) / slot-days available. It can exceed 1, unlike the
-  busy
-  share. Sensitive cases may use only specialist slots; general cases may use any slot, so the
+  (:func:`rjsim.scenario.expected.expected`) / slot-days available. It can exceed 1, unlike the
+  busy share. Sensitive cases may use only specialist slots; general cases may use any slot, so the
   area is stable only if both sensitive load / specialist slots and all load / all slots are
   below 1 (the area value is the larger);
 * ``backlog_trend_days_per_year``: least-squares slope of the monthly mean backlog over the
@@ -26,9 +25,10 @@ comparison) carries these metrics, and the cohort counts behind ``timeliness`` a
 the window by each task (:func:`window_counts`). A run that ends before the window opens has
 no metrics (an empty table).
 
-Pools: ``all`` (the area, what the test judges), ``sensitive`` (sexual offences, domestic abuse,
-hate crime, on specialist slots) and ``general`` (other groups; their stability is that of all
-slots). The planner uses the pools to know which kind of facilitator an area lacks.
+Pools (the ``pool`` column): ``all`` (the area, what the test judges), ``sensitive`` (sexual
+offences, domestic abuse, hate crime: the demand of :attr:`~rjsim.core.codes.Pool.SPECIALIST`
+slots) and ``general`` (other groups, :attr:`~rjsim.core.codes.Pool.GENERAL`; their stability is
+that of all slots). The planner uses the pools to know which kind of facilitator an area lacks.
 """
 
 from __future__ import annotations
@@ -40,14 +40,16 @@ import pandas as pd
 
 from rjsim.analysis.summary import cohort_counts
 from rjsim.analysis.tables import period_edges, window_start
-from rjsim.core.codes import CAPACITY_LOSSES
+from rjsim.core.codes import ALL_POOLS, CAPACITY_LOSSES, Pool
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.model.area import AreaRecords
 from rjsim.model.staffing import period_days
 from rjsim.scenario import expected as expected_path
 from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
 
-POOLS = ("all", "general", "sensitive")
+#: The values of the ``pool`` column: all demand, then each Pool's by the demand it serves.
+GENERAL, SENSITIVE_DEMAND = Pool.GENERAL.demand, Pool.SPECIALIST.demand
+POOLS = (ALL_POOLS, GENERAL, SENSITIVE_DEMAND)
 METRICS = ("timeliness", "unmet_demand_rate", "utilisation", "backlog_trend_days_per_year",
            "specialist_slots_min", "sensitive_referrals", "covered")
 
@@ -122,7 +124,8 @@ def _in_window(scenario: Scenario, period: pd.Series) -> pd.Series:
 
 
 def _pool(groups: pd.Series) -> pd.Series:
-    return groups.map(lambda g: "sensitive" if g else "general")
+    """The pool serving each row, from its ``sensitive`` flag."""
+    return groups.map(lambda g: Pool.serving(sensitive=bool(g)).demand)
 
 
 def _slope_per_year(monthly: pd.DataFrame, keys: list[str], mid_day: pd.Series) -> pd.Series:
@@ -142,9 +145,9 @@ def _by_pool(post: pd.DataFrame, counts: pd.DataFrame, service_days: dict[str, f
     post = post.assign(pool=_pool(post["sensitive"]),
                        workload=post["referrals"] * post["group"].map(service_days))
     counts = counts.assign(pool=_pool(counts["group"].isin(SENSITIVE)))
-    both = pd.concat([post, post.assign(pool="all")])
+    both = pd.concat([post, post.assign(pool=ALL_POOLS)])
     flows = both.groupby(["area", "pool"])[["referrals", "unmet_demand", "workload"]].sum()
-    cohort = pd.concat([counts, counts.assign(pool="all")]).groupby(
+    cohort = pd.concat([counts, counts.assign(pool=ALL_POOLS)]).groupby(
         ["area", "pool"])[["judged", "within", "cohort_referrals", "cohort_lost"]].sum()
     monthly = both.groupby(["area", "pool", "period"])["backlog_mean"].sum().reset_index()
     flows["backlog_trend_per_year"] = _slope_per_year(monthly, ["area", "pool"], mid_day)
@@ -175,17 +178,19 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     df = _by_pool(amg[_in_window(scenario, amg["period"])], counts, service_days, mid_day)
     post = am[_in_window(scenario, am["period"])]
     d = days.reindex(post["period"]).to_numpy()
-    slot_days = pd.DataFrame({"area": post["area"], "general": post["general_slots"] * d,
-                              "sensitive": post["specialist_slots"] * d}).groupby("area").sum()
+    slot_days = pd.DataFrame({"area": post["area"], GENERAL: post["general_slots"] * d,
+                              SENSITIVE_DEMAND: post["specialist_slots"] * d}
+                             ).groupby("area").sum()
     fewest = post.groupby("area")["specialist_slots"].min()
     wide = df.unstack("pool").fillna(0.0)
 
     def of(column: str, pool: str) -> pd.Series:  # a pool with no demand has no rows
         key = (column, pool)
         return wide[key] if key in wide else pd.Series(0.0, index=wide.index)
-    rho_sensitive = _ratio(of("workload", "sensitive"), slot_days["sensitive"])
-    rho_all = _ratio(of("workload", "all"), slot_days["general"] + slot_days["sensitive"])
-    sensitive_referrals = of("referrals", "sensitive")
+    rho_sensitive = _ratio(of("workload", SENSITIVE_DEMAND), slot_days[SENSITIVE_DEMAND])
+    rho_all = _ratio(of("workload", ALL_POOLS),
+                     slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND])
+    sensitive_referrals = of("referrals", SENSITIVE_DEMAND)
     window_days = float(d.sum() / max(post["area"].nunique(), 1))
     out = df.reset_index()
     area = out["area"]
@@ -196,7 +201,7 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     out["unmet_demand_rate"] = out["cohort_lost"] / out["cohort_referrals"].where(
         out["cohort_referrals"] > 0)
     out["utilisation"] = np.select(
-        [out["pool"] == "sensitive", out["pool"] == "general"],
+        [out["pool"] == SENSITIVE_DEMAND, out["pool"] == GENERAL],
         [rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()],
         np.maximum(rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()))
     per_day = out["referrals"] / window_days
@@ -204,5 +209,5 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     out["specialist_slots_min"] = fewest.reindex(area).to_numpy()
     out["sensitive_referrals"] = sensitive_referrals.reindex(area).to_numpy()
     covered = (out["sensitive_referrals"] == 0) | (out["specialist_slots_min"] >= 1)
-    out["covered"] = np.where(out["pool"] == "general", 1.0, covered.astype(float))
+    out["covered"] = np.where(out["pool"] == GENERAL, 1.0, covered.astype(float))
     return out

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.analysis import timeweighted
-from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, Mode, Outcome, label
+from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, NO_POOL, Mode, Outcome, Pool, label
 from rjsim.model import demand
 from rjsim.model.area import AreaRecords
 from rjsim.scenario.spec import SENSITIVE, Scenario
@@ -87,7 +87,7 @@ def _count_area(c: _Counter, a: int, rec: AreaRecords, target: float) -> None:
         c.add("facilitator_hours", a, _periods(rec.stage_end_day[:, s]), g, rec.stage_hours[:, s])
 
 
-def _backlog(rec: AreaRecords, edges: np.ndarray, by_group: bool) -> list[np.ndarray]:
+def _backlog(rec: AreaRecords, edges: np.ndarray, *, by_group: bool) -> list[np.ndarray]:
     """Time-weighted mean and end-of-period intake backlog, per group (or for the area)."""
     keys = range(len(rec.groups)) if by_group else [None]
     out = []
@@ -125,7 +125,7 @@ def area_month_group(scenario: Scenario, records: list[AreaRecords],
     index = pd.MultiIndex.from_product([[r.area for r in records], range(n_p), groups],
                                        names=["area", "period", "group"])
     df = pd.DataFrame(c.columns, index=index)
-    backlog = np.stack([np.stack(_backlog(r, edges, True)) for r in records])  # a,g,2,p
+    backlog = np.stack([np.stack(_backlog(r, edges, by_group=True)) for r in records])  # a,g,2,p
     df["backlog_mean"] = backlog[:, :, 0, :].transpose(0, 2, 1).ravel()
     df["backlog_end"] = backlog[:, :, 1, :].transpose(0, 2, 1).ravel()
     waits = _waits(cases, ["area", "period", "group"])
@@ -262,6 +262,6 @@ def cases_frame(rec: AreaRecords) -> pd.DataFrame:
         "outcome": outcome_names[rec.outcome],
         "mode": np.where(np.isnan(rec.stage_end_day[:, INTERVENTION_STAGE]), "none",
                          mode_names[rec.mode]),
-        "slot": np.choose(rec.skill + 1, ["none", "general", "specialist"]),
+        "slot": np.choose(rec.skill - NO_POOL, ["none", *(label(p) for p in Pool)]),
         "intervention_day": rec.stage_end_day[:, INTERVENTION_STAGE],
         "facilitator_hours": rec.stage_hours.sum(axis=1)})

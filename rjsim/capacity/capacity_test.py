@@ -2,15 +2,17 @@
 
 Each criterion of each area is judged from its per-replication values
 (:func:`rjsim.analysis.capacity_metrics.metrics`, pool ``all``) by a Student t interval at the
-scenario's
-confidence level. "Demonstrated" means the *conservative* end of the interval meets the
-threshold: for "at least" criteria the lower end, for "at most" the upper end. So a criterion
+scenario's confidence level. A criterion compares its estimate with its threshold by a
+:class:`Comparator` (at least, at most, below). "Demonstrated" means the *conservative* end of
+the interval meets the threshold: for "at least" criteria the lower end, for "at most" and
+"below" the upper end. So a criterion (its :class:`~rjsim.core.codes.Verdict`)
 
 * passes when the whole interval is on the right side of the threshold,
 * fails when the whole interval is on the wrong side,
 * is inconclusive otherwise (or with fewer than two replications), never a pass; the number of
   replications that would make the interval exclude the threshold, if the mean and spread stay
-  as estimated, is reported (``n = (t sd / |mean - threshold|)^2``).
+  as estimated, is reported: the least n whose half-width ``t(n - 1) sd / sqrt(n)`` is within
+  ``|mean - threshold|`` (:func:`rjsim.core.stats.replications_needed`).
 
 An area passes only if every criterion passes; it fails if any fails; otherwise it is
 inconclusive. Its *binding* criterion is the worst: a failing one before an inconclusive one
@@ -21,19 +23,41 @@ allows. The national verdict passes only if every area passes (no postcode lotte
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis.tables import window_start
+from rjsim.core.codes import ALL_POOLS, Verdict
 from rjsim.core.stats import replications_needed, t_interval
 from rjsim.data.areas import Area
 from rjsim.scenario.spec import Scenario
 
-PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
-SEVERITY = {FAIL: 2, INCONCLUSIVE: 1, PASS: 0}
+
+class Comparator(StrEnum):
+    """How a criterion's estimate must compare with its threshold (the value is the operator
+    as written in tables)."""
+
+    AT_LEAST = ">="
+    AT_MOST = "<="
+    BELOW = "<"
+
+    def holds(self, value: float, threshold: float) -> bool:
+        """Whether ``value`` meets ``threshold`` by this comparison."""
+        return bool(_OPERATORS[self](value, threshold))
+
+    @property
+    def sign(self) -> float:
+        """+1 where larger is better (at least), -1 where smaller is."""
+        return 1.0 if self is Comparator.AT_LEAST else -1.0
+
+
+_OPERATORS = {Comparator.AT_LEAST: operator.ge, Comparator.AT_MOST: operator.le,
+              Comparator.BELOW: operator.lt}
 
 
 @dataclass(frozen=True)
@@ -42,16 +66,19 @@ class Criterion:
 
     name: str
     metric: str
-    comparison: str  # ">=", "<=" or "<"
+    comparison: Comparator
     threshold: float
     unit: str
     description: str
+
+    def __post_init__(self) -> None:  # ">=" as written in a table: the Comparator it names
+        object.__setattr__(self, "comparison", Comparator(self.comparison))
 
     @property
     def room(self) -> float:
         """The scale margins are divided by to compare criteria (the room the threshold
         leaves: e.g. 0.10 for 'at least 90%')."""
-        room = 1.0 - self.threshold if self.comparison == ">=" else self.threshold
+        room = 1.0 - self.threshold if self.comparison is Comparator.AT_LEAST else self.threshold
         return room if room > 0 else 1.0
 
 
@@ -60,18 +87,21 @@ def criteria(scenario: Scenario) -> list[Criterion]:
     c = scenario.capacity_test
     target = c.wait_target_days or scenario.service.wait_target_days
     out = [
-        Criterion("timeliness", "timeliness", ">=", c.timeliness_share, "share of referrals",
+        Criterion("timeliness", "timeliness", Comparator.AT_LEAST, c.timeliness_share,
+                  "share of referrals",
                   f"share of referrals allocated a facilitator within {target:g} days"),
-        Criterion("unmet_demand", "unmet_demand_rate", "<=", c.max_unmet_demand_rate,
+        Criterion("unmet_demand", "unmet_demand_rate", Comparator.AT_MOST,
+                  c.max_unmet_demand_rate,
                   "share of referrals", "capacity-caused losses / referrals"),
-        Criterion("utilisation", "utilisation", "<", c.max_utilisation, "offered load per slot",
+        Criterion("utilisation", "utilisation", Comparator.BELOW, c.max_utilisation,
+                  "offered load per slot",
                   "offered load per caseload slot (stability)"),
-        Criterion("backlog_trend", "backlog_trend_days_per_year", "<=",
+        Criterion("backlog_trend", "backlog_trend_days_per_year", Comparator.AT_MOST,
                   c.max_backlog_growth_days_per_year, "days of referrals a year",
                   "growth of the intake backlog over the window (stability)"),
     ]
     if c.require_specialist_coverage:
-        out.append(Criterion("coverage", "specialist_slots_min", ">=", 1.0,
+        out.append(Criterion("coverage", "specialist_slots_min", Comparator.AT_LEAST, 1.0,
                              "specialist slots (fewest in a month)",
                              "specialist capacity for sensitive demand"))
     return out
@@ -85,16 +115,19 @@ class Judgement:
     ci_low: float
     ci_high: float
     margin: float  # signed: positive means on the right side of the threshold
-    verdict: str
+    verdict: Verdict
     replications_needed: float  # total replications to decide (NaN: not needed or unknown)
 
 
-def _verdict(c: Criterion, low: float, high: float) -> str:
-    if c.comparison == ">=":
-        return PASS if low >= c.threshold else FAIL if high < c.threshold else INCONCLUSIVE
-    if c.comparison == "<=":
-        return PASS if high <= c.threshold else FAIL if low > c.threshold else INCONCLUSIVE
-    return PASS if high < c.threshold else FAIL if low >= c.threshold else INCONCLUSIVE
+def _verdict(c: Criterion, low: float, high: float) -> Verdict:
+    """Pass if the conservative end meets the threshold, fail if even the other end does not
+    (inconclusive without an interval)."""
+    if math.isnan(low) or math.isnan(high):
+        return Verdict.INCONCLUSIVE
+    conservative, hopeful = (low, high) if c.comparison is Comparator.AT_LEAST else (high, low)
+    if c.comparison.holds(conservative, c.threshold):
+        return Verdict.PASS
+    return Verdict.INCONCLUSIVE if c.comparison.holds(hopeful, c.threshold) else Verdict.FAIL
 
 
 def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
@@ -102,20 +135,21 @@ def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if len(x) == 0:  # nothing could be judged (e.g. no referral old enough): never a pass
-        return Judgement(math.nan, math.nan, math.nan, math.nan, INCONCLUSIVE, math.nan)
+        return Judgement(math.nan, math.nan, math.nan, math.nan, Verdict.INCONCLUSIVE,
+                         math.nan)
     if np.isinf(x).any():  # demand with no slot at all
         mean = math.inf if np.isinf(x).all() else math.nan
-        sign = -1.0 if c.comparison != ">=" else 1.0
-        verdict = _verdict(c, math.inf, math.inf) if np.isinf(x).all() else INCONCLUSIVE
+        sign = c.comparison.sign
+        verdict = (_verdict(c, math.inf, math.inf) if np.isinf(x).all()
+                   else Verdict.INCONCLUSIVE)
         return Judgement(mean, mean, math.inf, sign * math.inf, verdict, math.nan)
     iv = t_interval(x, level)
-    sign = 1.0 if c.comparison == ">=" else -1.0
-    margin = sign * (iv.mean - c.threshold)
+    margin = c.comparison.sign * (iv.mean - c.threshold)
     if iv.n < 2:
-        return Judgement(iv.mean, math.nan, math.nan, margin, INCONCLUSIVE, math.nan)
+        return Judgement(iv.mean, math.nan, math.nan, margin, Verdict.INCONCLUSIVE, math.nan)
     verdict = _verdict(c, iv.low, iv.high)
     needed = math.nan
-    if verdict == INCONCLUSIVE and margin != 0:
+    if verdict == Verdict.INCONCLUSIVE and margin != 0:
         # one more than now at least: the interval at n replications did not decide it
         more = replications_needed(iv.sd, abs(margin), iv.n + 1, level)
         needed = math.nan if more is None else float(more)
@@ -125,14 +159,14 @@ def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
 def _coverage(c: Criterion, rows: pd.DataFrame) -> Judgement:
     """Specialist coverage: deterministic staffing, so judged on the fewest slots seen."""
     if not (rows["sensitive_referrals"] > 0).any():
-        return Judgement(math.nan, math.nan, math.nan, math.nan, PASS, math.nan)
+        return Judgement(math.nan, math.nan, math.nan, math.nan, Verdict.PASS, math.nan)
     fewest = float(rows["specialist_slots_min"].min())
     return Judgement(fewest, fewest, fewest, fewest - c.threshold,
-                     PASS if fewest >= c.threshold else FAIL, math.nan)
+                     Verdict.PASS if fewest >= c.threshold else Verdict.FAIL, math.nan)
 
 
 def criteria_table(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...],
-                   pool: str = "all") -> pd.DataFrame:
+                   pool: str = ALL_POOLS) -> pd.DataFrame:
     """One row per area x criterion: estimate, CI, threshold, margin, verdict."""
     level = scenario.capacity_test.confidence_level
     data = per_rep[per_rep["pool"] == pool]
@@ -146,8 +180,8 @@ def criteria_table(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area,
             rows.append({"area": area.code, "force": area.name, "criterion": c.name,
                          "description": c.description, "estimate": j.estimate,
                          "ci_low": j.ci_low, "ci_high": j.ci_high, "threshold": c.threshold,
-                         "comparison": c.comparison, "margin": j.margin,
-                         "relative_margin": j.margin / c.room, "verdict": j.verdict,
+                         "comparison": c.comparison.value, "margin": j.margin,
+                         "relative_margin": j.margin / c.room, "verdict": j.verdict.value,
                          "replications": int(own["replication"].nunique()),
                          "replications_needed": j.replications_needed, "unit": c.unit})
     return pd.DataFrame(rows)
@@ -155,14 +189,15 @@ def criteria_table(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area,
 
 def _binding(rows: pd.DataFrame) -> pd.Series:
     """The worst criterion of one area."""
-    key = rows.assign(severity=rows["verdict"].map(SEVERITY),
+    key = rows.assign(severity=rows["verdict"].map(lambda v: Verdict(v).severity),
                       rel=rows["relative_margin"].fillna(math.inf))
     worst = key.sort_values(["severity", "rel"], ascending=[False, True]).iloc[0]
-    failed = rows.loc[rows["verdict"] == FAIL, "criterion"]
-    undecided = rows[rows["verdict"] == INCONCLUSIVE]
+    failed = rows.loc[rows["verdict"] == Verdict.FAIL, "criterion"]
+    undecided = rows[rows["verdict"] == Verdict.INCONCLUSIVE]
     more = undecided["replications_needed"].max() if len(undecided) else math.nan
-    verdict = FAIL if len(failed) else INCONCLUSIVE if len(undecided) else PASS
-    return pd.Series({"verdict": verdict, "binding_criterion": worst["criterion"],
+    verdict = (Verdict.FAIL if len(failed) else Verdict.INCONCLUSIVE if len(undecided)
+               else Verdict.PASS)
+    return pd.Series({"verdict": verdict.value, "binding_criterion": worst["criterion"],
                       "binding_margin": worst["margin"],
                       "binding_relative_margin": worst["relative_margin"],
                       "criteria_failed": ";".join(failed),
@@ -183,13 +218,15 @@ def national_table(scenario: Scenario, verdicts: pd.DataFrame, replications: int
                    ) -> pd.DataFrame:
     """One row: the national verdict (pass only if every area passes) and its window."""
     counts = verdicts["verdict"].value_counts()
-    fail, undecided = int(counts.get(FAIL, 0)), int(counts.get(INCONCLUSIVE, 0))
-    verdict = FAIL if fail else INCONCLUSIVE if undecided else PASS
-    needed = verdicts.loc[verdicts["verdict"] == INCONCLUSIVE, "replications_needed"]
+    fail = int(counts.get(Verdict.FAIL, 0))
+    undecided = int(counts.get(Verdict.INCONCLUSIVE, 0))
+    verdict = Verdict.FAIL if fail else Verdict.INCONCLUSIVE if undecided else Verdict.PASS
+    needed = verdicts.loc[verdicts["verdict"] == Verdict.INCONCLUSIVE, "replications_needed"]
     start, end = window_start(capacity.assessed(scenario)), capacity.window(scenario)[1]
     c = scenario.capacity_test
     return pd.DataFrame([{
-        "verdict": verdict, "areas": len(verdicts), "areas_pass": int(counts.get(PASS, 0)),
+        "verdict": verdict.value, "areas": len(verdicts),
+        "areas_pass": int(counts.get(Verdict.PASS, 0)),
         "areas_fail": fail, "areas_inconclusive": undecided, "replications": replications,
         "more_replications_needed": (float(needed.max() - replications)
                                      if undecided and needed.notna().all() else math.nan),
@@ -211,8 +248,9 @@ class CapacityTestResult:
     national: pd.DataFrame
 
     @property
-    def verdict(self) -> str:
-        return str(self.national["verdict"].iloc[0])
+    def verdict(self) -> Verdict:
+        """The national verdict."""
+        return Verdict(self.national["verdict"].iloc[0])
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"capacity_test_area": self.criteria, "capacity_test_verdict": self.verdicts,
@@ -246,7 +284,7 @@ def summary_text(result: CapacityTestResult, k: int = 10) -> str:
              f"  National verdict: {str(n['verdict']).upper()} - {int(n['areas_pass'])} of "
              f"{int(n['areas'])} areas pass, {int(n['areas_fail'])} fail, "
              f"{int(n['areas_inconclusive'])} inconclusive"]
-    if n["verdict"] == INCONCLUSIVE:
+    if n["verdict"] == Verdict.INCONCLUSIVE:
         more = n["more_replications_needed"]
         why = ("one replication gives no interval: run at least two" if n["replications"] < 2
                else "an estimate sits exactly on its threshold, or could not be judged")
@@ -254,7 +292,7 @@ def summary_text(result: CapacityTestResult, k: int = 10) -> str:
                      + (f"{more:.0f} more needed" if not math.isnan(more) else
                         f"an unknown number more ({why})"))
     rows = {(r["area"], r["criterion"]): r for r in result.criteria.to_dict("records")}
-    worst = v[v["verdict"] != PASS].sort_values("binding_relative_margin").head(k)
+    worst = v[v["verdict"] != Verdict.PASS].sort_values("binding_relative_margin").head(k)
     if len(worst):
         lines.append(f"  Areas not passing (worst {len(worst)}; binding criterion: estimate "
                      f"[{100 * n['confidence_level']:g}% CI] vs threshold):")

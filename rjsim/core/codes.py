@@ -1,11 +1,15 @@
-"""Codes for what became of each referral and how its intervention was delivered.
+"""The shared vocabulary: what became of each referral, how its intervention was delivered,
+which facilitator pool served it, and the capacity test's verdicts.
 
-Kept in one place so the model, the tables and the reports agree on the words.
+Kept in one place so the model, the tables and the reports agree on the words. Integer codes
+(:class:`Outcome`, :class:`Mode`, :class:`Pool`) are what the model stores in its arrays;
+:func:`label` is the word tables use. String enums (:class:`Verdict`) are the words themselves,
+so what is written to tables and files is unchanged.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Outcome(IntEnum):
@@ -38,6 +42,50 @@ CLOSED = (Outcome.COMPLETED, Outcome.VICTIM_WITHDREW, Outcome.OFFENDER_DECLINED,
 CAPACITY_LOSSES = (Outcome.WITHDREW_WAITING, Outcome.WINDOW_CLOSED, Outcome.NO_SERVICE,
                    Outcome.UNALLOCATED_AT_END)
 IN_PROGRESS = (Outcome.WAITING_AT_END, Outcome.IN_SERVICE_AT_END)
+
+
+class Pool(IntEnum):
+    """A facilitator pool: the caseload slots of one skill, and the demand they serve first.
+
+    The value is the slot kind the model stores per case (:data:`NO_POOL` when never
+    allocated). Specialist facilitators (trained for sexual offences, domestic abuse and hate
+    crime) take sensitive referrals first and general ones when no sensitive case waits; only
+    they may take sensitive referrals. General facilitators (and volunteers) take general
+    referrals only.
+    """
+
+    GENERAL = 0
+    SPECIALIST = 1
+
+    @property
+    def demand(self) -> str:
+        """The demand this pool serves first, as capacity tables name the pool:
+        ``general`` or ``sensitive``."""
+        return "sensitive" if self is Pool.SPECIALIST else "general"
+
+    @classmethod
+    def serving(cls, *, sensitive: bool) -> Pool:
+        """The pool that serves a referral first (``sensitive``: of a sensitive group)."""
+        return cls.SPECIALIST if sensitive else cls.GENERAL
+
+
+#: The slot kind stored for a case never allocated a facilitator.
+NO_POOL = -1
+#: Capacity tables' pool of all demand served by both pools together.
+ALL_POOLS = "all"
+
+
+class Verdict(StrEnum):
+    """The capacity test's verdict on a criterion, an area or the nation (MODEL.md s6)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+    @property
+    def severity(self) -> int:
+        """Worse is larger: fail 2, inconclusive 1, pass 0."""
+        return {Verdict.FAIL: 2, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 0}[self]
 
 
 def label(code: IntEnum) -> str:

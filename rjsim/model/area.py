@@ -8,17 +8,18 @@ and raises :class:`~rjsim.core.errors.ConservationError` naming the area and gro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from rjsim.core.codes import CLOSED, Outcome
+from rjsim.core.codes import CLOSED, Outcome, Pool
 from rjsim.core.errors import ConservationError
 from rjsim.core.streams import Streams
 from rjsim.data.areas import Area, victims_per_year
 from rjsim.model import casepath, demand, workforce
-from rjsim.model.engine import AreaService, IntakeQueue
+from rjsim.model.engine import AreaService, IntakeQueue, SlotChange
 from rjsim.model.staffing import Staffing, period_days, slot_counts
 from rjsim.model.workforce import Workforce
 from rjsim.scenario import expected as expected_path
@@ -37,7 +38,7 @@ class AreaRecords:
     caseload_per_fte: float
     general_slots: int  # at day 0
     specialist_slots: int  # at day 0
-    slots_by_period: np.ndarray  # (periods, 2) general and specialist slots in each period
+    slots_by_period: np.ndarray  # (periods, 2) slots of each Pool (general, specialist)
     workforce: Workforce
     funnel: np.ndarray  # (groups, len(demand.FUNNEL), periods) by offence period
     group: np.ndarray  # int8 index into ``groups``
@@ -47,7 +48,7 @@ class AreaRecords:
     queue_exit_day: np.ndarray  # allocation, loss, or the horizon if still waiting
     outcome: np.ndarray  # int8 Outcome as it stood at the horizon
     mode: np.ndarray  # int8 Mode of the (eventual) intervention; NONE if none
-    skill: np.ndarray  # int8: -1 never allocated, 0 general slot, 1 specialist slot
+    skill: np.ndarray  # int8 Pool of the slot each case got; NO_POOL (-1) never allocated
     stage_end_day: np.ndarray  # (n, 4) absolute day each stage ended; nan if not reached
     stage_hours: np.ndarray  # (n, 4) facilitator hours of each stage reached
 
@@ -70,8 +71,21 @@ class AreaRecords:
                         np.where(np.isnan(self.close_day), self.horizon_days, self.close_day))
 
 
-@dataclass
+@dataclass(frozen=True)
+class _GroupDraw:
+    """One offence group's referrals in an area, in the order drawn."""
+
+    group: int  # index into the scenario's groups
+    demand: demand.GroupDemand
+    patience: np.ndarray  # days a victim waits for a facilitator before withdrawing
+    window: np.ndarray  # days until the case's window for RJ closes
+    paths: casepath.CasePaths
+
+
+@dataclass(frozen=True)
 class _Referrals:
+    """Every referral of an area, all groups together, sorted by referral day."""
+
     group: np.ndarray
     referral_day: np.ndarray
     under_right: np.ndarray
@@ -81,37 +95,74 @@ class _Referrals:
     funnel: np.ndarray
 
 
+def _draw_group(scenario: Scenario, area: Area, index: int, group: str, rate: float,
+                streams: Streams) -> _GroupDraw:
+    d = demand.generate(scenario, area.code, group, rate, streams)
+    n = len(d.referral_day)
+    return _GroupDraw(
+        group=index, demand=d,
+        patience=scenario.service.patience.sample(streams.rng("patience", area.code, group), n),
+        window=scenario.service.window.sample(streams.rng("window", area.code, group), n),
+        paths=casepath.draw(scenario, group, n, streams, area.code))
+
+
 def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referrals:
-    groups = scenario.demand.groups
     rates = victims_per_year(area, scenario.demand.apportionment)
-    parts = []
-    for gi, g in enumerate(groups):
-        d = demand.generate(scenario, area.code, g, rates[g], streams)
-        n = len(d.referral_day)
-        patience = scenario.service.patience.sample(streams.rng("patience", area.code, g), n)
-        window = scenario.service.window.sample(streams.rng("window", area.code, g), n)
-        paths = casepath.draw(scenario, g, n, streams, area.code)
-        parts.append((gi, d, patience, window, paths))
-    day = np.concatenate([p[1].referral_day for p in parts])
+    parts = [_draw_group(scenario, area, gi, g, rates[g], streams)
+             for gi, g in enumerate(scenario.demand.groups)]
+    day = np.concatenate([p.demand.referral_day for p in parts])
     order = np.argsort(day, kind="stable")
 
-    def cat(get: object) -> np.ndarray:
-        return np.concatenate([get(p) for p in parts])[order]  # type: ignore[operator]
+    def cat(get: Callable[[_GroupDraw], np.ndarray]) -> np.ndarray:
+        return np.concatenate([get(p) for p in parts])[order]
 
-    patience, window = cat(lambda p: p[2]), cat(lambda p: p[3])
-    paths = casepath.CasePaths(cat(lambda p: p[4].outcome), cat(lambda p: p[4].mode),
-                               cat(lambda p: p[4].stage_end), cat(lambda p: p[4].stage_hours))
+    patience, window = cat(lambda p: p.patience), cat(lambda p: p.window)
+    paths = casepath.CasePaths(cat(lambda p: p.paths.outcome), cat(lambda p: p.paths.mode),
+                               cat(lambda p: p.paths.stage_end),
+                               cat(lambda p: p.paths.stage_hours))
     return _Referrals(
-        group=cat(lambda p: np.full(len(p[1].referral_day), p[0], dtype=np.int8)),
-        referral_day=day[order], under_right=cat(lambda p: p[1].under_right),
+        group=cat(lambda p: np.full(len(p.demand.referral_day), p.group, dtype=np.int8)),
+        referral_day=day[order], under_right=cat(lambda p: p.demand.under_right),
         deadline=day[order] + np.minimum(patience, window),
         deadline_reason=np.where(window < patience, Outcome.WINDOW_CLOSED,
                                  Outcome.WITHDREW_WAITING).astype(np.int8),
-        paths=paths, funnel=np.stack([p[1].funnel for p in parts]))
+        paths=paths, funnel=np.stack([p.demand.funnel for p in parts]))
+
+
+@dataclass(frozen=True)
+class _Capacity:
+    """An area's caseload capacity: day-0 staffing, slots per FTE and slots in each period."""
+
+    staffing: Staffing
+    caseload_per_fte: float
+    slots_by_period: np.ndarray  # (periods, 2) slots of each Pool
+    workforce: Workforce
+
+
+@dataclass(frozen=True)
+class _Simulated:
+    """What the engine leaves: the referrals, the service and its queues (indexed by Pool),
+    and which referrals found no slot of their pool at all."""
+
+    ref: _Referrals
+    service: AreaService
+    queues: tuple[IntakeQueue, IntakeQueue]
+    no_service: np.ndarray
+
+    @property
+    def lost(self) -> np.ndarray:
+        """Cases the queues found gone (patience or window) before allocation."""
+        return np.concatenate([np.asarray(q.lost, dtype=np.int64) for q in self.queues])
+
+    @property
+    def waiting(self) -> np.ndarray:
+        """Cases never allocated nor found lost (still waiting, or abandoned unseen)."""
+        return np.concatenate([q.remaining() for q in self.queues])
 
 
 def slot_schedule(scenario: Scenario, wf: Workforce) -> np.ndarray:
-    """(periods, 2) caseload slots from staff in post (volunteers add general capacity)."""
+    """(periods, 2) caseload slots of each :class:`~rjsim.core.codes.Pool` from staff in post
+    (volunteers add general capacity)."""
     fte = wf.in_post + np.array([wf.volunteer_fte, 0.0])
     return slot_counts(fte, expected_path.caseload_per_fte(scenario))
 
@@ -121,6 +172,7 @@ def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replicatio
     """Simulate one area for one replication and return its records (conservation checked).
 
     ``wf`` gives staffing per period; without it the day-0 ``staffing`` holds throughout.
+    This is the model the experiment runner drives (:class:`rjsim.experiment.runner.AreaModel`).
     """
     streams = Streams(scenario.run.seed, replication)
     ref = _draw_referrals(scenario, area, streams)
@@ -133,30 +185,33 @@ def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replicatio
     at_referral = by_period[demand.period_of(ref.referral_day)]
     sensitive = np.isin(ref.group, [i for i, g in enumerate(scenario.demand.groups)
                                     if g in SENSITIVE])
-    no_service = np.where(sensitive, at_referral[:, 1] == 0, at_referral.sum(axis=1) == 0)
+    no_service = np.where(sensitive, at_referral[:, Pool.SPECIALIST] == 0,
+                          at_referral.sum(axis=1) == 0)
     all_idx = np.arange(len(ref.referral_day))
     queues = (IntakeQueue(all_idx[~sensitive & ~no_service], ref.referral_day, ref.deadline),
               IntakeQueue(all_idx[sensitive & ~no_service], ref.referral_day, ref.deadline))
     starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
-    changes = [(float(starts[k]), int(by_period[k, 0]), int(by_period[k, 1]))
+    changes = [SlotChange(float(starts[k]), int(by_period[k, Pool.GENERAL]),
+                          int(by_period[k, Pool.SPECIALIST]))
                for k in range(1, len(days)) if (by_period[k] != by_period[k - 1]).any()]
     env = simpy.Environment()
-    service = AreaService(env, queues, (int(by_period[0, 0]), int(by_period[0, 1])),
+    service = AreaService(env, queues, (int(by_period[0, Pool.GENERAL]),
+                                        int(by_period[0, Pool.SPECIALIST])),
                           ref.paths.service_days, ref.group, len(scenario.demand.groups),
                           changes)
     env.run(until=horizon)
-    records = _assemble(scenario, area, staffing, replication, ref, service, queues, no_service,
-                        (expected_path.caseload_per_fte(scenario), by_period, wf))
-    _check_conservation(records, ref, service, queues, no_service)
+    sim = _Simulated(ref, service, queues, no_service)
+    records = _assemble(scenario, area, replication, sim, _Capacity(
+        staffing, expected_path.caseload_per_fte(scenario), by_period, wf))
+    _check_conservation(records, sim)
     return records
 
 
-def _assemble(scenario: Scenario, area: Area, staffing: Staffing, replication: int,
-              ref: _Referrals, service: AreaService, queues: tuple[IntakeQueue, IntakeQueue],
-              no_service: np.ndarray, capacity: tuple[float, np.ndarray, Workforce]
-              ) -> AreaRecords:
+def _assemble(scenario: Scenario, area: Area, replication: int, sim: _Simulated,
+              capacity: _Capacity) -> AreaRecords:
     horizon, target = scenario.run.horizon_days, scenario.service.wait_target_days
-    alloc = service.allocation_day
+    ref, no_service = sim.ref, sim.no_service
+    alloc = sim.service.allocation_day
     allocated = ~np.isnan(alloc)
     stage_end = alloc[:, None] + ref.paths.stage_end
     outcome = np.full(len(alloc), Outcome.WAITING_AT_END, dtype=np.int8)
@@ -167,9 +222,9 @@ def _assemble(scenario: Scenario, area: Area, staffing: Staffing, replication: i
     exit_day[allocated] = alloc[allocated]
     outcome[no_service] = Outcome.NO_SERVICE
     exit_day[no_service] = ref.referral_day[no_service]
-    lost = np.concatenate([np.asarray(q.lost, dtype=np.int64) for q in queues])
+    lost = sim.lost
     outcome[lost], exit_day[lost] = ref.deadline_reason[lost], ref.deadline[lost]
-    waiting = np.concatenate([q.remaining() for q in queues])
+    waiting = sim.waiting
     gone = ref.deadline[waiting] <= horizon
     outcome[waiting[gone]] = ref.deadline_reason[waiting[gone]]
     exit_day[waiting[gone]] = ref.deadline[waiting[gone]]
@@ -178,30 +233,32 @@ def _assemble(scenario: Scenario, area: Area, staffing: Staffing, replication: i
                               Outcome.UNALLOCATED_AT_END, Outcome.WAITING_AT_END)
     stage_end[stage_end >= horizon] = np.nan  # stages not finished by the horizon
     hours = np.where(np.isnan(stage_end), 0.0, ref.paths.stage_hours)
+    slots = capacity.slots_by_period
     return AreaRecords(
         area=area.code, replication=replication, groups=scenario.demand.groups,
-        horizon_days=horizon, staffing=staffing, caseload_per_fte=capacity[0],
-        general_slots=int(capacity[1][0, 0]), specialist_slots=int(capacity[1][0, 1]),
-        slots_by_period=capacity[1], workforce=capacity[2], funnel=ref.funnel,
+        horizon_days=horizon, staffing=capacity.staffing,
+        caseload_per_fte=capacity.caseload_per_fte,
+        general_slots=int(slots[0, Pool.GENERAL]),
+        specialist_slots=int(slots[0, Pool.SPECIALIST]),
+        slots_by_period=slots, workforce=capacity.workforce, funnel=ref.funnel,
         group=ref.group, referral_day=ref.referral_day, under_right=ref.under_right,
         allocation_day=alloc, queue_exit_day=exit_day, outcome=outcome, mode=ref.paths.mode,
-        skill=service.skill, stage_end_day=stage_end, stage_hours=hours)
+        skill=sim.service.skill, stage_end_day=stage_end, stage_hours=hours)
 
 
-def _check_conservation(rec: AreaRecords, ref: _Referrals, service: AreaService,
-                        queues: tuple[IntakeQueue, IntakeQueue], no_service: np.ndarray) -> None:
+def _check_conservation(rec: AreaRecords, sim: _Simulated) -> None:
     """referrals = closed + lost + in progress, per group, from independent counters."""
     n_groups = len(rec.groups)
+    ref = sim.ref
     referrals = np.bincount(ref.group, minlength=n_groups)
-    lost_seen = np.concatenate([np.asarray(q.lost, dtype=np.int64) for q in queues])
-    waiting = np.concatenate([q.remaining() for q in queues])
-    lost = (np.bincount(ref.group[lost_seen], minlength=n_groups)
-            + np.bincount(ref.group[no_service], minlength=n_groups)
+    waiting = sim.waiting
+    lost = (np.bincount(ref.group[sim.lost], minlength=n_groups)
+            + np.bincount(ref.group[sim.no_service], minlength=n_groups)
             + np.bincount(ref.group[waiting[ref.deadline[waiting] <= rec.horizon_days]],
                           minlength=n_groups))
     in_queue = np.bincount(ref.group[waiting[ref.deadline[waiting] > rec.horizon_days]],
                            minlength=n_groups)
-    closed, busy = np.asarray(service.closed), np.asarray(service.busy)
+    closed, busy = np.asarray(sim.service.closed), np.asarray(sim.service.busy)
     for g in range(n_groups):
         if referrals[g] != closed[g] + lost[g] + busy[g] + in_queue[g]:
             raise ConservationError(

@@ -3,33 +3,48 @@
 Design (STYLE.md habit 12, "hot paths are designed"):
 
 * Referral times are known in advance (:mod:`rjsim.model.demand`), so an intake queue is a pointer
-  into the referrals of its skill class sorted by time: everyone with a referral time up to
-  *now* past the pointer is waiting. Joining the queue costs nothing.
+  into the referrals its facilitator pool serves, sorted by time: everyone with a referral time
+  up to *now* past the pointer is waiting. Joining the queue costs nothing.
 * Abandonment (patience or window) is found lazily: when a slot looks for its next case it
   steps over referrals whose deadline has passed and records them as lost at their deadline.
   For a first-come-first-served queue this is exact.
 * An allocated case holds its slot for its pre-drawn service time: one SimPy timeout whose
   callback frees the slot and allocates again. No process per victim or per case.
-* While a slot is idle the service wakes at the next relevant referral time (one pending
-  wake-up at a time); while all slots are busy, arrivals need no events at all.
+* While a slot is idle the service wakes at the next relevant referral time. A wake-up is
+  scheduled only when it is earlier than the last one scheduled (or that one has fired), so
+  several can be pending at once; each that fires runs an allocation pass, which does nothing
+  when no case is ready. While all slots are busy, arrivals need no events at all.
+* Staffing changes (:class:`SlotChange`) are timeouts scheduled at the start: added slots are
+  free at once; removed ones disappear as their cases close.
 
-Specialist slots take sensitive cases first and general cases only when no sensitive case
-waits; general cases prefer general slots.
+Specialist slots (:attr:`~rjsim.core.codes.Pool.SPECIALIST`) take sensitive cases first and
+general cases only when no sensitive case waits; general cases prefer general slots.
 """
 
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import simpy
 
-GENERAL, SPECIALIST = 0, 1
+from rjsim.core.codes import NO_POOL, Pool
+
+GENERAL, SPECIALIST = Pool.GENERAL, Pool.SPECIALIST
+
+
+class SlotChange(NamedTuple):
+    """From ``day`` on, an area has this many caseload slots in each pool."""
+
+    day: float
+    general: int
+    specialist: int
 
 
 class IntakeQueue:
-    """First-come-first-served queue of one skill class, as a pointer into sorted referrals."""
+    """First-come-first-served queue of one pool's referrals, as a pointer into them sorted by
+    time."""
 
     __slots__ = ("arrive", "deadline", "head", "idx", "lost")
 
@@ -63,11 +78,15 @@ class IntakeQueue:
 
 
 class AreaService:
-    """Caseload slots of one area serving its two intake queues until the horizon."""
+    """Caseload slots of one area serving its two intake queues until the horizon.
+
+    ``queues`` and ``slots`` are indexed by :class:`~rjsim.core.codes.Pool` (general, then
+    specialist); ``changes`` are later staffing changes.
+    """
 
     def __init__(self, env: simpy.Environment, queues: tuple[IntakeQueue, IntakeQueue],
                  slots: tuple[int, int], service_days: np.ndarray, group: np.ndarray,
-                 n_groups: int, changes: list[tuple[float, int, int]] | None = None) -> None:
+                 n_groups: int, changes: list[SlotChange] | None = None) -> None:
         self.env = env
         self.general_q, self.sensitive_q = queues
         self.slots = [slots[GENERAL], slots[SPECIALIST]]
@@ -77,18 +96,19 @@ class AreaService:
         self.group: list[int] = group.tolist()
         n = len(service_days)
         self.allocation_day = np.full(n, np.nan)
-        self.skill = np.full(n, -1, dtype=np.int8)
+        self.skill = np.full(n, NO_POOL, dtype=np.int8)  # the Pool of the slot each case got
         self.closed = [0] * n_groups  # counted as cases close (for the conservation check)
         self.busy = [0] * n_groups
         self._wake_at = math.inf
         env.timeout(0).callbacks.append(self._allocate)
-        for day, general, specialist in changes or []:
-            env.timeout(day, value=(general, specialist)).callbacks.append(self._set_slots)
+        for change in changes or []:
+            env.timeout(change.day, value=(change.general, change.specialist)).callbacks.append(
+                self._set_slots)
 
     def _set_slots(self, event: simpy.Event) -> None:
         """Staffing changed: add slots now, or remove them as their cases close."""
         target = cast(tuple[int, int], event.value)
-        for skill in (GENERAL, SPECIALIST):
+        for skill in Pool:
             self.free[skill] += target[skill] - self.slots[skill]
             self.slots[skill] = target[skill]
         self._allocate()
@@ -104,7 +124,7 @@ class AreaService:
             self._start(i, SPECIALIST, now)
         self._schedule_wake(now)
 
-    def _start(self, case: int, skill: int, now: float) -> None:
+    def _start(self, case: int, skill: Pool, now: float) -> None:
         self.free[skill] -= 1
         self.allocation_day[case] = now
         self.skill[case] = skill
@@ -113,7 +133,7 @@ class AreaService:
         done.callbacks.append(self._release)
 
     def _release(self, event: simpy.Event) -> None:
-        case, skill = cast(tuple[int, int], event.value)
+        case, skill = cast(tuple[int, Pool], event.value)
         g = self.group[case]
         self.free[skill] += 1
         self.busy[g] -= 1

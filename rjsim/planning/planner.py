@@ -41,6 +41,7 @@ import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.capacity import capacity_test, queueing
+from rjsim.core.codes import Verdict
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
@@ -49,6 +50,7 @@ from rjsim.funding import allocation
 from rjsim.funding import budgets as funding
 from rjsim.model import staffing
 from rjsim.scenario import expected as expected_path
+from rjsim.scenario.distributions import DistributionKind
 from rjsim.scenario.funding import AreaFte
 from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
 
@@ -111,7 +113,7 @@ def _seed_slots(lam: float, mean_days: float, scenario: Scenario, offset: int = 
     target = c_test.wait_target_days or service.wait_target_days
     mu = 1.0 / mean_days
     theta = sum(1.0 / d.mean_days for d in (service.patience, service.window)
-                if d.kind == "exponential")
+                if d.kind is DistributionKind.EXPONENTIAL)
     c = max(1, math.floor(lam / mu / c_test.max_utilisation) + 1)
     while c < MAX_SLOTS:
         late = queueing.mmc_wait_exceeds(lam, mu, c, target)
@@ -180,7 +182,7 @@ def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[s
             return True
         rows = capacity_test.criteria_table(scenario, own, (area,), pool=pool)
         rows = rows[rows["criterion"] != "coverage"]
-        return bool((rows["verdict"] == capacity_test.PASS).all())
+        return bool((rows["verdict"] == Verdict.PASS).all())
     sensitive = passes("sensitive")
     return {"sensitive": sensitive,
             "general": passes("general") and (passes("all") or not sensitive)}
@@ -247,7 +249,7 @@ def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Ru
         result = capacity_test.evaluate(e.scenario, e.per_replication["capacity_metrics"],
                                         tuple(areas[c] for c in codes))
         rows |= {str(code): df for code, df in result.criteria.groupby("area")}
-        short = list(result.verdicts.loc[result.verdicts["verdict"] != capacity_test.PASS,
+        short = list(result.verdicts.loc[result.verdicts["verdict"] != Verdict.PASS,
                                          "area"])
         if not short or number == rounds - 1:
             break

@@ -9,11 +9,12 @@ import math
 
 import pandas as pd
 
+from rjsim.core.codes import Verdict
 from rjsim.report.columns import fmt
 from rjsim.report.html import Html, badge, figure, join, para, table, tag
 from rjsim.results.reader import Results
 
-VERDICT_ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
+VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 2}
 
 
 def has_capacity_test(res: Results) -> bool:

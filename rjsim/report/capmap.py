@@ -18,9 +18,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from rjsim.core.codes import Verdict
 from rjsim.report.plots import OKABE_ITO
 
-VERDICT_COLOURS = {"pass": OKABE_ITO[2], "inconclusive": OKABE_ITO[1], "fail": OKABE_ITO[3]}
+VERDICT_COLOURS = {Verdict.PASS: OKABE_ITO[2], Verdict.INCONCLUSIVE: OKABE_ITO[1],
+                   Verdict.FAIL: OKABE_ITO[3]}
 CELL_DEGREES = 0.62  # grid spacing in degrees of latitude (longitude scaled by cos(lat))
 _DROP = {"and", "of", "police", "the", "&", "constabulary"}
 
@@ -124,7 +126,7 @@ def capacity_map(verdicts: pd.DataFrame, path: Path) -> list[Path]:
     sm = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(-1, 1), cmap=cmap)
     bar = fig.colorbar(sm, ax=right, shrink=0.6, location="bottom")
     bar.set_label("margin / room the threshold allows (negative: short of it)", fontsize=8)
-    passed = int(counts.get("pass", 0))
+    passed = int(counts.get(Verdict.PASS, 0))
     note = f"; {unplaced} area(s) without a centroid in a row below" if unplaced else ""
     fig.suptitle(f"Capacity test: {passed} of {len(v)} areas demonstrably pass "
                  f"(schematic tiles at approximate centroids{note})", fontsize=11)

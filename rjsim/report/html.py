@@ -14,6 +14,7 @@ import math
 import struct
 from collections.abc import Iterable, Sequence
 
+from rjsim.core.codes import Verdict
 from rjsim.report.columns import fmt
 
 
@@ -94,7 +95,7 @@ def figure(png: bytes, alt: str, caption: str) -> Html:
 def badge(verdict: str) -> Html:
     """A capacity-test verdict as a coloured word (the word itself carries the meaning)."""
     word = str(verdict).strip().lower()
-    cls = word if word in ("pass", "fail", "inconclusive") else "other"
+    cls = word if word in tuple(Verdict) else "other"
     return tag("span", word or "n/a", cls=f"badge {cls}")
 
 

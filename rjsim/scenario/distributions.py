@@ -1,31 +1,40 @@
 """Probability distributions a scenario can name, and how to sample them.
 
 A distribution is declared in TOML as an inline table, e.g. ``{ kind = "lognormal", median = 7,
-sigma = 0.6 }``. Each kind takes exactly the parameters listed in :data:`PARAMETERS`; ``never``
-means "does not happen" (an infinite time) and is how patience or windows are switched off.
-All times are in days.
+sigma = 0.6 }``. Its ``kind`` is a :class:`DistributionKind`; each kind takes exactly the
+parameters listed in :data:`PARAMETERS`; ``never`` means "does not happen" (an infinite time)
+and is how patience or windows are switched off. All times are in days.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
 
 from rjsim.core.errors import Problem
 from rjsim.core.schema import Origin
 
-Kind = Literal["fixed", "exponential", "gamma", "lognormal", "never"]
+
+class DistributionKind(StrEnum):
+    """The kinds of distribution a scenario can name (the value is the TOML word)."""
+
+    FIXED = "fixed"
+    EXPONENTIAL = "exponential"
+    GAMMA = "gamma"
+    LOGNORMAL = "lognormal"
+    NEVER = "never"
+
 
 #: The parameters each kind requires (and the only ones it accepts).
-PARAMETERS: dict[str, tuple[str, ...]] = {
-    "fixed": ("value",),
-    "exponential": ("mean",),
-    "gamma": ("mean", "cv"),
-    "lognormal": ("median", "sigma"),
-    "never": (),
+PARAMETERS: dict[DistributionKind, tuple[str, ...]] = {
+    DistributionKind.FIXED: ("value",),
+    DistributionKind.EXPONENTIAL: ("mean",),
+    DistributionKind.GAMMA: ("mean", "cv"),
+    DistributionKind.LOGNORMAL: ("median", "sigma"),
+    DistributionKind.NEVER: (),
 }
 
 
@@ -33,12 +42,16 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 class Distribution:
     """A non-negative random duration in days (see module docstring for the kinds)."""
 
-    kind: Kind
+    kind: DistributionKind
     value: float | None = None
     mean: float | None = None
     cv: float | None = None
     median: float | None = None
     sigma: float | None = None
+
+    def __post_init__(self) -> None:
+        # code may name the kind by its word, Distribution("gamma", ...): hold the enum
+        object.__setattr__(self, "kind", DistributionKind(self.kind))
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
         """Return the problems with this distribution's parameters (empty when valid)."""
@@ -64,27 +77,27 @@ class Distribution:
     @property
     def mean_days(self) -> float:
         """The expected value (``inf`` for ``never``)."""
-        if self.kind == "fixed":
+        if self.kind is DistributionKind.FIXED:
             return float(self.value or 0.0)
-        if self.kind in ("exponential", "gamma"):
+        if self.kind in (DistributionKind.EXPONENTIAL, DistributionKind.GAMMA):
             return float(self.mean or 0.0)
-        if self.kind == "lognormal":
+        if self.kind is DistributionKind.LOGNORMAL:
             return float(self.median or 0.0) * math.exp((self.sigma or 0.0) ** 2 / 2)
         return math.inf
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values with ``rng`` (float64 days; ``inf`` for ``never``)."""
-        if self.kind == "fixed":
+        if self.kind is DistributionKind.FIXED:
             return np.full(size, float(self.value or 0.0))
-        if self.kind == "exponential":
+        if self.kind is DistributionKind.EXPONENTIAL:
             return rng.exponential(float(self.mean or 0.0), size)
-        if self.kind == "gamma":
+        if self.kind is DistributionKind.GAMMA:
             cv = float(self.cv or 0.0)
             if cv == 0.0:
                 return np.full(size, float(self.mean or 0.0))
             shape = 1.0 / cv**2
             return rng.gamma(shape, float(self.mean or 0.0) / shape, size)
-        if self.kind == "lognormal":
+        if self.kind is DistributionKind.LOGNORMAL:
             return rng.lognormal(math.log(float(self.median or 1.0)), float(self.sigma or 0.0),
                                  size)
         return np.full(size, np.inf)

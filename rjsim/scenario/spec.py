@@ -15,10 +15,10 @@ from typing import Any
 
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import PROBABILITY as _P
-from rjsim.core.schema import Origin, build, did_you_mean
+from rjsim.core.schema import FrozenMap, Origin, build, did_you_mean
 from rjsim.core.schema import setting as _f
 from rjsim.scenario.capacity import CapacityTestSettings
-from rjsim.scenario.distributions import Distribution
+from rjsim.scenario.distributions import Distribution, DistributionKind
 from rjsim.scenario.expected import expected
 from rjsim.scenario.funding import (
     BudgetChange,
@@ -94,8 +94,9 @@ class Demand:
     wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
     referral_delay: Distribution = _f("days from offence to referral, status quo",
                                       check=lambda v, p, o: _finite(v, p, o))
-    by_group: dict[str, FunnelOverride] = field(
-        default_factory=dict, metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
+    by_group: FrozenMap[FunnelOverride] = field(
+        default_factory=FrozenMap,
+        metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,8 @@ class Exits:
     offender_declines: float = _f("P(offender declines | victim stays)", **_P)
     unsuitable: float = _f("P(unsuitable on risk | both consent)", **_P)
     preparation_withdraws: float = _f("P(a party withdraws in preparation)", **_P)
-    unsuitable_by_group: dict[str, float] = field(
-        default_factory=dict,
+    unsuitable_by_group: FrozenMap[float] = field(
+        default_factory=FrozenMap,
         metadata=_P | {"check": lambda v, p, o: _group_list_problems(v, p, o)})
 
 
@@ -261,7 +262,7 @@ def validate(raw: dict[str, Any], origin: Origin) -> Scenario:
 
 
 def _finite(dist: Distribution, path: str, origin: Origin) -> list[Problem]:
-    if dist.kind == "never":
+    if dist.kind is DistributionKind.NEVER:
         return [Problem(origin(path), "must be a finite time: 'never' is only for patience and "
                         "windows", "never")]
     return []
