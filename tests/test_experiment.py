@@ -7,6 +7,7 @@ rule is also checked on synthetic KPI tables whose relative half-widths are work
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from scipy import stats as sps
 
 import rjsim
+from rjsim.data.areas import Area
 from rjsim.experiment import executors, experiment
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import (
@@ -26,6 +28,9 @@ from rjsim.experiment.experiment import (
     run_experiment,
 )
 from rjsim.experiment.runner import AreaDigest, Plan
+from rjsim.model.area import AreaRecords, simulate_area
+from rjsim.model.staffing import Staffing
+from rjsim.model.workforce import Workforce
 from rjsim.scenario.spec import Scenario
 
 SMALL: dict[str, Any] = {"name": "three-areas", "run": {"years": 1},
@@ -96,11 +101,11 @@ def test_crash_part_way_then_resume_gives_identical_results(
     real = executors.run_task
     attempts = []
 
-    def broken(plan: Plan, rep: int, area: str, with_records: bool = False) -> AreaDigest:
+    def broken(plan: Plan, rep: int, area: str, *, with_records: bool = False) -> AreaDigest:
         if (rep, area) == (2, GWENT):
             attempts.append((rep, area))
             raise RuntimeError("simulated crash")
-        return real(plan, rep, area, with_records)
+        return real(plan, rep, area, with_records=with_records)
 
     monkeypatch.setattr(executors, "run_task", broken)
     with pytest.raises(ExperimentFailed) as err:
@@ -131,7 +136,7 @@ def test_a_task_that_fails_once_is_retried(reference: Experiment,
         if rep == 1 and (rep, area) not in failed:
             failed.append((rep, area))
             raise OSError("transient")
-        return real(plan, rep, area, with_records)
+        return real(plan, rep, area, with_records=with_records)
 
     monkeypatch.setattr(executors, "run_task", flaky)
     e = run_experiment(small(), local(4))
@@ -351,3 +356,41 @@ def test_target_precision_end_to_end(reference: Experiment) -> None:
     pd.testing.assert_frame_equal(
         e.per_replication["area_summary"].iloc[:12],
         reference.per_replication["area_summary"], check_exact=True)
+
+
+# ---- another model behind the runner's AreaModel protocol -----------------------------------
+
+
+def unstaffed(scenario: Scenario, area: Area, staffing: Staffing, replication: int,
+              wf: Workforce | None = None) -> AreaRecords:
+    """Another model (an AreaModel): rjsim's own with no facilitators at all."""
+    none = dataclasses.replace(staffing, general_fte=0.0, specialist_fte=0.0)
+    return simulate_area(scenario, area, none, replication, None)
+
+
+class Counting:
+    """An AreaModel that counts its calls and delegates to rjsim's own model."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def __call__(self, scenario: Scenario, area: Area, staffing: Staffing, replication: int,
+                 wf: Workforce | None = None) -> AreaRecords:
+        self.calls.append((area.code, replication))
+        return simulate_area(scenario, area, staffing, replication, wf)
+
+
+def test_the_runner_drives_any_area_model(reference: Experiment, tmp_path: Path) -> None:
+    counting = Counting()
+    same = run_experiment(small(), local(4, model=counting))
+    assert sorted(counting.calls) == sorted((a.code, r) for r in range(4)
+                                            for a in reference.plan.areas)
+    assert_same_results(reference, same)
+    run_experiment(small(), local(4, cache_dir=tmp_path))
+    other = run_experiment(small(), local(4, cache_dir=tmp_path, model=unstaffed))
+    assert other.tasks_cached == 0 and other.tasks_run == 12  # not rjsim's model's results
+    mine, theirs = (e.per_replication["national_summary"] for e in (reference, other))
+    # the same victims (named streams), none of them served
+    assert list(theirs["referrals"]) == list(mine["referrals"])
+    assert (mine["allocations"] > 0).all() and (theirs["allocations"] == 0).all()
+    assert (theirs["unmet_demand_rate"] > mine["unmet_demand_rate"]).all()

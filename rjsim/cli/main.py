@@ -370,8 +370,9 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         print(regress_text.update_text(regress.update(settings, args.reason)))
         return 0
     result = regress.check(settings)
-    print(regress_text.check_text(result, args.statistical_only, args.quiet))
-    return result.exit_status(args.statistical_only)
+    print(regress_text.check_text(result, statistical_only=args.statistical_only,
+                                  quiet=args.quiet))
+    return result.exit_status(statistical_only=args.statistical_only)
 
 
 def _finish(args: argparse.Namespace, done: cli_capacity.Done) -> int:

@@ -112,7 +112,7 @@ def load(path: str | Path | None) -> AreaTable:
 SIGNED = ("approx_centroid_lat", "approx_centroid_lon")
 
 
-def _number(text: str, signed: bool) -> float | None:
+def _number(text: str, *, signed: bool) -> float | None:
     try:
         value = float(text.replace(",", ""))
     except ValueError:
@@ -120,7 +120,7 @@ def _number(text: str, signed: bool) -> float | None:
     return value if math.isfinite(value) and (signed or value >= 0) else None
 
 
-def _parse(raw: bytes, shown: str, check_codes: bool) -> AreaTable:
+def _parse(raw: bytes, shown: str, *, check_codes: bool) -> AreaTable:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -140,7 +140,7 @@ def _parse(raw: bytes, shown: str, check_codes: bool) -> AreaTable:
                                     f"({len(header)} columns)"))
             continue
         row = {(k or "").strip(): (v or "").strip() for k, v in raw_row.items()}
-        area = _row_to_area(row, line, shown, numeric, check_codes, seen, problems)
+        area = _row_to_area(row, line, shown, numeric, seen, problems, check_codes=check_codes)
         if area is not None:
             areas.append(area)
     if not areas and not problems:
@@ -152,7 +152,7 @@ def _parse(raw: bytes, shown: str, check_codes: bool) -> AreaTable:
 
 
 def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
-                 check_codes: bool, seen: set[str], problems: list[Problem]) -> Area | None:
+                 seen: set[str], problems: list[Problem], *, check_codes: bool) -> Area | None:
     before = len(problems)
     code = row.get("pfa_code", "")
     if check_codes and code not in known_codes():
@@ -165,7 +165,7 @@ def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
     seen.add(code)
     values: dict[str, float] = {}
     for col in numeric:
-        value = _number(row.get(col, ""), col in SIGNED)
+        value = _number(row.get(col, ""), signed=col in SIGNED)
         if value is None:
             problems.append(Problem(f"{shown}: row {line}, column {col}", "must be a "
                                     + ("number" if col in SIGNED else "non-negative number"),

@@ -45,7 +45,8 @@ class TaskCache:
     def _path(self, replication: int, area: str) -> Path:
         return self.dir / f"rep{replication:05d}" / f"{area}.pkl"
 
-    def get(self, replication: int, area: str, need_records: bool = False) -> AreaDigest | None:
+    def get(self, replication: int, area: str, *, need_records: bool = False
+            ) -> AreaDigest | None:
         """The stored digest, or ``None`` (an unreadable entry is discarded, not trusted; one
         without raw records does not do when they are needed)."""
         path = self._path(replication, area)

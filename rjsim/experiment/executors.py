@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from rjsim.core.errors import RjsimError
@@ -75,7 +76,7 @@ def _run_local(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done
     for rep, area in todo:
         for attempt in (1, 2):
             try:
-                result = run_task(plan, rep, area, settings.with_records)
+                result = run_task(plan, rep, area, with_records=settings.with_records)
             except Exception as exc:
                 if attempt == 2:
                     failures.append(TaskFailure(plan.scenario.name, rep, area, _describe(exc)))
@@ -90,21 +91,21 @@ def _run_local(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done
 _WORKER: tuple[Plan, bool] | None = None
 
 
-def _init_worker(plan: Plan, with_records: bool) -> None:
+def _init_worker(plan: Plan, *, with_records: bool) -> None:
     global _WORKER  # one plan per worker process, sent once
     _WORKER = (plan, with_records)
 
 
 def _worker_task(rep: int, area: str) -> AreaDigest:
     assert _WORKER is not None
-    return run_task(_WORKER[0], rep, area, _WORKER[1])
+    return run_task(_WORKER[0], rep, area, with_records=_WORKER[1])
 
 
 def _run_processes(plan: Plan, todo: list[Task], workers: int, settings: ExecutorSettings,
                    on_done: OnDone) -> list[TaskFailure]:
     failures: list[TaskFailure] = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(plan, settings.with_records)) as pool:
+    init = partial(_init_worker, with_records=settings.with_records)
+    with ProcessPoolExecutor(max_workers=workers, initializer=init, initargs=(plan,)) as pool:
         pending: dict[Future[AreaDigest], tuple[Task, int]] = {
             pool.submit(_worker_task, *t): (t, 1) for t in todo}
         try:
@@ -162,14 +163,14 @@ def _run_dask(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done:
     try:
         shared = client.scatter(plan, broadcast=True)
         rec = settings.with_records
-        futures = {client.submit(run_task, shared, rep, area, rec, pure=False): ((rep, area), 1)
-                   for rep, area in todo}
+        futures = {client.submit(run_task, shared, rep, area, with_records=rec, pure=False):
+                   ((rep, area), 1) for rep, area in todo}
         seq = as_completed(list(futures))
         for fut in seq:
             task, attempt = futures.pop(fut)
 
             def resubmit(t: Task, a: int) -> None:
-                new = client.submit(run_task, shared, t[0], t[1], rec, pure=False)
+                new = client.submit(run_task, shared, t[0], t[1], with_records=rec, pure=False)
                 futures[new] = (t, a)
                 seq.add(new)
 

@@ -28,6 +28,7 @@ from rjsim.experiment import runner
 from rjsim.experiment.cache import TaskCache
 from rjsim.experiment.executors import ExecutorSettings, TaskFailure, run_tasks
 from rjsim.experiment.runner import AreaDigest, Plan
+from rjsim.model.area import simulate_area
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario.spec import Scenario
 
@@ -54,6 +55,7 @@ class ExperimentSettings:
     look_ahead: int = 5
     progress: Progress | None = None
     on_records: Callable[[pd.DataFrame], None] | None = None  # raw records, task by task
+    model: runner.AreaModel = simulate_area  # what simulates each (replication, area) task
 
 
 class ExperimentFailed(RjsimError):
@@ -198,8 +200,11 @@ def _look_ahead(n: int, k: int) -> int:
 class _Runner:
     def __init__(self, scenario: Scenario, settings: ExperimentSettings) -> None:
         self.settings = settings
-        self.plan = runner.plan(scenario)
+        self.plan = runner.plan(scenario, model=settings.model)
         fp = scenario_io.fingerprint(scenario, self.plan.table.digest)
+        if settings.model is not simulate_area:  # another model: its own cache entries
+            name = getattr(settings.model, "__qualname__", type(settings.model).__qualname__)
+            fp += f"/{settings.model.__module__}.{name}"
         self.cache = TaskCache(settings.cache_dir, fp) if settings.cache_dir else None
         self.reducer = _Reducer(self.plan)
         self.done = self.total = self.tasks_run = self.tasks_cached = 0
@@ -210,7 +215,7 @@ class _Runner:
         todo = []
         for rep, code in tasks:
             need = self.settings.on_records is not None
-            hit = self.cache.get(rep, code, need) if self.cache else None
+            hit = self.cache.get(rep, code, need_records=need) if self.cache else None
             if hit is None:
                 todo.append((rep, code))
             else:
@@ -222,7 +227,7 @@ class _Runner:
         if failures:
             raise ExperimentFailed(failures)
 
-    def _done(self, d: AreaDigest, cached: bool = False) -> None:
+    def _done(self, d: AreaDigest, *, cached: bool = False) -> None:
         if self.cache is not None and not cached:
             self.cache.put(d)
         if d.records is not None and self.settings.on_records is not None:

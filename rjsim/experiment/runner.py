@@ -5,6 +5,12 @@ returns an :class:`AreaDigest`: that area's monthly tables, its allocated cases'
 cohort counts, small and picklable, so tasks can run in other processes or on a cluster, be
 cached on disk, and be reduced per replication in a fixed order. Tasks share nothing and name
 their own random streams, so where and in which order they run cannot change the results.
+
+The runner knows the model only through :class:`AreaModel`: "simulate one area for one
+replication and return its flat records". rjsim's own model,
+:func:`rjsim.model.area.simulate_area`, is the default; another model plugs in through
+``plan(scenario, model=...)`` (or ``ExperimentSettings.model``) and everything downstream
+(tables, summaries, the capacity test, reports) works on its records unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pandas as pd
 
@@ -29,15 +36,33 @@ from rjsim.scenario.spec import Scenario
 log = logging.getLogger(__name__)
 
 
+class AreaModel(Protocol):
+    """A model the runner can drive: one area, one replication, to its flat records.
+
+    Given the validated scenario, the area, its day-0 staffing, the replication number and its
+    staffing per period (``wf``; ``None``: the day-0 staffing throughout), return an
+    :class:`~rjsim.model.area.AreaRecords` (one row per referral: when it was referred and
+    allocated, its outcome and mode, the facilitator pool that served it, its stage times and
+    hours). The call must be deterministic in (scenario seed, replication, area) whatever
+    process runs it, draw only from streams named by :class:`~rjsim.core.streams.Streams`, and
+    be picklable (a module-level function) so that process and Dask executors can ship it.
+    """
+
+    def __call__(self, scenario: Scenario, area: Area, staffing: Staffing, replication: int,
+                 wf: Workforce | None = None) -> AreaRecords: ...
+
+
 @dataclass(frozen=True)
 class Plan:
-    """What a scenario resolves to before any randomness: areas and their staffing."""
+    """What a scenario resolves to before any randomness: areas and their staffing, and the
+    model that simulates them."""
 
     scenario: Scenario
     table: AreaTable
     areas: tuple[Area, ...]
     staffing: dict[str, Staffing]  # day-0 establishment
     workforce: dict[str, Workforce]  # staffing per period
+    model: AreaModel = simulate_area
 
     def area(self, code: str) -> Area:
         """The selected area with this code."""
@@ -75,9 +100,9 @@ class RunResult:
         return self.plan.scenario
 
 
-def plan(scenario: Scenario) -> Plan:
+def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
     """Load the scenario's area data, select its areas and staff them (every problem with
-    area names and codes reported together)."""
+    area names and codes reported together); ``model`` will simulate each area."""
     table = areadata.load(scenario.areas.data or None)
     problems: list[Problem] = []
     try:
@@ -88,10 +113,10 @@ def plan(scenario: Scenario) -> Plan:
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
     return Plan(scenario, table, areas, funding.staffing(scenario, table),
-                funding.workforces(scenario, table))
+                funding.workforces(scenario, table), model)
 
 
-def digest(scenario: Scenario, rec: AreaRecords, with_records: bool = False) -> AreaDigest:
+def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) -> AreaDigest:
     """Reduce one area's records to its digest (keeping every referral if asked)."""
     cases = tables.allocated_frame(rec)
     amg = tables.area_month_group(scenario, [rec], cases)
@@ -102,15 +127,15 @@ def digest(scenario: Scenario, rec: AreaRecords, with_records: bool = False) -> 
 
 
 def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
-    """Simulate one area for one replication (raw records)."""
-    return simulate_area(p.scenario, area, p.staffing[area.code], replication,
-                         p.workforce[area.code])
+    """Simulate one area for one replication with the plan's model (raw records)."""
+    return p.model(p.scenario, area, p.staffing[area.code], replication, p.workforce[area.code])
 
 
-def run_task(p: Plan, replication: int, area_code: str, with_records: bool = False
+def run_task(p: Plan, replication: int, area_code: str, *, with_records: bool = False
              ) -> AreaDigest:
     """The unit of parallel work: one area, one replication, reduced to its digest."""
-    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)), with_records)
+    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)),
+                  with_records=with_records)
 
 
 def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:
@@ -134,7 +159,7 @@ def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataF
     }
 
 
-def run(scenario: Scenario, replication: int = 0, keep_records: bool = False) -> RunResult:
+def run(scenario: Scenario, replication: int = 0, *, keep_records: bool = False) -> RunResult:
     """Simulate every selected area for ``replication`` in this process and tabulate."""
     t0 = time.perf_counter()
     p = plan(scenario)

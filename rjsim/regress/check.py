@@ -107,7 +107,7 @@ class RegressionResult:
     def exact_ok(self) -> bool:
         return all(s.exact.identical for s in self.scenarios)
 
-    def exit_status(self, statistical_only: bool = False) -> int:
+    def exit_status(self, *, statistical_only: bool = False) -> int:
         """1 if any KPI is not equivalent, or (unless ``statistical_only``) any exact
         difference; otherwise 0."""
         ok = self.statistical_ok and (statistical_only or self.exact_ok)

@@ -201,7 +201,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
     return data
 
 
-def _number(value: Any, where: str, problems: list[Problem], low: float = 0.0,
+def _number(value: Any, where: str, problems: list[Problem], low: float = 0.0, *,
             integer: bool = False) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < low or (integer and value != int(value)):
@@ -221,7 +221,7 @@ def _config(data: Any, where: str, problems: list[Problem]) -> RegressConfig:
                                 "names", repr(areas)))
         areas = []
     years = _number(data.get("years"), f"{where}.years", problems, low=0.1)
-    reps = _number(data.get("replications"), f"{where}.replications", problems, 3, True)
+    reps = _number(data.get("replications"), f"{where}.replications", problems, 3, integer=True)
     ci = _number(data.get("equivalence_ci", 0.90), f"{where}.equivalence_ci", problems, 0.5)
     if ci >= 1:
         problems.append(Problem(f"{where}.equivalence_ci", "must be below 1 (e.g. 0.90)", str(ci)))

@@ -49,7 +49,7 @@ def _exact_lines(s: ScenarioResult) -> list[str]:
     return lines
 
 
-def _scenario_lines(s: ScenarioResult, quiet: bool, level: float) -> list[str]:
+def _scenario_lines(s: ScenarioResult, level: float, *, quiet: bool) -> list[str]:
     failed = [c for c in s.checks if not c.passed]
     status = "PASS" if s.statistical_ok and s.exact.identical else (
         "EXACT DIFFERENCES ONLY" if s.statistical_ok else "REGRESSION")
@@ -62,22 +62,22 @@ def _scenario_lines(s: ScenarioResult, quiet: bool, level: float) -> list[str]:
     return lines
 
 
-def check_text(result: RegressionResult, statistical_only: bool = False,
+def check_text(result: RegressionResult, *, statistical_only: bool = False,
                quiet: bool = False) -> str:
     """The report of a regression check: per scenario, each layer and each KPI's verdict
     (only failing KPIs when ``quiet``), then the overall verdict and exit status."""
     lines = [f"Regression check against {result.reference}/: "
              f"{describe_config(result.declaration.config)}.", ""]
     for s in result.scenarios:
-        lines += [*_scenario_lines(s, quiet, result.declaration.config.equivalence_ci), ""]
+        lines += [*_scenario_lines(s, result.declaration.config.equivalence_ci, quiet=quiet), ""]
     lines += [f"note: {n}" for n in result.notes]
-    lines.append(_verdict(result, statistical_only))
+    lines.append(_verdict(result, statistical_only=statistical_only))
     return "\n".join(lines)
 
 
-def _verdict(result: RegressionResult, statistical_only: bool) -> str:
+def _verdict(result: RegressionResult, *, statistical_only: bool) -> str:
     n = len(result.scenarios)
-    status = result.exit_status(statistical_only)
+    status = result.exit_status(statistical_only=statistical_only)
     regressed = [s.name for s in result.scenarios if not s.statistical_ok]
     inexact = [s.name for s in result.scenarios if not s.exact.identical]
     if regressed:

@@ -288,7 +288,7 @@ def kind(kpi: str) -> str:
     return "number"
 
 
-def fmt(value: float, how: str, signed: bool = False, extra: int = 0) -> str:
+def fmt(value: float, how: str, *, signed: bool = False, extra: int = 0) -> str:
     """``value`` as text for its kind: 12,345; 87.6%; 41 days; GBP 1.23m; 12.5 FTE
     (``extra`` more decimals, to tell apart the ends of a narrow interval)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

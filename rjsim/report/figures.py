@@ -1,8 +1,9 @@
 """Report figures drawn from a results directory's tables only (never from the model).
 
 Each function takes tables and returns a :class:`matplotlib.figure.Figure` (no pyplot: no
-global state, no display) in the style of :mod:`rjsim.report.plots`: the Okabe-Ito colour-blind-safe
-palette, axes with units and a title that states the finding, computed from the numbers.
+global state, no display) in the style of :mod:`rjsim.report.plots`: the Okabe-Ito
+colour-blind-safe palette, axes with units and a title that states the finding, computed from
+the numbers.
 :func:`render` turns a figure into PNG and SVG bytes for the report to save and embed.
 """
 
@@ -231,7 +232,7 @@ def option_differences(differences: pd.DataFrame, kpis: tuple[str, ...]) -> Figu
     return fig
 
 
-def _difference_panel(ax: Axes, rows: pd.DataFrame, names: list[str], kpi: str,
+def _difference_panel(ax: Axes, rows: pd.DataFrame, names: list[str], kpi: str, *,
                       show_names: bool) -> None:
     how = kind(kpi)
     scale = {"share": 100.0, "gbp": 1e-6 if kpi == "annual_cost_gbp" else 1.0}.get(how, 1.0)
