@@ -5,9 +5,9 @@ the same victims, referrals and per-case draws wherever they do not depend on wh
 For each KPI (nationally and per area) the comparison gives each scenario's mean and 95% CI,
 the paired difference from the first scenario with its 95% CI, whether it is real at 95% (the
 interval excludes zero), and the variance reduction achieved against independent seeds.
-Each option is also put through the minister's capacity test (:mod:`rjsim.capacity.capacity_test`)
-over
-its assessment window, so options can be compared on how many areas pass.
+Each option is also put through the minister's capacity test
+(:mod:`rjsim.capacity.capacity_test`) over its assessment window, so options can be compared on
+how many areas pass.
 """
 
 from __future__ import annotations

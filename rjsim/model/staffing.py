@@ -16,7 +16,8 @@ from rjsim.model.demand import DAYS_PER_PERIOD, n_periods
 
 @dataclass(frozen=True)
 class Staffing:
-    """One area's budget and facilitators (constant over the horizon in this release)."""
+    """One area's budget and facilitators at day 0 (staffing over the run, as budgets change
+    and staff come and go, is a :class:`~rjsim.model.workforce.Workforce`)."""
 
     budget_gbp: float
     general_fte: float

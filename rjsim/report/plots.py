@@ -1,5 +1,6 @@
-"""Figures, drawn from tables only (never from the model): a consistent, colour-blind-safe
-style (Okabe-Ito palette), axes with units, titles that state the finding.
+"""The shared figure style (the Okabe-Ito colour-blind-safe palette) and the funding frontier
+of a comparison, drawn from its estimates table only (never from the model) and saved as PNG
+and SVG.
 """
 
 from __future__ import annotations
