@@ -31,7 +31,8 @@ from rjsim.report import columns
 from rjsim.report import compare as report_compare
 from rjsim.report.build import build_report
 from rjsim.report.spreadsheet import UNDOCUMENTED, sheet_names
-from rjsim.results.reader import open_results, write_atomic
+from rjsim.results.atomic import write_atomic
+from rjsim.results.reader import open_results
 
 EXPERIMENT_FIGURES = ("backlog", "funnel", "waits", "unmet_by_reason", "unmet_by_group")
 COMMON = ("--replications", "3", "--no-cache", "--workers", "1", "-q")

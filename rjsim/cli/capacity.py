@@ -131,20 +131,12 @@ def _scenario_target(path: Path | None, force: bool) -> None:
 
 
 def _write_scenario(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
     from rjsim.core.errors import ResultsError
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    from rjsim.results.atomic import write_text_atomic
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise ResultsError(f"--write-scenario {path}: cannot write it ({exc.strerror or exc}); "
-                           f"the results directory was written") from None
+        write_text_atomic(path, text, what=f"--write-scenario {path}")
+    except ResultsError as exc:
+        raise ResultsError(f"{exc}; the results directory was written") from None
 
 
 def _plan_text(result: Any) -> str:

@@ -21,7 +21,6 @@ import io
 import json
 import math
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from rjsim.core.errors import InputError, Problem
-from rjsim.results import store
+from rjsim.results import atomic
 
 MANIFEST = "manifest.json"
 FORMAT_KEY = "rjsim_regression_references"
@@ -356,7 +355,7 @@ def write_references(root: Path, manifest: Mapping[str, Any],
     from the current directory.
     """
     root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.tmp-", dir=root.parent))
+    tmp = atomic.temp_dir(root)
     try:
         for name in keep:
             shutil.copytree(root / name, tmp / name)
@@ -365,8 +364,7 @@ def write_references(root: Path, manifest: Mapping[str, Any],
             for level, text in levels.items():
                 (tmp / name / f"{level}.csv").write_text(text, encoding="utf-8")
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        store.readable(tmp)
-        store.swap_into_place(tmp, root)
+        atomic.replace_dir(tmp, root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

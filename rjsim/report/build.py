@@ -15,7 +15,6 @@ report per point.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,7 +28,8 @@ from rjsim.report import figures, plots
 from rjsim.report import sections as report_sections
 from rjsim.report.html import Html, figure, join, page, para
 from rjsim.report.spreadsheet import write_workbook
-from rjsim.results.reader import Results, open_results, write_atomic, write_bytes_atomic
+from rjsim.results.atomic import move_atomic, write_bytes_atomic, write_text_atomic
+from rjsim.results.reader import Results, open_results
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _write(res: Results, title: str, subtitle: str,
            sections: list[tuple[str, str, Html]]) -> Path:
     text = page(title, subtitle, sections, report_sections.reproducibility(res))
     write_workbook(res, res.path / WORKBOOK)
-    out = write_atomic(res.path / REPORT, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    out = write_text_atomic(res.path / REPORT, text)
     log.info("report written to %s", out)
     return out
 
@@ -142,7 +142,7 @@ def _frontier(res: Results) -> bytes:
     try:
         plots.funding_frontier(res.table("comparison_estimates"), tmp / "funding_frontier")
         for ext in (".svg", ".png"):
-            os.replace(tmp / f"funding_frontier{ext}", folder / f"funding_frontier{ext}")
+            move_atomic(tmp / f"funding_frontier{ext}", folder / f"funding_frontier{ext}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return (folder / "funding_frontier.png").read_bytes()

@@ -15,7 +15,8 @@ import pandas as pd
 from openpyxl import Workbook
 
 from rjsim.report.columns import describe
-from rjsim.results.reader import Results, write_atomic
+from rjsim.results.atomic import write_atomic
+from rjsim.results.reader import Results
 
 MAX_SHEET_NAME = 31
 MAX_ROWS = 1_048_575  # Excel's limit, less the header row

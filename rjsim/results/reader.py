@@ -4,16 +4,13 @@ A results directory (see :mod:`rjsim.results.store`) is recognised by its ``mani
 ``"rjsim_results"``; its kind follows from the manifest: a sweep names its ``points``, a
 comparison the scenarios ``compared``, anything else is one experiment. Tables are read from
 Parquet when present (types kept), otherwise CSV. Reports write their files with
-:func:`write_atomic`, so a failure never leaves a half-written file behind.
+:func:`rjsim.results.atomic.write_atomic`, so a failure never leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -151,40 +148,3 @@ def open_results(path: Path) -> Results:
             raise ResultsError(f"{path}: lacks table(s) {', '.join(missing)} in tables/; a "
                                "report needs the tables 'rjsim run' writes")
     return results
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
-
-    Either the complete new file replaces ``path`` or, on any failure, nothing changes.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-", suffix=path.suffix,
-                                    dir=path.parent)
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot write there ({exc.strerror or exc})") from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ResultsError(f"{path}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -15,11 +15,9 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import platform
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from importlib import metadata, resources
 from pathlib import Path
@@ -31,6 +29,7 @@ import tomli_w
 from rjsim.core.errors import ResultsError
 from rjsim.core.schema import to_plain
 from rjsim.core.version import __version__
+from rjsim.results import atomic
 from rjsim.scenario.spec import Scenario
 
 MANIFEST = "manifest.json"
@@ -81,11 +80,10 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     out_dir = Path(out_dir)
     prepare_target(out_dir)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        tmp = atomic.temp_dir(out_dir)
     except OSError as exc:
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
                            f"({exc.strerror or exc})") from None
-    readable(tmp)
     try:
         (tmp / "scenario.toml").write_text(
             "# Resolved scenario (defaults and every 'extends' layer merged); run it as it is.\n"
@@ -101,7 +99,7 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
         full = dict(manifest) | {"finished_utc": now_utc(),
                                  "tables": {n: len(df) for n, df in tables.items()}}
         (tmp / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
-        swap_into_place(tmp, out_dir)
+        atomic.replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -130,32 +128,6 @@ def prepare_target(out_dir: Path) -> None:
     except OSError as exc:
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
                            f"({exc.strerror or exc})") from None
-
-
-def readable(path: Path) -> None:
-    """mkdtemp makes private directories; results follow the user's umask like any other."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o777 & ~umask)
-
-
-def swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename the complete directory ``tmp`` to ``out_dir``, replacing what is there only once
-    the new one is in place (the old one is put back if that fails)."""
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        out_dir.rmdir()
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-    old.rmdir()
-    os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except OSError:
-        os.replace(old, out_dir)  # put the previous complete results back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def command_line() -> str:

@@ -1,0 +1,134 @@
+"""The one atomic writer: every file and directory rjsim writes goes through here.
+
+A file is written to a temporary sibling (same folder, so the same file system), flushed, and
+renamed over its destination with :func:`os.replace`, which is atomic on POSIX and Windows:
+readers see the complete old file or the complete new one, never half of either, and a
+failure or ``kill -9`` at any point leaves at most a hidden ``.NAME.tmp-*`` file. With
+``durable=True`` (the default) the data and the rename are also ``fsync``-ed, so a power cut
+cannot leave an empty file under the final name; the task cache skips that (a torn entry is
+detected and recomputed), results and scenario files do not.
+
+A directory is built in a temporary sibling (:func:`temp_dir`) and swapped into place by
+:func:`replace_dir`; the previous directory is put back if the swap fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rjsim.core.errors import ResultsError
+
+
+def umask() -> int:
+    """The process's umask (read without changing it for longer than a call)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open directories; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, write: Callable[[Path], object], *, durable: bool = True,
+                 what: str | None = None) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    Either the complete new file replaces ``path`` or, on any failure, nothing changes and the
+    temporary file is removed. The file gets the permissions of a normally created file (the
+    umask applies). An :class:`OSError` becomes a :class:`ResultsError` naming ``what`` (the
+    option or file the user gave, default the path).
+    """
+    path = Path(path)
+    label = what or str(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-", suffix=path.suffix,
+                                    dir=path.parent)
+    except OSError as exc:
+        raise ResultsError(f"{label}: cannot write there ({exc.strerror or exc})") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask())
+        if durable:
+            with tmp.open("rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+        if durable:
+            _fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ResultsError(f"{label}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True,
+                       what: str | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data), durable=durable, what=what)
+
+
+def write_text_atomic(path: Path, text: str, *, durable: bool = True,
+                      what: str | None = None) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"),
+                        durable=durable, what=what)
+
+
+def move_atomic(src: Path, path: Path, *, durable: bool = True) -> Path:
+    """Move the finished file ``src`` (on the same file system) over ``path`` atomically."""
+    if durable:
+        with Path(src).open("rb+") as f:
+            os.fsync(f.fileno())
+    os.replace(src, path)
+    if durable:
+        _fsync_dir(Path(path).parent)
+    return Path(path)
+
+
+def temp_dir(beside: Path, label: str = "tmp") -> Path:
+    """A new hidden directory ``.NAME.LABEL-*`` next to ``beside`` (same file system), with
+    the permissions of a normally created directory (``mkdtemp`` makes private ones)."""
+    beside = Path(beside)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{beside.name}.{label}-", dir=beside.parent))
+    os.chmod(tmp, 0o777 & ~umask())
+    return tmp
+
+
+def replace_dir(tmp: Path, out_dir: Path) -> None:
+    """Rename the complete directory ``tmp`` to ``out_dir``, replacing what is there only once
+    the new one is in place (the old one is put back if that fails)."""
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        out_dir.rmdir()
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        _fsync_dir(out_dir.parent)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    old.rmdir()
+    os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except OSError:
+        os.replace(old, out_dir)  # put the previous complete results back
+        raise
+    _fsync_dir(out_dir.parent)
+    shutil.rmtree(old, ignore_errors=True)
