@@ -161,7 +161,7 @@ def test_kill_9_then_resume_gives_identical_tables(tmp_path: Path) -> None:
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     try:
-        while not list(cache.rglob("*.pkl")):
+        while not list(cache.rglob("*.rjb")):
             assert proc.poll() is None, "the run ended before any task was cached"
             assert time.monotonic() < deadline
             time.sleep(0.005)
@@ -169,11 +169,11 @@ def test_kill_9_then_resume_gives_identical_tables(tmp_path: Path) -> None:
     finally:
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
-    cached = len(list(cache.rglob("*.pkl")))
+    cached = len(list(cache.rglob("*.rjb")))
     assert 1 <= cached < 24, cached  # part-way: some tasks kept, some not run
     assert not (tmp_path / "resumed").exists()  # nothing half-written
     torn = [p for p in cache.rglob(".*") if p.is_file()]  # an entry being written at the kill
-    assert len(torn) <= 1 and not any(p.name.endswith(".pkl") for p in torn)
+    assert len(torn) <= 1 and not any(p.name.endswith(".rjb") for p in torn)
 
     again = rjsim(*args, "--cache", str(cache), "--out", "resumed", cwd=tmp_path)
     assert again.returncode == 0, again.stderr

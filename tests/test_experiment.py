@@ -93,7 +93,7 @@ def test_identical_results_on_every_executor(reference: Experiment,
 # --- the task cache and resuming --------------------------------------------------------------
 
 def _cache_files(root: Path) -> list[Path]:
-    return sorted(root.rglob("*.pkl"))
+    return sorted(root.rglob("*.rjb"))
 
 
 def test_crash_part_way_then_resume_gives_identical_results(
@@ -160,9 +160,60 @@ def test_a_changed_scenario_does_not_reuse_the_cache(tmp_path: Path) -> None:
 def test_an_unreadable_cache_entry_is_recomputed(reference: Experiment, tmp_path: Path) -> None:
     run_experiment(small(), local(4, cache_dir=tmp_path))
     victim = _cache_files(tmp_path)[5]
-    victim.write_bytes(b"not a pickle")  # e.g. a disk error; never a half-written rename
+    victim.write_bytes(b"not a cache entry")  # e.g. a disk error; never a half-written rename
     e = run_experiment(small(), local(4, cache_dir=tmp_path))
     assert e.tasks_cached == 11 and e.tasks_run == 1
+    assert_same_results(reference, e)
+
+
+class _Planted:
+    """Unpickling this creates the file named by ``marker``: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.write_text, (self.marker, "code from a cache file ran"))
+
+
+def test_a_planted_pickle_in_the_cache_is_never_executed(
+        reference: Experiment, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import pickle
+    import zipfile
+
+    cache, marker = tmp_path / "cache", tmp_path / "pwned"
+    run_experiment(small(), local(4, cache_dir=cache))
+    entries = _cache_files(cache)
+    payload = pickle.dumps(_Planted(marker))
+    pickle.loads(payload)  # the payload works: loading it with pickle creates the marker
+    assert marker.exists()
+    marker.unlink()
+    entries[0].write_bytes(payload)  # a bare pickle under an entry's name
+    with zipfile.ZipFile(entries[1]) as z:  # pickles as the arrays of a valid-looking entry
+        members = {n: payload if n.endswith(".npy") else z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(entries[1], "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    for old in entries[2:4]:  # and the older pickle layout beside the entries
+        old.with_suffix(".pkl").write_bytes(payload)
+    with caplog.at_level("WARNING", logger="rjsim.experiment.cache"):
+        e = run_experiment(small(), local(4, cache_dir=cache))
+    assert not marker.exists()
+    assert e.tasks_run == 2 and e.tasks_cached == 10  # both bad entries recomputed
+    assert sum("discarding invalid cache entry" in r.message for r in caplog.records) == 2
+    assert_same_results(reference, e)
+
+
+def test_a_foreign_cache_entry_is_discarded(reference: Experiment, tmp_path: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    run_experiment(small(), local(4, cache_dir=tmp_path))
+    first, second = _cache_files(tmp_path)[:2]
+    second.write_bytes(first.read_bytes())  # another task's digest under this task's name
+    with caplog.at_level("WARNING", logger="rjsim.experiment.cache"):
+        e = run_experiment(small(), local(4, cache_dir=tmp_path))
+    assert e.tasks_run == 1 and e.tasks_cached == 11
+    assert any("not 0 of" in r.message or "holds replication" in r.message
+               for r in caplog.records)
     assert_same_results(reference, e)
 
 

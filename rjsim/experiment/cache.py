@@ -5,23 +5,32 @@ an uninterrupted run. Entries live under ``<root>/<key>/``, where the key is a S
 scenario's fingerprint and of rjsim's version and source code, so changing either starts a new
 cache. Each entry is written to a temporary file and renamed into place: a crash (even
 ``kill -9``) leaves either a complete entry or none.
+
+Entries are :mod:`rjsim.results.bundle` files (JSON, Arrow tables and NumPy arrays in a ZIP),
+never pickles: the key is computable by anyone, so a cache may hold files planted by someone
+else, and reading an entry must not be able to run code. Every entry is validated on load
+(format, every field of :class:`AreaDigest` with its type, the task it claims to be, size); a
+corrupt, foreign or outdated entry is discarded with a warning and the task is recomputed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import pickle
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from rjsim.core.version import __version__
 from rjsim.experiment.runner import AreaDigest
+from rjsim.results import bundle
+from rjsim.results.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
+
+SUFFIX = ".rjb"
+#: An entry larger than this is not read (a task's digest with raw records is a few MB).
+MAX_ENTRY_BYTES = 512 << 20
 
 
 @cache
@@ -43,34 +52,38 @@ class TaskCache:
         self.dir = Path(root) / self.key[:24]
 
     def _path(self, replication: int, area: str) -> Path:
-        return self.dir / f"rep{replication:05d}" / f"{area}.pkl"
+        return self.dir / f"rep{replication:05d}" / f"{area}{SUFFIX}"
 
     def get(self, replication: int, area: str, *, need_records: bool = False
             ) -> AreaDigest | None:
-        """The stored digest, or ``None`` (an unreadable entry is discarded, not trusted; one
-        without raw records does not do when they are needed)."""
+        """The stored digest, or ``None`` (a corrupt, foreign or mismatched entry is discarded
+        with a warning, never trusted; one without raw records does not do when they are
+        needed)."""
         path = self._path(replication, area)
         try:
             with path.open("rb") as f:
-                found = pickle.load(f)
+                data = f.read(MAX_ENTRY_BYTES + 1)
         except FileNotFoundError:
             return None
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
-            log.warning("discarding unreadable cache entry %s (%s)", path, exc)
+        except OSError as exc:
+            log.warning("discarding unreadable cache entry %s (%s)", path, exc.strerror or exc)
             return None
-        if not isinstance(found, AreaDigest) or (need_records and found.records is None):
+        try:
+            if len(data) > MAX_ENTRY_BYTES:
+                raise bundle.BundleError(f"larger than {MAX_ENTRY_BYTES} bytes")
+            found = bundle.loads(data, AreaDigest)
+            if (found.replication, found.area) != (replication, area):
+                raise bundle.BundleError(f"holds replication {found.replication} of area "
+                                         f"{found.area}, not {replication} of {area}")
+        except bundle.BundleError as exc:
+            log.warning("discarding invalid cache entry %s (%s); the task is recomputed",
+                        path, exc)
+            path.unlink(missing_ok=True)
+            return None
+        if need_records and found.records is None:
             return None
         return found
 
     def put(self, d: AreaDigest) -> None:
-        """Store a finished task atomically."""
-        path = self._path(d.replication, d.area)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{d.area}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(d, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Store a finished task atomically (not fsync-ed: a torn entry fails validation)."""
+        write_bytes_atomic(self._path(d.replication, d.area), bundle.dumps(d), durable=False)
