@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+#: Problems listed in an error message; the rest are counted.
+MAX_SHOWN = 50
+
 
 class RjsimError(Exception):
     """Base class for every deliberate rjsim error."""
@@ -46,7 +49,10 @@ class InputError(RjsimError):
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.summary = summary
         lines = [f"{summary}: {len(self.problems)} problem(s)"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:MAX_SHOWN]]
+        if len(self.problems) > MAX_SHOWN:
+            lines.append(f"  ... and {len(self.problems) - MAX_SHOWN} more (the first "
+                         f"{MAX_SHOWN} are shown; fix them and check again)")
         super().__init__("\n".join(lines))
 
 

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rjsim.core import files
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import to_plain
 from rjsim.scenario import sweep
@@ -27,6 +28,10 @@ from rjsim.scenario.spec import Scenario, validate
 
 DEFAULTS_NAME = "rjsim defaults"
 _MAX_CHAIN = 20
+#: Largest scenario file read (real ones are a few KB).
+MAX_SCENARIO_BYTES = 1024 * 1024
+#: Deepest nesting of tables and arrays in a scenario file (real ones use at most 5).
+MAX_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -46,20 +51,52 @@ def defaults_layer() -> Layer:
 
 def _read_toml(path: Path, shown: str, referrer: str | None) -> dict[str, Any]:
     where = shown if referrer is None else f"{referrer}: extends"
-    if path.is_dir():
-        raise ScenarioError([Problem(where, f"'{shown}' is a directory, not a scenario file "
-                                     "(a .toml file)")], "cannot read scenario")
-    if not path.is_file():
-        raise ScenarioError([Problem(where, f"scenario file '{shown}' does not exist")],
-                            "cannot read scenario")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = files.read_limited(path, MAX_SCENARIO_BYTES)
+    except files.FileProblem as exc:
+        raise ScenarioError([Problem(where, f"scenario file '{_short(shown)}' {exc}")],
+                            "cannot read scenario") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (as some editors write) is fine
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(shown, f"is not UTF-8 text ({exc.reason} at byte "
+                                     f"{exc.start})")], "cannot read scenario") from None
+    try:
+        values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([Problem(shown, f"is not valid TOML: {exc}")],
                             "cannot read scenario") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(shown, f"cannot be read: {exc}")],
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise ScenarioError([Problem(shown, "has a whole number too long to read (at most "
+                                     "4300 digits; no setting needs more than 20)")],
                             "cannot read scenario") from None
+    except RecursionError:
+        raise ScenarioError([Problem(shown, f"nests arrays or tables too deeply (at most "
+                                     f"{MAX_DEPTH} levels)")], "cannot read scenario") from None
+    deepest = _depth(values)
+    if deepest > MAX_DEPTH:
+        raise ScenarioError([Problem(shown, f"nests arrays or tables {deepest} levels deep; at "
+                                     f"most {MAX_DEPTH} are allowed")], "cannot read scenario")
+    return values
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and tables (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(node, Mapping):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
 
 
 def file_layers(path: Path | str) -> list[Layer]:
@@ -68,7 +105,12 @@ def file_layers(path: Path | str) -> list[Layer]:
     seen: list[Path] = []
     current, shown, referrer = Path(path), str(path), None
     while True:
-        resolved = current.resolve()
+        try:
+            resolved = files.resolve(current)
+        except files.FileProblem as exc:
+            where = shown if referrer is None else f"{referrer}: extends"
+            raise ScenarioError([Problem(where, f"cannot read scenario file '{_short(shown)}': "
+                                         f"{exc}")], "cannot read scenario") from None
         if resolved in seen:
             raise ScenarioError([Problem(shown, "'extends' chain loops back to this file")],
                                 "cannot read scenario")
@@ -106,8 +148,9 @@ def merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
                     and isinstance(target.get(key), dict)):
                 put(target[key], value, path, source)
             else:
-                for stale in [k for k in origins if k.startswith(path + ".")]:
-                    del origins[stale]  # a replaced table's old keys no longer come from there
+                old = target.get(key)
+                if isinstance(old, Mapping):  # a replaced table's old keys no longer come
+                    _unmark(old, path, origins)  # from there
                 target[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
                 _mark(value, path, source, origins)
 
@@ -121,6 +164,13 @@ def _mark(value: Any, path: str, source: str, origins: dict[str, str]) -> None:
         for key, sub in value.items():
             origins[f"{path}.{key}"] = source
             _mark(sub, f"{path}.{key}", source, origins)
+
+
+def _unmark(value: Mapping[str, Any], path: str, origins: dict[str, str]) -> None:
+    for key, sub in value.items():
+        origins.pop(f"{path}.{key}", None)
+        if isinstance(sub, Mapping):
+            _unmark(sub, f"{path}.{key}", origins)
 
 
 def origin_of(origins: Mapping[str, str], fallback: str) -> Any:
@@ -137,12 +187,20 @@ def origin_of(origins: Mapping[str, str], fallback: str) -> Any:
 
 def _resolve_data_path(merged: dict[str, Any], origins: Mapping[str, str],
                        layers: list[Layer]) -> None:
-    data = merged.get("areas", {}).get("data")
+    areas = merged.get("areas")
+    if not isinstance(areas, dict):
+        return  # reported by validation
+    data = areas.get("data")
     if not isinstance(data, str) or not data:
-        return
+        return  # anything else is reported by validation
     setter = origins.get("areas.data")
     base = next((la.base_dir for la in layers if la.source == setter), Path.cwd())
-    merged["areas"]["data"] = str((base / data).resolve())
+    try:
+        areas["data"] = str(files.resolve(base / data))
+    except files.FileProblem as exc:
+        raise ScenarioError([Problem(f"{setter or DEFAULTS_NAME}: areas.data", f"cannot use "
+                                     f"this path: {exc}", _short(repr(data)))],
+                            "invalid scenario") from None
 
 
 def _layers(path: Path | str, overrides: Mapping[str, Any] | None,
@@ -239,7 +297,7 @@ def load_variants(path: Path | str, overrides: Mapping[str, Any] | None = None,
     out: list[tuple[sweep.Point | None, Scenario]] = []
     for point in found:
         layer = Layer(point.as_layer(base.name), f"{path} [sweep point {point.tag}: "
-                      f"{point.label}]", Path.cwd())
+                      f"{_short(point.label)}]", Path.cwd())
         try:
             out.append((point, _validate_layers([*layers, layer], str(path))))
         except ScenarioError as exc:

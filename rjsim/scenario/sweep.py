@@ -15,6 +15,7 @@ its own and run with its own results; a combined table puts the points side by s
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,29 @@ class Point:
         return out
 
 
+def _key_problems(keys: list[str], origin: Origin) -> list[Problem]:
+    """Keys must be dotted paths of settings, none inside another, and not the name (each
+    point names itself)."""
+    problems = []
+    for key in keys:
+        parts = key.split(".")
+        if not all(parts):
+            problems.append(Problem(origin(f"sweep.values.{key}"), "must be a dotted path of "
+                                    "a setting, e.g. \"demand.informed\""))
+        elif parts[0] in ("name", "sweep", "extends"):
+            problems.append(Problem(origin(f"sweep.values.{key}"), f"'{parts[0]}' cannot be "
+                                    "swept (each point is named after the sweep)"))
+    swept = set(keys)
+    for key in keys:  # linear in the number of keys: look up each key's parents
+        parts = key.split(".")
+        outer = next((p for p in (".".join(parts[:i]) for i in range(1, len(parts)))
+                      if p in swept), None)
+        if outer is not None:
+            problems.append(Problem(origin(f"sweep.values.{key}"), f"lies inside '{outer}', "
+                                    "which is also swept; sweep one or the other"))
+    return problems
+
+
 def points(spec: Any, origin: Origin) -> tuple[list[Point], list[Problem]]:
     """Expand a ``[sweep]`` table into points, or report what is wrong with it."""
     if not isinstance(spec, Mapping):
@@ -73,9 +97,13 @@ def points(spec: Any, origin: Origin) -> tuple[list[Point], list[Problem]]:
         if not isinstance(options, list) or not options:
             problems.append(Problem(origin(f"sweep.values.{key}"), "must be a non-empty list of "
                                     "values", repr(options)))
+    problems += _key_problems(list(values), origin)
     if problems:
         return [], problems
     keys = list(values)
+    size = len(values[keys[0]]) if mode == "zip" else math.prod(len(values[k]) for k in keys)
+    if size > MAX_POINTS:  # checked before any point is built
+        return [], [Problem(origin("sweep"), f"has {size} points; at most {MAX_POINTS}")]
     if mode == "zip":
         lengths = {len(values[k]) for k in keys}
         if len(lengths) > 1:
@@ -84,6 +112,4 @@ def points(spec: Any, origin: Origin) -> tuple[list[Point], list[Problem]]:
         combos = list(zip(*(values[k] for k in keys), strict=True))
     else:
         combos = list(itertools.product(*(values[k] for k in keys)))
-    if len(combos) > MAX_POINTS:
-        return [], [Problem(origin("sweep"), f"has {len(combos)} points; at most {MAX_POINTS}")]
     return [Point(i, dict(zip(keys, c, strict=True))) for i, c in enumerate(combos, 1)], []
