@@ -30,7 +30,7 @@ from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 
-from rjsim.core.errors import Problem
+from rjsim.core.errors import MAX_SHOWN, Problem
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -96,10 +96,11 @@ def build(
     before = len(problems)
     for key in data:
         if key not in fields:
+            # suggestions only for problems that will be shown (difflib is slow)
+            hint = did_you_mean(key, fields) if len(problems) < MAX_SHOWN else ""
             problems.append(Problem(
                 origin(_join(path, key)),
-                f"unknown key '{key}'{did_you_mean(key, fields)}; allowed keys here: "
-                + ", ".join(sorted(fields))))
+                f"unknown key '{key}'{hint}; allowed keys here: " + ", ".join(sorted(fields))))
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():
         sub = _join(path, name)
@@ -235,15 +236,26 @@ def _convert_scalar(
     return value if _in_bounds(value, where, meta, problems) else _MISSING
 
 
+#: The largest value of any number setting without its own upper bound: far above any real
+#: budget, count or duration, low enough that no loop or allocation it drives can run away.
+DEFAULT_MAX = 1e12
+
+
 def _in_bounds(value: float, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> bool:
+    if "max" not in meta and "lt" not in meta:
+        meta = {**meta, "max": DEFAULT_MAX}
     checks = [("min", operator.ge, "at least"), ("max", operator.le, "at most"),
               ("gt", operator.gt, "greater than"), ("lt", operator.lt, "less than")]
     for key, ok, _ in checks:
         if key in meta and not ok(value, meta[key]):
-            bounds = ", ".join(f"{w} {meta[k]}" for k, _, w in checks if k in meta)
+            bounds = ", ".join(f"{w} {_bound(meta[k])}" for k, _, w in checks if k in meta)
             problems.append(Problem(where, f"must be {bounds}", _show(value)))
             return False
     return True
+
+
+def _bound(b: float) -> str:
+    return f"{b:g}" if isinstance(b, float) and abs(b) >= 1e6 else str(b)
 
 
 def to_plain(obj: Any) -> Any:

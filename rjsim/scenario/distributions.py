@@ -38,6 +38,16 @@ PARAMETERS: dict[DistributionKind, tuple[str, ...]] = {
 }
 
 
+#: Upper bounds of the parameters: durations at most 100 years; a coefficient of variation
+#: at most 10 and a lognormal sigma at most 5 (wider spreads overflow the mean or the sampler).
+LIMITS: dict[str, float] = {"value": 36_500.0, "mean": 36_500.0, "median": 36_500.0,
+                            "cv": 10.0, "sigma": 5.0}
+UNITS: dict[str, str] = {"value": " days", "mean": " days", "median": " days", "cv": "",
+                         "sigma": ""}
+#: The smallest non-zero coefficient of variation (the gamma shape 1/cv**2 must stay finite).
+MIN_CV = 1e-3
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A non-negative random duration in days (see module docstring for the kinds)."""
@@ -72,6 +82,12 @@ class Distribution:
                 problems.append(Problem(origin(f"{path}.{name}"), "must be positive"
                                         + (" or zero" if name in ("value", "cv", "sigma")
                                            else ""), repr(value)))
+            elif value > LIMITS[name]:
+                problems.append(Problem(origin(f"{path}.{name}"), f"must be at most "
+                                        f"{LIMITS[name]:g}{UNITS[name]}", repr(value)))
+            elif name == "cv" and 0 < value < MIN_CV:
+                problems.append(Problem(origin(f"{path}.{name}"), f"must be 0 (no variation) "
+                                        f"or at least {MIN_CV:g}", repr(value)))
         return problems
 
     @property

@@ -15,6 +15,10 @@ from rjsim.core.schema import PROBABILITY as _P
 from rjsim.core.schema import FrozenMap, Origin
 from rjsim.core.schema import setting as _f
 
+#: Upper bound of staffing lags and notice periods (ten years; each day is a step of the
+#: workforce arithmetic).
+MAX_LAG_DAYS = 3650.0
+
 
 @dataclass(frozen=True)
 class AreaFte:
@@ -63,11 +67,15 @@ class BudgetChange:
 
 @dataclass(frozen=True)
 class StaffingDynamics:
-    recruitment_lag_days: float = _f("days to recruit into a new post", min=0.0)
-    replacement_lag_days: float = _f("days to refill a post after a leaver", min=0.0)
-    specialist_training_lag_days: float = _f("extra days before a specialist can work", min=0.0)
+    recruitment_lag_days: float = _f("days to recruit into a new post", min=0.0,
+                                     max=MAX_LAG_DAYS)
+    replacement_lag_days: float = _f("days to refill a post after a leaver", min=0.0,
+                                     max=MAX_LAG_DAYS)
+    specialist_training_lag_days: float = _f("extra days before a specialist can work",
+                                             min=0.0, max=MAX_LAG_DAYS)
     attrition_per_year: float = _f("share of staff leaving a year", min=0.0, max=2.0)
-    notice_days: float = _f("days' notice when a budget cut removes staff", min=0.0)
+    notice_days: float = _f("days' notice when a budget cut removes staff", min=0.0,
+                            max=MAX_LAG_DAYS)
     volunteer_hours_per_100k_population: float = _f("volunteer hours a year", min=0.0)
     volunteer_coordination_gbp_per_hour: float = _f("cost of supporting volunteers", min=0.0)
 

@@ -33,6 +33,9 @@ GROUPS: tuple[str, ...] = ("violence", "sexual", "domestic_abuse", "hate", "robb
 SENSITIVE: frozenset[str] = frozenset({"sexual", "domestic_abuse", "hate"})
 
 DAYS_PER_YEAR = 365.0
+#: Upper bound of any annual count of crimes or victims (England and Wales record about 7
+#: million crimes a year); more would not finish simulating.
+MAX_COUNT = 1e8
 
 
 
@@ -40,7 +43,7 @@ DAYS_PER_YEAR = 365.0
 class RunSettings:
     years: float = _f("simulated horizon in years", gt=0.0, max=50.0)
     warmup_days: float = _f("days discarded from summaries (a filter on times)", min=0.0)
-    seed: int = _f("base random seed", min=0)
+    seed: int = _f("base random seed", min=0, max=2**63)
     replications: int = _f("replications to run", min=1, max=10_000)
     start_date: str = _f("calendar date of day 0, YYYY-MM-DD (labels periods only)")
 
@@ -72,8 +75,9 @@ class AreaSettings:
 @dataclass(frozen=True)
 class Apportionment:
     sexual_share_of_violence_and_sexual: float = _f("share of PRC violence & sexual", **_P)
-    domestic_abuse_national: float = _f("national DA-related crimes a year", min=0.0)
-    hate_national: float = _f("national hate crimes a year", min=0.0)
+    domestic_abuse_national: float = _f("national DA-related crimes a year", min=0.0,
+                                       max=MAX_COUNT)
+    hate_national: float = _f("national hate crimes a year", min=0.0, max=MAX_COUNT)
 
 
 @dataclass(frozen=True)
