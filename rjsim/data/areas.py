@@ -17,9 +17,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from rjsim.core.errors import DataError, Problem, ScenarioError
+from rjsim.core import files
+from rjsim.core.errors import MAX_SHOWN, DataError, Problem, ScenarioError
 from rjsim.core.schema import did_you_mean
-from rjsim.scenario.spec import GROUPS, Apportionment
+from rjsim.scenario.spec import GROUPS, MAX_COUNT, Apportionment
 
 PACKAGED = "force_areas_2024_25.csv"
 REQUIRED = ("pfa_code", "force", "census2021_population")
@@ -32,6 +33,8 @@ PRC_COLUMNS: dict[str, tuple[str, ...]] = {
     "criminal_damage": ("prc_criminal_damage_and_arson",), "shoplifting": ("prc_shoplifting",),
     "violence": (VS,), "sexual": (VS,), "domestic_abuse": (VS,), "hate": (VS,),
 }
+#: Largest area CSV read (the packaged one, 43 rows, is about 8 KB).
+MAX_AREA_BYTES = 4 * 1024 * 1024
 OPTIONAL_NUMERIC = ("prc_2024_25_total_excl_fraud", "approx_centroid_lat", "approx_centroid_lon")
 
 
@@ -48,6 +51,7 @@ class Area:
     lon: float
     counts: dict[str, float]  # PRC columns and victims_<group> overrides present in the file
     values: dict[str, float] = field(default_factory=dict)  # every numeric column, by name
+    row: int = 0  # its line in the data file (for messages)
 
 
 @dataclass(frozen=True)
@@ -102,14 +106,30 @@ def load(path: str | Path | None) -> AreaTable:
         return packaged()
     shown = Path(path).name
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataError([Problem(str(path), f"cannot read area data: {exc.strerror}")],
+        raw = files.read_limited(Path(path), MAX_AREA_BYTES)
+    except files.FileProblem as exc:
+        raise DataError([Problem(str(path), f"cannot read area data: the file {exc}")],
                         "invalid area data") from None
     return _parse(raw, shown, check_codes=True)
 
 
 SIGNED = ("approx_centroid_lat", "approx_centroid_lon")
+#: Today's RJ budget per area (GBP a year), optional; checked like any other number.
+BUDGET_COLUMN = "rj_budget_gbp"
+#: Upper bounds: an area's population, its annual counts and budget (far above any real one;
+#: more would not finish simulating, or overflow the sums).
+MAX_POPULATION = 1e9
+MAX_BUDGET_GBP = 1e12
+
+
+def _limit(column: str) -> float:
+    if column.startswith(("prc_", "victims_")):
+        return MAX_COUNT
+    if column == "census2021_population":
+        return MAX_POPULATION
+    if column == BUDGET_COLUMN:
+        return MAX_BUDGET_GBP
+    return math.inf
 
 
 def _number(text: str, *, signed: bool) -> float | None:
@@ -130,7 +150,7 @@ def _parse(raw: bytes, shown: str, *, check_codes: bool) -> AreaTable:
     problems = [Problem(f"{shown}: header", f"missing column '{c}'") for c in REQUIRED
                 if c not in header]
     numeric = [c for c in header if c.startswith(("prc_", "victims_")) or c in OPTIONAL_NUMERIC
-               or c == "census2021_population"]
+               or c in ("census2021_population", BUDGET_COLUMN)]
     areas: list[Area] = []
     seen: set[str] = set()
     for raw_row in reader:
@@ -156,20 +176,25 @@ def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
     before = len(problems)
     code = row.get("pfa_code", "")
     if check_codes and code not in known_codes():
+        # a suggestion only for problems that will be shown (difflib is slow on huge files)
+        hint = did_you_mean(code, known_codes()) if len(problems) < MAX_SHOWN else ""
         problems.append(Problem(f"{shown}: row {line}, column pfa_code", f"unknown area code"
-                                f"{did_you_mean(code, known_codes())}; allowed: the 43 ONS police "
-                                "force area codes (E23..., W15...)", repr(code)))
+                                f"{hint}; allowed: the 43 ONS police force area codes (E23..., "
+                                "W15...)", repr(code)))
     if code in seen:
         problems.append(Problem(f"{shown}: row {line}, column pfa_code", "area listed twice",
                                 repr(code)))
     seen.add(code)
     values: dict[str, float] = {}
     for col in numeric:
-        value = _number(row.get(col, ""), signed=col in SIGNED)
-        if value is None:
+        text = row.get(col, "")
+        value = _number(text, signed=col in SIGNED)
+        high = _limit(col)
+        if value is None or value > high:
             problems.append(Problem(f"{shown}: row {line}, column {col}", "must be a "
-                                    + ("number" if col in SIGNED else "non-negative number"),
-                                    repr(row.get(col, ""))))
+                                    + ("number" if col in SIGNED else "non-negative number")
+                                    + (f" of at most {high:g}" if math.isfinite(high) else ""),
+                                    repr(text)))
         else:
             values[col] = value
     if len(problems) > before:
@@ -180,7 +205,7 @@ def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
                 lat=values.get("approx_centroid_lat", math.nan),
                 lon=values.get("approx_centroid_lon", math.nan),
                 counts={k: v for k, v in values.items() if k.startswith(("prc_", "victims_"))},
-                values=values | _other_numbers(row, values))
+                values=values | _other_numbers(row, values), row=line)
 
 
 def _other_numbers(row: dict[str, str], known: dict[str, float]) -> dict[str, float]:

@@ -23,6 +23,8 @@ from rjsim.data.areas import Area, AreaTable, packaged, victims_per_year
 from rjsim.scenario.spec import Scenario
 
 CURRENT_COLUMN = "rj_budget_gbp"
+#: Largest total of allocation weights (larger ones lose precision or overflow).
+MAX_TOTAL_WEIGHT = 1e200
 
 
 def expected_referrals_by_group(scenario: Scenario, area: Area) -> dict[str, float]:
@@ -96,8 +98,46 @@ def shares(scenario: Scenario, table: AreaTable, rule: str) -> dict[str, float]:
     ``shares``), which cover only the file's areas."""
     areas = list(table.areas) if rule in ("column", "shares") else _national(table)
     weights = {a.code: weight(scenario, a, rule) for a in areas}
+    _check_weights(scenario, table, rule, areas, weights)
     total = sum(weights.values())
-    return {c: (w / total if total > 0 else 0.0) for c, w in weights.items()}
+    return {c: w / total for c, w in weights.items()}
+
+
+def _weight_source(scenario: Scenario, rule: str) -> str:
+    """What the weights of ``rule`` are, in the user's words."""
+    return {"population": "column census2021_population",
+            "recorded_crime": "column prc_2024_25_total_excl_fraud",
+            "current": f"column {CURRENT_COLUMN} (or population where the file has none)",
+            "column": f"column {scenario.funding.allocation_column}",
+            "shares": "funding.shares",
+            "eligible_demand": "the modelled referrals a year"}.get(rule, rule)
+
+
+def _check_weights(scenario: Scenario, table: AreaTable, rule: str, areas: list[Area],
+                   weights: dict[str, float]) -> None:
+    """Weights must be finite and non-negative, add up to a finite positive number: else the
+    pot cannot be shared (an error naming the file, row and column, never a silent zero)."""
+    source = _weight_source(scenario, rule)
+    problems = []
+    for a in areas:
+        w = weights[a.code]
+        if not math.isfinite(w) or w < 0:
+            at = f"{table.source}: row {a.row}, " if a.row else f"area {a.code}: "
+            problems.append(Problem(f"{at}{source}", f"allocation = '{rule}' needs a finite, "
+                                    f"non-negative weight for every area", f"{w!r}"))
+    if problems:
+        raise ScenarioError(problems, "invalid funding allocation")
+    total = sum(weights.values())
+    if not math.isfinite(total) or total > MAX_TOTAL_WEIGHT:
+        raise ScenarioError([Problem(f"{table.source}: {source}", f"allocation = '{rule}': "
+                                     f"the weights add up to {total:g}; at most "
+                                     f"{MAX_TOTAL_WEIGHT:g} (rescale them)")],
+                            "invalid funding allocation")
+    if total <= 0:
+        raise ScenarioError([Problem(f"{table.source}: {source}", f"allocation = '{rule}' "
+                                     "needs at least one area with a positive weight; every "
+                                     "area's is zero, so the pot cannot be shared")],
+                            "invalid funding allocation")
 
 
 def area_budgets_for(scenario: Scenario, table: AreaTable, pot_gbp: float,
