@@ -58,8 +58,13 @@ def _intervals(values: pd.DataFrame, by: str, column: str) -> pd.DataFrame:
 
 def window_years(national_summary: pd.DataFrame) -> float:
     """Length of the summary window in years, from referrals and referrals a year."""
-    a, b = national_summary["referrals"].sum(), national_summary["referrals_per_year"].sum()
-    return float(a / b) if b > 0 else math.nan
+    for total, per_year in (("referrals", "referrals_per_year"), ("cost_gbp", "annual_cost_gbp"),
+                            ("interventions", "interventions_per_year")):
+        if total in national_summary and per_year in national_summary:
+            a, b = national_summary[total].sum(), national_summary[per_year].sum()
+            if b > 0 and a > 0:  # a scenario without demand still has a cost
+                return float(a / b)
+    return math.nan
 
 
 def _trend_word(first: float, last: float) -> str:
@@ -156,9 +161,11 @@ def funnel(national_summary: pd.DataFrame) -> Figure:
     ax = fig.subplots()
     _bars(ax, list(FUNNEL.values()), iv, OKABE_ITO[0])
     for y, (value, high) in enumerate(zip(iv["mean"], iv["ci_high"], strict=True)):
-        ax.text(high * 1.1, y, f"{value:,.0f}", va="center", fontsize=8)
+        if math.isfinite(high) and high > 0:
+            ax.text(high * 1.1, y, f"{value:,.0f}", va="center", fontsize=8)
     ax.set_xscale("log")
-    ax.set_xlim(right=first * 20)
+    if math.isfinite(first) and first > 0:  # no eligible victims: matplotlib's own limits
+        ax.set_xlim(right=first * 20)
     share = 100 * last / first if first > 0 else math.nan
     ax.set_title(f"Of {first:,.0f} eligible victims a year, {last:,.0f} reach an intervention "
                  f"({share:.2g}%)", fontsize=10)

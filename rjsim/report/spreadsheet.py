@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from rjsim.report.columns import describe
 from rjsim.results.atomic import write_atomic
@@ -21,6 +23,8 @@ from rjsim.results.reader import Results
 MAX_SHEET_NAME = 31
 MAX_ROWS = 1_048_575  # Excel's limit, less the header row
 UNDOCUMENTED = "(no description)"
+#: Text starting with one of these is a formula to a spreadsheet (formula injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def sheet_names(tables: Iterable[str]) -> dict[str, str]:
@@ -54,6 +58,21 @@ def _values(df: pd.DataFrame) -> list[list[Any]]:
     return plain.where(pd.notna(plain), None).to_numpy().tolist()
 
 
+def _row(ws: WriteOnlyWorksheet, values: list[Any]) -> list[Any]:
+    """Cells of one row, text that looks like a formula written as text (never evaluated,
+    e.g. an area name "=HYPERLINK(...)" from a user's data file)."""
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, str) and v.startswith(FORMULA_START):
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+            cell.quotePrefix = True  # and the spreadsheet keeps it text when edited
+            out.append(cell)
+        else:
+            out.append(v)
+    return out
+
+
 def write_workbook(res: Results, path: Path) -> Path:
     """Write every table of ``res`` and the README sheet to ``path`` atomically."""
     names = [n for n in res.table_names()]
@@ -64,14 +83,14 @@ def write_workbook(res: Results, path: Path) -> Path:
         readme = wb.create_sheet("README")
         readme.append(["sheet", "table", "column", "description"])
         for row in readme_rows(res, sheets):
-            readme.append(row)
+            readme.append(_row(readme, row))
         for name, sheet in sheets.items():
             df = res.table(name)
             ws = wb.create_sheet(sheet)
             ws.freeze_panes = "A2"
-            ws.append([str(c) for c in df.columns])
+            ws.append(_row(ws, [str(c) for c in df.columns]))
             for row in _values(df):
-                ws.append(row)
+                ws.append(_row(ws, row))
         wb.save(tmp)
 
     return write_atomic(path, write)
