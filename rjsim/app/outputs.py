@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from rjsim.experiment.comparison import Comparison, capacity_table, options_tabl
 from rjsim.experiment.experiment import Experiment
 from rjsim.funding import allocation
 from rjsim.report import plots
-from rjsim.results import store
+from rjsim.results import atomic, store
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario import sweep
 
@@ -52,14 +51,14 @@ class RecordsSink:
 
     def __init__(self, out_dir: Path, label: str = "") -> None:
         store.prepare_target(out_dir)
-        self.dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{label}.records-",
-                                         dir=out_dir.parent))
+        self.dir = atomic.temp_dir(out_dir, f"records{label}", owned=True)
 
     def __call__(self, records: pd.DataFrame) -> None:
         rep, area = int(records["replication"].iloc[0]), str(records["area"].iloc[0])
         records.to_parquet(self.dir / f"rep{rep:05d}_{area}.parquet", index=False)
 
     def move_into(self, results_tmp: Path) -> None:
+        atomic.disown(self.dir)
         shutil.move(str(self.dir), str(results_tmp / "tables" / "cases"))
 
     def discard(self) -> None:

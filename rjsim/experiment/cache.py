@@ -21,9 +21,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from rjsim.core.errors import ResultsError
 from rjsim.core.version import __version__
 from rjsim.experiment.runner import AreaDigest
-from rjsim.results import bundle
+from rjsim.results import atomic, bundle
 from rjsim.results.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,30 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+def usable(root: Path) -> None:
+    """Check, before any task runs, that finished tasks can be stored under ``root``
+    (a folder, created if missing, that this process can write in)."""
+    where = f"--cache {root}"
+    if root.exists() and not root.is_dir():
+        raise ResultsError(f"{where}: is a file, not a folder; give a folder for the task "
+                           "cache, or --no-cache")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = atomic.temp_dir(root / "probe", "probe")
+        probe.rmdir()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "the path contains a NUL byte"
+        raise ResultsError(f"{where}: cannot store finished tasks there ({reason or exc}); "
+                           "give a folder you can write in, or --no-cache") from None
+
+
 class TaskCache:
     """Finished tasks of one scenario, stored as one file per (replication, area)."""
 
     def __init__(self, root: Path, scenario_fingerprint: str) -> None:
         self.key = hashlib.sha256((scenario_fingerprint + code_digest()).encode()).hexdigest()
         self.dir = Path(root) / self.key[:24]
+        usable(Path(root))
 
     def _path(self, replication: int, area: str) -> Path:
         return self.dir / f"rep{replication:05d}" / f"{area}{SUFFIX}"

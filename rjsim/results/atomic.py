@@ -14,8 +14,10 @@ A directory is built in a temporary sibling (:func:`temp_dir`) and swapped into 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -104,13 +106,68 @@ def move_atomic(src: Path, path: Path, *, durable: bool = True) -> Path:
     return Path(path)
 
 
-def temp_dir(beside: Path, label: str = "tmp") -> Path:
+#: In a staging folder: which process owns it (JSON: host and pid), so that a later run can
+#: tell a folder left by a killed run from one still in use.
+OWNER = ".rjsim-owner"
+#: Kinds of staging folder made next to a results directory (``.NAME.KIND-*``).
+STAGING = ("tmp", "records", "probe")
+
+
+def temp_dir(beside: Path, label: str = "tmp", *, owned: bool = False) -> Path:
     """A new hidden directory ``.NAME.LABEL-*`` next to ``beside`` (same file system), with
-    the permissions of a normally created directory (``mkdtemp`` makes private ones)."""
+    the permissions of a normally created directory (``mkdtemp`` makes private ones).
+
+    ``owned``: record this process in it (:data:`OWNER`) so :func:`clean_stale` can remove it
+    if the process dies without cleaning up (``kill -9``); call :func:`disown` before the
+    folder is moved into place.
+    """
     beside = Path(beside)
     tmp = Path(tempfile.mkdtemp(prefix=f".{beside.name}.{label}-", dir=beside.parent))
     os.chmod(tmp, 0o777 & ~umask())
+    if owned:
+        (tmp / OWNER).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}),
+                                 encoding="utf-8")
     return tmp
+
+
+def disown(folder: Path) -> None:
+    """Remove the owner record of a staging folder about to be moved into place."""
+    (Path(folder) / OWNER).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or not a pid: leave the folder alone
+    return True
+
+
+def clean_stale(beside: Path) -> list[Path]:
+    """Remove staging folders next to ``beside`` left by runs that were killed: those whose
+    owner record names a process of this machine that no longer runs. Folders of live runs,
+    of other machines and without an owner record are left alone. Returns what was removed."""
+    beside = Path(beside)
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in beside.parent.iterdir() if p.name.startswith(f".{beside.name}")
+                      and any(f".{kind}" in p.name[len(beside.name) + 1:] for kind in STAGING)]
+    except OSError:
+        return removed
+    host = socket.gethostname()
+    for folder in candidates:
+        try:
+            owner = json.loads((folder / OWNER).read_text(encoding="utf-8"))
+            pid = owner["pid"]
+            if owner["host"] != host or not isinstance(pid, int) or _alive(pid):
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def replace_dir(tmp: Path, out_dir: Path) -> None:

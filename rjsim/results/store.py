@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import platform
 import shutil
 import sys
@@ -26,6 +27,7 @@ from typing import Any
 import pandas as pd
 import tomli_w
 
+from rjsim.core import files
 from rjsim.core.errors import ResultsError
 from rjsim.core.schema import to_plain
 from rjsim.core.version import __version__
@@ -75,12 +77,14 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
                   extra: Callable[[Path], None] | None = None) -> Path:
     """Write a complete results directory at ``out_dir`` atomically; return its path.
 
-    ``extra`` may write more files (figures, raw records) into the temporary directory.
+    ``extra`` may write more files (figures, raw records) into the temporary directory. The
+    manifest lists every file written (``files``), so that the directory is later replaced
+    only if it holds nothing else (see :func:`prepare_target`).
     """
     out_dir = Path(out_dir)
     prepare_target(out_dir)
     try:
-        tmp = atomic.temp_dir(out_dir)
+        tmp = atomic.temp_dir(out_dir, owned=True)
     except OSError as exc:
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
                            f"({exc.strerror or exc})") from None
@@ -96,8 +100,10 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
             df.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
         if extra is not None:
             extra(tmp)
+        atomic.disown(tmp)
         full = dict(manifest) | {"finished_utc": now_utc(),
-                                 "tables": {n: len(df) for n, df in tables.items()}}
+                                 "tables": {n: len(df) for n, df in tables.items()},
+                                 "files": _files(tmp)}
         (tmp / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
         atomic.replace_dir(tmp, out_dir)
     except BaseException:
@@ -106,25 +112,85 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
     return out_dir
 
 
+def _files(root: Path) -> list[str]:
+    """Every file under ``root`` (relative, '/'-separated, sorted)."""
+    out = []
+    for folder, _, names in os.walk(root):
+        rel = Path(folder).relative_to(root)
+        out += [(rel / n).as_posix() for n in names]
+    return sorted(out)
+
+
+#: Files a report adds to a results directory after it is written (``rjsim report``).
+REPORT_FILES = ("report.html", "report.xlsx")
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(files.read_limited(path / MANIFEST, 64 * 1024 * 1024))
+    except (files.FileProblem, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def is_results_dir(path: Path) -> bool:
     """Whether ``path`` is a directory rjsim wrote (its manifest says so)."""
-    try:
-        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "rjsim_results" in data
+    data = _read_manifest(path)
+    return data is not None and "rjsim_results" in data
+
+
+def _foreign(out_dir: Path) -> str | None:
+    """Why ``out_dir`` may not be replaced (``None``: it holds exactly what rjsim wrote: the
+    files its manifest lists, plus reports and their figures next to a listed manifest)."""
+    data = _read_manifest(out_dir)
+    if data is None or "rjsim_results" not in data:
+        return "is not an rjsim results directory"
+    listed = data.get("files")
+    if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
+        return ("does not list the files rjsim wrote (written by an older rjsim?); delete it "
+                "yourself if nothing in it is needed")
+    known = {*listed, MANIFEST}
+    manifests = {str(Path(f).parent) for f in known if Path(f).name == MANIFEST}
+    for folder, dirs, names in os.walk(out_dir):
+        rel = Path(folder).relative_to(out_dir)
+        for name in names:
+            f = (rel / name).as_posix()
+            if f in known or _report_file(rel, name, manifests):
+                continue
+            return f"holds '{f}', which rjsim did not write"
+        for d in dirs:
+            if (Path(folder) / d).is_symlink():  # os.walk does not follow it: refuse it
+                return f"holds a link '{(rel / d).as_posix()}', which rjsim did not write"
+    return None
+
+
+def _report_file(rel: Path, name: str, manifests: set[str]) -> bool:
+    """A report file: report.html/xlsx beside a listed manifest, or a figure in its figures/."""
+    if name in REPORT_FILES:
+        return str(rel) in manifests
+    return (rel.name == "figures" and Path(name).suffix in (".png", ".svg")
+            and str(rel.parent) in manifests)
 
 
 def prepare_target(out_dir: Path) -> None:
     """Check, before any work, that results can be written at ``out_dir``: it must not exist,
-    be empty, or be an rjsim results directory; its parent is created."""
+    be empty, or hold exactly what rjsim wrote there (anything else is refused, never
+    deleted); its parent is created and must be writable. Staging folders that killed runs
+    left beside it are removed."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and not is_results_dir(out_dir) and not (
-            out_dir.is_dir() and not any(out_dir.iterdir())):
-        raise ResultsError(f"--out {out_dir}: exists and is not an rjsim results directory; "
-                           "choose another directory (nothing was written)")
+    if out_dir.exists() or out_dir.is_symlink():
+        if not out_dir.is_dir() or out_dir.is_symlink():
+            raise ResultsError(f"--out {out_dir}: exists and is not a folder; choose another "
+                               "directory (nothing was written)")
+        why = None if not any(out_dir.iterdir()) else _foreign(out_dir)
+        if why is not None:
+            raise ResultsError(f"--out {out_dir}: exists and {why}; choose another directory "
+                               "(nothing was written)")
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
+        atomic.clean_stale(out_dir)
+        probe = atomic.temp_dir(out_dir, "probe")  # a read-only parent fails here, not later
+        probe.rmdir()
     except OSError as exc:
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
                            f"({exc.strerror or exc})") from None
