@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test regress bench bench-plan lint typecheck check clean browser
+.PHONY: run test regress bench bench-plan lint typecheck check clean browser fuzz
 
 # Two installs: `make run` needs only the runtime dependencies; `make test` adds the test,
 # lint and Dask extras. Each stamp is remade when pyproject.toml changes.
@@ -54,6 +54,12 @@ bench: $(RUN_STAMP)
 # The national plan benchmark (issue target: <= 10 minutes on 2 cores); one repeat.
 bench-plan: $(RUN_STAMP)
 	$(BIN)/rjsim bench --plan --repeats 1
+
+# The long fuzz campaign (hostile scenario files and area CSVs; README: Hardening): prints
+# inputs tried, tracebacks and hangs; failing inputs are kept in fuzz-failures/.
+FUZZ_MINUTES ?= 10
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_campaign.py --minutes $(FUZZ_MINUTES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rjsim tests
