@@ -68,6 +68,18 @@ def test_round_trip_is_exact_including_the_block_layout() -> None:
     assert list(back.table.dtypes) == list(s.table.dtypes)
 
 
+def test_text_columns_and_labels_round_trip() -> None:
+    table = pd.DataFrame({"s": pd.array(["x", None, "é\u2603"], dtype="string"),
+                          "nul": pd.array(["a\x00", "b", None], dtype="str"),
+                          "t": pd.array(["", "y", "z"], dtype="str")},
+                         index=pd.Index(["r1", "r2", "r3"], name="row"))
+    s = Sample("E1", 1, 0.5, table)
+    back = bundle.loads(bundle.dumps(s), Sample)
+    assert bundle.same(s, back)
+    assert back.table["nul"].iloc[0] == "a\x00" and back.table["s"].isna().iloc[1]
+    assert list(back.table.index) == ["r1", "r2", "r3"] and back.table.index.name == "row"
+
+
 def test_same_sees_differences() -> None:
     s = sample()
     other = Sample(s.area, s.replication, s.share, s.table.assign(n=[1, 2, 4]), None, s.inner,

@@ -218,24 +218,87 @@ def _encode_frame(df: pd.DataFrame, members: dict[str, bytes]) -> dict[str, Any]
         values = block.values
         if isinstance(values, np.ndarray) and values.ndim == 2:
             blocks.append({"locs": locs, "array": _add(members, "npy", _npy_bytes(values))})
-        else:  # extension arrays (strings, categories, dates): one column each, via Arrow
+        else:  # extension arrays: strings as arrays, others one column each, via Arrow
             for i in locs:
-                one = pd.DataFrame({"c": df.iloc[:, i]})
+                column = df.iloc[:, i]
+                text = _encode_strings(column, members)
+                if text is not None:
+                    blocks.append({"locs": [i], "strings": text})
+                    continue
+                one = pd.DataFrame({"c": column})
                 blocks.append({"locs": [i], "arrow": _add(members, "arrow",
                                                           _arrow_bytes(one, index=False))})
-    return {"index": _add(members, "arrow", _arrow_bytes(pd.DataFrame(index=df.index),
-                                                         index=True)),
-            "columns": _add(members, "arrow", _arrow_bytes(pd.DataFrame(index=df.columns),
-                                                           index=True)),
-            "blocks": blocks}
+    return {"index": _encode_labels(df.index, members),
+            "columns": _encode_labels(df.columns, members), "blocks": blocks}
+
+
+def _encode_labels(index: pd.Index, members: dict[str, bytes]) -> Any:
+    """Row or column labels: a range or plain strings inline, anything else via Arrow."""
+    name = index.name
+    if name is None or isinstance(name, str):
+        if isinstance(index, pd.RangeIndex):
+            return {"range": [index.start, index.stop, index.step], "name": name}
+        if index.dtype == object or isinstance(index.dtype, pd.StringDtype):
+            labels = list(index)
+            if all(type(v) is str for v in labels):
+                return {"labels": labels, "name": name, "dtype": str(index.dtype)}
+    return _add(members, "arrow", _arrow_bytes(pd.DataFrame(index=index), index=True))
+
+
+def _decode_labels(node: Any, r: _Reader, where: str) -> pd.Index:
+    if isinstance(node, dict) and set(node) == {"range", "name"}:
+        bounds, name = node["range"], node["name"]
+        if (isinstance(bounds, list) and len(bounds) == 3 and all(
+                isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+                and bounds[2] != 0 and (name is None or isinstance(name, str))):
+            return pd.RangeIndex(start=bounds[0], stop=bounds[1], step=bounds[2], name=name)
+        raise BundleError(f"{where}: a malformed range of labels")
+    if isinstance(node, dict) and set(node) == {"labels", "name", "dtype"}:
+        labels, name, dtype = node["labels"], node["name"], node["dtype"]
+        if (isinstance(labels, list) and all(isinstance(v, str) for v in labels)
+                and (name is None or isinstance(name, str)) and dtype in ("object", "str")):
+            return pd.Index(labels, name=name, dtype=dtype)
+        raise BundleError(f"{where}: malformed labels")
+    return _table(r.read(node, where), where).index
+
+
+def _encode_strings(column: pd.Series, members: dict[str, bytes]) -> Any:
+    """A string column as a NumPy unicode array and a missing-value mask, or ``None`` when it
+    is not one (or holds text NumPy cannot keep exactly: trailing NULs)."""
+    dtype = column.dtype
+    if not isinstance(dtype, pd.StringDtype):
+        return None
+    missing = column.isna().to_numpy()
+    values = [("" if m else v) for v, m in zip(column.tolist(), missing, strict=True)]
+    if any(v.endswith("\x00") for v in values):
+        return None
+    na = "nan" if dtype.na_value is np.nan else "NA"
+    return {"text": _add(members, "npy", _npy_bytes(np.array(values, dtype=str))),
+            "missing": _add(members, "npy", _npy_bytes(missing)),
+            "storage": dtype.storage, "na": na}
+
+
+def _decode_strings(node: Any, rows: int, r: _Reader, where: str) -> Any:
+    if not (isinstance(node, dict) and set(node) == {"text", "missing", "storage", "na"}
+            and node["storage"] in ("python", "pyarrow") and node["na"] in ("nan", "NA")):
+        raise BundleError(f"{where}: a malformed text column")
+    text = _array(r.read(node["text"], where), where)
+    missing = _array(r.read(node["missing"], where), where)
+    if (text.dtype.kind != "U" or missing.dtype != np.bool_ or text.shape != (rows,)
+            or missing.shape != (rows,)):
+        raise BundleError(f"{where}: a text column of the wrong shape or type")
+    dtype = pd.StringDtype(node["storage"], na_value=np.nan if node["na"] == "nan" else pd.NA)
+    values = text.astype(object)
+    values[missing] = None
+    return pd.array(values, dtype=dtype)
 
 
 def _decode_frame(node: Any, r: _Reader, where: str) -> pd.DataFrame:
     if not (isinstance(node, dict) and set(node) == {"index", "columns", "blocks"}
             and isinstance(node["blocks"], list)):
         raise BundleError(f"{where}: not a table")
-    index = _table(r.read(node["index"], where), where).index
-    columns = _table(r.read(node["columns"], where), where).index
+    index = _decode_labels(node["index"], r, where)
+    columns = _decode_labels(node["columns"], r, where)
     blocks: list[tuple[Any, np.ndarray]] = []
     seen: list[int] = []
     for b in node["blocks"]:
@@ -248,6 +311,8 @@ def _decode_frame(node: Any, r: _Reader, where: str) -> pd.DataFrame:
             values: Any = _array(r.read(b["array"], where), where)
             if values.shape != (len(locs), len(index)):
                 raise BundleError(f"{where}: a block of the wrong shape")
+        elif set(b) == {"locs", "strings"} and len(locs) == 1:
+            values = _decode_strings(b["strings"], len(index), r, where)
         elif set(b) == {"locs", "arrow"} and len(locs) == 1:
             col = _table(r.read(b["arrow"], where), where)
             if list(col.columns) != ["c"] or len(col) != len(index):
