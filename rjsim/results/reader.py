@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from rjsim.core import files
 from rjsim.core.errors import ResultsError
 from rjsim.results.store import MANIFEST
 
@@ -81,11 +82,10 @@ class Results:
         missing or damaged: the report must not guess what was run)."""
         path = self.path / "scenario.toml"
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ResultsError(f"{path}: cannot read the resolved scenario "
-                               f"({exc.strerror or exc})") from None
-        except tomllib.TOMLDecodeError as exc:
+            return tomllib.loads(files.read_limited(path).decode("utf-8-sig"))
+        except files.FileProblem as exc:
+            raise ResultsError(f"{path}: cannot read the resolved scenario ({exc})") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise ResultsError(f"{path}: not valid TOML ({exc}); a results directory's "
                                "scenario.toml is written by rjsim, was it edited?") from None
 
@@ -132,8 +132,8 @@ def open_results(path: Path) -> Results:
         raise ResultsError(f"{path}: {what}; give a results directory written by 'rjsim run' "
                            "or 'rjsim compare'")
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads(files.read_limited(path / MANIFEST))
+    except (files.FileProblem, ValueError, RecursionError):
         manifest = None
     if not isinstance(manifest, dict) or "rjsim_results" not in manifest:
         raise ResultsError(f"{path}: not an rjsim results directory (no {MANIFEST} marked "
