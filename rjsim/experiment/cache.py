@@ -90,7 +90,7 @@ class TaskCache:
         try:
             if len(data) > MAX_ENTRY_BYTES:
                 raise bundle.BundleError(f"larger than {MAX_ENTRY_BYTES} bytes")
-            found = bundle.loads(data, AreaDigest)
+            found: AreaDigest = bundle.loads(data, AreaDigest)
             if (found.replication, found.area) != (replication, area):
                 raise bundle.BundleError(f"holds replication {found.replication} of area "
                                          f"{found.area}, not {replication} of {area}")

@@ -324,17 +324,19 @@ def _decode_frame(node: Any, r: _Reader, where: str) -> pd.DataFrame:
     if sorted(seen) != list(range(len(columns))):
         raise BundleError(f"{where}: blocks do not cover the columns exactly once")
     try:
-        return create_dataframe_from_blocks(blocks, index=index, columns=columns)
+        frame: pd.DataFrame = create_dataframe_from_blocks(blocks, index=index, columns=columns)
     except (ValueError, TypeError, AssertionError, IndexError) as exc:
         raise BundleError(f"{where}: inconsistent table ({exc})") from None
+    return frame
 
 
 def _table(data: bytes, where: str) -> pd.DataFrame:
     try:
         table = pa.ipc.open_file(pa.py_buffer(data)).read_all()
-        return table.to_pandas()
+        frame: pd.DataFrame = table.to_pandas()
     except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError) as exc:
         raise BundleError(f"{where}: unreadable table ({exc})") from None
+    return frame
 
 
 def _array(data: bytes, where: str) -> np.ndarray:
