@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
 
-from rjsim.cli.progress import ProgressBar
+from rjsim.cli.progress import TerminalProgress
 
 SMALL = """
 name = "{name}"
@@ -130,22 +130,28 @@ class _Terminal(io.StringIO):
 
 def test_progress_bar_draws_only_on_a_terminal() -> None:
     plain = io.StringIO()
-    bar = ProgressBar(plain)
-    bar(1, 4)
-    bar(4, 4)
+    bar = TerminalProgress(plain)
+    bar.update(1, 4, "scenario 1/1: small")
+    bar.update(4, 4, "scenario 1/1: small")
     bar.close()
     assert plain.getvalue() == ""
     tty = _Terminal()
-    bar = ProgressBar(tty)
-    bar(4, 4)
+    bar = TerminalProgress(tty)
+    bar.update(4, 4, "scenario 1/1: small")
     bar.close()
     text = tty.getvalue()
-    assert "[" + "#" * 30 + "] 4/4 tasks" in text and text.endswith("\n")
+    assert "scenario 1/1: small" in text and "4/4" in text and text.endswith("\n")
     quiet = _Terminal()
-    bar = ProgressBar(quiet, enabled=False)  # --quiet on a terminal
-    bar(4, 4)
+    bar = TerminalProgress(quiet, quiet=True)  # --quiet on a terminal
+    bar.update(4, 4, "scenario 1/1: small")
+    bar.message("plan: round 1 done")
     bar.close()
     assert quiet.getvalue() == ""
+    asked = io.StringIO()
+    bar = TerminalProgress(asked, bar=True)  # asked for, though not a terminal
+    bar.update(2, 4, "scenario 1/1: small")
+    bar.close()
+    assert "2/4" in asked.getvalue()
 
 
 def _parquet_tables(out: Path) -> dict[str, pd.DataFrame]:

@@ -19,8 +19,11 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rjsim.app.common import Outcome
 
 BASELINE_SERVERS = 50
 BASELINE_UTILISATION = 0.9
@@ -190,3 +193,33 @@ def run_plan_bench(scenario_path: Path, years: float, replications: int,
         f"GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year (today GBP "
         f"{n['today_budget_gbp'] / 1e6:,.1f}m); check verdict: {n['verdict']}",
         f"peak memory of this process (max RSS) {_peak_rss_mib():.0f} MiB"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchOptions:
+    """``rjsim bench``: time a national run of ``scenario`` for ``years`` (medians of
+    ``repeats``) against a bare SimPy model (``baseline``); or, with ``replications``, an
+    experiment on ``executor`` with ``workers``; or, with ``plan``, a national ``rjsim plan``
+    (``replications`` per round, default 10)."""
+
+    scenario: Path = Path("scenarios/statutory_right.toml")
+    years: float = 5.0
+    repeats: int = 3
+    baseline: bool = True
+    replications: int | None = None
+    workers: int | None = None
+    executor: str = "processes"
+    plan: bool = False
+
+
+def bench(options: BenchOptions) -> Outcome:
+    """Run the benchmark the options choose; its report is the one line group returned."""
+    o = options
+    if o.plan:
+        text = run_plan_bench(o.scenario, o.years, o.replications or 10, o.workers, o.repeats)
+    elif o.replications:
+        text = run_experiment_bench(o.scenario, o.years, o.replications, o.executor,
+                                    o.workers, o.repeats)
+    else:
+        text = run(o.scenario, o.years, o.repeats, o.baseline)
+    return Outcome(lines=(text,))

@@ -1,51 +1,51 @@
-"""A terminal progress bar for long runs: tasks done/total, elapsed time and ETA.
+"""Progress on the terminal: a ``tqdm`` bar over all of a command's tasks, and its messages.
 
-Silent unless its stream is a terminal (and the CLI passes ``enabled=False`` for --quiet).
+The bar (tasks done/total, elapsed time, ETA over all remaining work, and which scenario of how
+many is running) is drawn on standard error only when it is a terminal, or when asked
+(``bar=True``), and never with ``--quiet``. Messages (a sweep point starting, a planner round
+finished) go to standard error unless ``--quiet``, printed above the bar when there is one.
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+from typing import Any, TextIO
+
+from tqdm import tqdm
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+class TerminalProgress:
+    """A :class:`rjsim.app.progress.Display` on a stream (standard error by default)."""
 
-
-class ProgressBar:
-    """Callable as ``bar(done, total)``; redraws at most ten times a second."""
-
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None,
-                 width: int = 30) -> None:
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False,
+                 bar: bool | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.width = width
-        self.start = time.monotonic()
-        self._last = 0.0
-        self._drawn = False
+        self.quiet = quiet
+        self.enabled = not quiet and (self.stream.isatty() if bar is None else bar)
+        self._bar: tqdm[Any] | None = None
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if not self.enabled or (now - self._last < 0.1 and done < total):
+    def update(self, done: int, total: int, label: str) -> None:
+        if not self.enabled:
             return
-        self._last = now
-        elapsed = now - self.start
-        frac = done / total if total else 1.0
-        eta = elapsed * (total - done) / done if done else float("nan")
-        bar = "#" * int(frac * self.width) + "." * (self.width - int(frac * self.width))
-        eta_text = _clock(eta) if eta == eta else "--:--"
-        self.stream.write(f"\r[{bar}] {done}/{total} tasks  elapsed {_clock(elapsed)}  "
-                          f"ETA {eta_text} ")
-        self.stream.flush()
-        self._drawn = True
+        bar = self._bar
+        if bar is None:
+            bar = self._bar = tqdm(total=total, desc=label, unit="task", file=self.stream,
+                                   mininterval=0.1, dynamic_ncols=True, leave=True)
+        if bar.total != total:
+            bar.total = total
+        if bar.desc != label:
+            bar.set_description_str(label, refresh=False)
+        bar.update(done - bar.n)
+
+    def message(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self._bar is not None:
+            tqdm.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
 
     def close(self) -> None:
-        """End the bar's line (if anything was drawn)."""
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -22,7 +22,12 @@ from rjsim.capacity import capacity_test
 from rjsim.capacity.capacity_test import CapacityTestResult
 from rjsim.core import stats
 from rjsim.core.errors import Problem, ScenarioError
-from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
+from rjsim.experiment.experiment import (
+    Experiment,
+    ExperimentSettings,
+    Progress,
+    run_experiment,
+)
 from rjsim.scenario.spec import Scenario
 
 LEVELS = (("national", "national_summary", None), ("area", "area_summary", "area"))
@@ -54,15 +59,24 @@ def _aligned(scenarios: Sequence[Scenario], seed: int | None) -> list[Scenario]:
 
 
 def compare(scenarios: Sequence[Scenario], settings: ExperimentSettings | None = None,
-            seed: int | None = None) -> Comparison:
-    """Run every scenario with common random numbers and compare them with the first."""
+            seed: int | None = None, *,
+            progress: Sequence[Progress | None] | None = None) -> Comparison:
+    """Run every scenario with common random numbers and compare them with the first.
+
+    ``progress``: one callback per scenario for its experiment's tasks (instead of
+    ``settings.progress``, which every experiment would restart from zero).
+    """
     if len(scenarios) < 2:
         raise ScenarioError([Problem("compare", "needs at least two scenarios")])
     settings = settings or ExperimentSettings()
     aligned = _aligned(scenarios, seed)
     n = settings.replications or aligned[0].run.replications
-    experiments = [run_experiment(s, replace(settings, replications=n, target_precision=None))
-                   for s in aligned]
+    each = list(progress) if progress is not None else [settings.progress] * len(aligned)
+    if len(each) != len(aligned):
+        raise ValueError(f"{len(each)} progress callbacks for {len(aligned)} scenarios")
+    experiments = [run_experiment(s, replace(settings, replications=n, target_precision=None,
+                                             progress=p))
+                   for s, p in zip(aligned, each, strict=True)]
     return Comparison(experiments, _estimates(experiments), _differences(experiments),
                       [_capacity_test(e) for e in experiments])
 

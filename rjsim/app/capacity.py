@@ -1,0 +1,225 @@
+"""``rjsim capacity-test`` and ``rjsim plan``: the minister's capacity test and the least
+staffing that passes it.
+
+Exit status of both, for CI: 0 when the national test passes (for the plan: its check run),
+1 when it fails or is inconclusive, 2 on an error (raised as an :class:`RjsimError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rjsim.app.common import (
+    EXIT_NOT_PASSED,
+    EXIT_OK,
+    ExperimentOptions,
+    Outcome,
+    display_or_quiet,
+    finish,
+    load,
+    source_name,
+)
+from rjsim.app.progress import Display, Tracker, area_count
+from rjsim.core.errors import ResultsError
+
+if TYPE_CHECKING:
+    from rjsim.capacity.capacity_test import CapacityTestResult
+    from rjsim.experiment.experiment import Experiment
+    from rjsim.planning.planner import PlanResult
+    from rjsim.scenario.spec import Scenario
+
+#: Replications per search round (and, times three, of the check) unless asked otherwise.
+PLAN_REPLICATIONS = 10
+
+
+def exit_status(verdict: str) -> int:
+    """The exit status of a national verdict: 0 pass, 1 fail or inconclusive."""
+    return EXIT_OK if verdict == "pass" else EXIT_NOT_PASSED
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityTestOptions(ExperimentOptions):
+    """``rjsim capacity-test``: the scenario (file or object) to judge."""
+
+    scenario: Path | Scenario
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityTestOutcome(Outcome):
+    """The test's verdicts (``result.verdict``: the national one; ``result.tables()``: per
+    area and criterion) and the experiment they judge (over the assessment window)."""
+
+    result: CapacityTestResult
+    experiment: Experiment
+
+    @property
+    def verdict(self) -> str:
+        return self.result.verdict
+
+
+def capacity_test(options: CapacityTestOptions, display: Display | None = None
+                  ) -> CapacityTestOutcome:
+    """Run the scenario, judge every area over its assessment window, write the results
+    directory (capacity_test_* tables, the capacity map) and its report."""
+    from rjsim.analysis import capacity_metrics as capacity
+    from rjsim.app import outputs
+    from rjsim.capacity import capacity_test as test
+    from rjsim.experiment.experiment import run_experiment
+    from rjsim.report import capmap
+    from rjsim.report.text import national_text
+    from rjsim.results import store
+
+    started = store.now_utc()
+    scenario = load(options.scenario, options)
+    assessed = capacity.assessed(scenario)
+    out = (options.out or Path("results") / f"{scenario.name}_capacity_test"
+           if options.write else None)
+    if out is not None:
+        store.prepare_target(out)  # before the work, not after
+    shown = display_or_quiet(display)
+    reps = options.replications or assessed.run.replications
+    tracker = Tracker(shown, [(assessed.name, reps * area_count(assessed))])
+    try:
+        e = run_experiment(assessed, options.settings(tracker.stage(0)))
+    finally:
+        shown.close()
+    result = test.evaluate(assessed, e.per_replication["capacity_metrics"], e.plan.areas)
+    summary = test.summary_text(result)
+    text = national_text(e) + "\n" + summary
+
+    def figures(tmp: Path) -> None:
+        (tmp / "figures").mkdir(exist_ok=True)
+        capmap.capacity_map(result.verdicts, tmp / "figures" / "capacity_map")
+    status = exit_status(result.verdict)
+    info = outputs.manifest(e, source_name(options.scenario), started) | {
+        "capacity_test": {"verdict": result.verdict, "exit_status": status}}
+    shown_text = text if not options.quiet else summary.splitlines()[1]
+    lines: tuple[str, ...] = (shown_text,)
+    if out is not None:
+        outputs.write_experiment(out, e, info, text, more=figures, tables=result.tables())
+        lines += (f"Results written to {out}/ (capacity_test_*.csv tables, "
+                  "figures/capacity_map)",)
+    return finish(CapacityTestOutcome(status=status, lines=lines, out=out, result=result,
+                                      experiment=e), options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions(ExperimentOptions):
+    """``rjsim plan``: the scenario (with a statutory right) to staff. ``replications`` per
+    search round default to :data:`PLAN_REPLICATIONS`; the task cache is not used.
+    ``write_scenario``: also write the plan as a funding scenario to this file (``force``:
+    replacing one that exists)."""
+
+    scenario: Path | Scenario
+    write_scenario: Path | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOutcome(Outcome):
+    """The plan (``result.areas``, ``result.national``: FTE and cost; ``result.test``: its
+    check run's capacity test; ``result.scenario``: the funding scenario) and its TOML text."""
+
+    result: PlanResult
+    scenario_toml: str
+
+    @property
+    def verdict(self) -> str:
+        return self.result.test.verdict
+
+
+def _scenario_target(path: Path | None, force: bool) -> None:
+    if path is None:
+        return
+    if path.is_dir():
+        raise ResultsError(f"--write-scenario {path}: is a folder; give a file name, e.g. "
+                           f"{path / 'commencement_plan.toml'}")
+    if path.exists() and not force:
+        raise ResultsError(f"--write-scenario {path}: the file exists; choose another name or "
+                           "add --force to replace it")
+    if not path.parent.is_dir():
+        raise ResultsError(f"--write-scenario {path}: folder '{path.parent}' does not exist")
+
+
+def _write_scenario(path: Path, text: str) -> None:
+    from rjsim.results.atomic import write_text_atomic
+    try:
+        write_text_atomic(path, text, what=f"--write-scenario {path}")
+    except ResultsError as exc:
+        raise ResultsError(f"{exc}; the results directory was written") from None
+
+
+def plan_text(result: PlanResult) -> str:
+    """The plan's national summary and its largest increases, as printed."""
+    n = result.national.iloc[0]
+    largest: list[Any] = list(result.areas.sort_values("change_gbp", ascending=False)
+                              .head(8).itertuples())
+    lines = [f"Price of commencement ({int(n['areas'])} areas, {int(n['replications'])} "
+             f"replications per round, {int(n['search_rounds'])} search rounds):",
+             f"  {n['general_fte']:,.1f} general + {n['specialist_fte']:,.1f} specialist FTE "
+             f"cost GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year, against GBP "
+             f"{n['today_budget_gbp'] / 1e6:,.1f}m today (+GBP {n['change_gbp'] / 1e6:,.1f}m, "
+             f"{n['cost_ratio_to_today']:.1f} times)",
+             f"  Check of the plan on {int(n['check_replications'])} fresh replications (a seed"
+             " the search never used): "
+             f"{str(n['verdict']).upper()} in {int(n['areas_pass'])} of {int(n['areas'])} areas",
+             "  FTE are in post from day 0 (recruited and trained ahead of commencement).",
+             "  Largest increases:"]
+    lines += [f"    {r.force:<28} {r.general_fte:7.1f} + {r.specialist_fte:6.1f} FTE  GBP "
+              f"{r.annual_cost_gbp / 1e6:6.2f}m a year (+{r.change_gbp / 1e6:.2f}m)"
+              for r in largest]
+    return "\n".join(lines) + "\n"
+
+
+def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
+    """Find the least FTE per area that passes the test, write the results directory (plan
+    tables, the check run's capacity-test tables and map, ``plan_scenario.toml``), the
+    funding scenario if asked, and the report. The display gets a message per search round."""
+    import tomli_w
+
+    from rjsim.app import outputs
+    from rjsim.core.schema import to_plain
+    from rjsim.planning import planner
+    from rjsim.report import capmap
+    from rjsim.results import store
+
+    started = store.now_utc()
+    scenario = load(options.scenario, options)
+    out = options.out or Path("results") / f"{scenario.name}_plan" if options.write else None
+    if out is not None:
+        store.prepare_target(out)  # before the work, not after
+    _scenario_target(options.write_scenario, options.force)
+    shown = display_or_quiet(display)
+
+    def on_round(number: int, searching: int) -> None:
+        shown.message(f"plan: round {number} done, {searching} area(s) still searching")
+    settings = options.settings(None, replications=options.replications or PLAN_REPLICATIONS)
+    try:
+        result = planner.plan(scenario, settings, on_round=on_round)
+    finally:
+        shown.close()
+    text = plan_text(result)
+    toml = ("# Written by 'rjsim plan': the least FTE per area that passes the capacity test.\n"
+            + tomli_w.dumps(to_plain(result.scenario)))
+
+    def more(tmp: Path) -> None:
+        (tmp / "figures").mkdir(exist_ok=True)
+        capmap.capacity_map(result.test.verdicts, tmp / "figures" / "capacity_map")
+        (tmp / "plan_scenario.toml").write_text(toml, encoding="utf-8")
+    tables = result.test.tables() | {"plan_area": result.areas, "plan_national":
+                                     result.national, "plan_search": result.search_log}
+    written = options.write_scenario
+    info = outputs.manifest(result.check, source_name(options.scenario), started) | {
+        "plan": {"verdict": result.test.verdict, "scenario_written": str(written or "")}}
+    if out is not None:
+        outputs.write_experiment(out, result.check, info, text, more=more, tables=tables)
+    if written is not None:
+        _write_scenario(written, toml)
+    done = ([f"Results written to {out}/ (plan_area.csv, plan_national.csv, "
+             "plan_scenario.toml)"] if out is not None else [])
+    done += [f"funding scenario written to {written}"] if written else []
+    return finish(PlanOutcome(status=exit_status(result.test.verdict),
+                              lines=(text, "; ".join(done)) if done else (text,),
+                              out=out, result=result, scenario_toml=toml), options)
