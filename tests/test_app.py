@@ -1,0 +1,240 @@
+"""The application layer and the Python API over it.
+
+Progress: a comparison or a sweep reports progress over every scenario's tasks, so a display's
+total (and its ETA) covers all remaining work, and says which scenario of how many is running.
+The API: each function runs a tiny scenario (two areas, one year, two replications) in this
+process and returns objects consistent with the files it writes when given ``out``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import tomli_w
+from capacity_helpers import Queue, queue_dict, write_area_csv
+from conftest import scenario
+
+import rjsim
+from rjsim.app import checks
+from rjsim.app.common import ExperimentOptions
+from rjsim.app.experiments import CompareOptions, RunOptions, compare, run
+from rjsim.app.progress import Tracker
+from rjsim.core.errors import InputError, RjsimError
+from rjsim.scenario.spec import Scenario
+
+AREAS = ["Cumbria", "Gwent"]
+REPS = 2
+
+
+def tiny(name: str, **more: Any) -> Scenario:
+    """Two areas, one year, over the packaged defaults."""
+    return scenario(name=name, run={"years": 1}, areas={"include": AREAS}, **more)  # type: ignore[arg-type]
+
+
+def tiny_toml(path: Path, name: str, extra: str = "") -> Path:
+    path.write_text(f'name = "{name}"\n[run]\nyears = 1\n[areas]\ninclude = {json.dumps(AREAS)}'
+                    f"\n{extra}", encoding="utf-8")
+    return path
+
+
+class Recorder:
+    """A display that keeps what it is shown."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[int, int, str]] = []
+        self.messages: list[str] = []
+        self.closed = 0
+
+    def update(self, done: int, total: int, label: str) -> None:
+        self.updates.append((done, total, label))
+
+    def message(self, text: str) -> None:
+        self.messages.append(text)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+LOCAL = {"replications": REPS, "workers": 1, "write": False, "report": False}
+
+
+# ---- progress over all the work -----------------------------------------------------------------
+
+def test_tracker_counts_every_scenarios_tasks() -> None:
+    shown = Recorder()
+    t = Tracker(shown, [("a", 4), ("b", 6), ("c", 2)])
+    first, second = t.stage(0), t.stage(1)
+    first(1, 4)
+    first(4, 4)
+    t.finish(0)
+    second(3, 6)
+    assert shown.updates == [(1, 12, "scenario 1/3: a"), (4, 12, "scenario 1/3: a"),
+                             (7, 12, "scenario 2/3: b")]
+
+
+def test_tracker_total_grows_when_an_experiment_adds_replications() -> None:
+    shown = Recorder()
+    t = Tracker(shown, [("a", 4), ("b", 4)])
+    report = t.stage(0)
+    report(4, 4)
+    report(5, 8)  # a target precision asked for another batch
+    assert shown.updates[-1] == (5, 12, "scenario 1/2: a")
+    report(8, 8)
+    t.finish(0)
+    t.stage(1)(1, 4)
+    assert shown.updates[-1] == (9, 12, "scenario 2/2: b")
+
+
+def test_compare_progress_total_is_all_tasks_of_all_scenarios() -> None:
+    shown = Recorder()
+    a, b = tiny("a"), tiny("b", funding={"national_budget_gbp": 9_000_000})
+    done = compare(CompareOptions(scenarios=(a, b), **LOCAL), shown)
+    total = 2 * REPS * len(AREAS)  # every task of both scenarios
+    assert {t for _, t, _ in shown.updates} == {total}  # never one scenario's own total
+    assert [d for d, _, _ in shown.updates] == list(range(1, total + 1))
+    labels = [label for _, _, label in shown.updates]
+    assert labels == ["scenario 1/2: a"] * (total // 2) + ["scenario 2/2: b"] * (total // 2)
+    assert shown.closed >= 1
+    assert done.comparison.names == ["a", "b"] and done.out is None
+
+
+def test_sweep_progress_and_messages_cover_every_point(tmp_path: Path) -> None:
+    path = tiny_toml(tmp_path / "sw.toml", "sw",
+                     '[sweep]\nmode = "zip"\n[sweep.values]\n"run.seed" = [1, 2, 3]\n')
+    shown = Recorder()
+    done = run(RunOptions(scenario=path, **LOCAL), shown)
+    total = 3 * REPS * len(AREAS)
+    assert {t for _, t, _ in shown.updates} == {total}
+    assert shown.updates[-1][0] == total and shown.updates[-1][2] == "scenario 3/3: sw-p003"
+    assert [m.split(":")[0] for m in shown.messages] == [
+        "sweep point p001", "sweep point p002", "sweep point p003"]
+    assert [p.tag for p in done.points if p is not None] == ["p001", "p002", "p003"]
+    assert not list(tmp_path.glob("results"))  # write=False: nothing written
+
+
+def test_target_precision_progress_ends_at_what_ran() -> None:
+    shown = Recorder()
+    options = dict(LOCAL, replications=None)
+    done = run(RunOptions(scenario=tiny("p"), target_precision=0.5, max_replications=8,
+                          **options), shown)
+    ran = done.experiments[0].replications
+    last_done, last_total, _ = shown.updates[-1]
+    assert last_done == last_total >= ran * len(AREAS)
+
+
+def test_options_refuse_what_the_command_line_refuses() -> None:
+    for bad in ({"replications": 0}, {"workers": -1}, {"years": 60}, {"seed": -3},
+                {"executor": "threads"}):
+        with pytest.raises(InputError) as err:
+            ExperimentOptions(**bad)  # type: ignore[arg-type]
+        assert next(iter(bad)) in str(err.value)
+    with pytest.raises(InputError, match="target_precision"):
+        RunOptions(scenario=Path("x.toml"), target_precision=1.5)
+    with pytest.raises(InputError, match="records"):
+        RunOptions(scenario=Path("x.toml"), records=True, write=False)
+
+
+def test_options_are_frozen() -> None:
+    options = RunOptions(scenario=Path("x.toml"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.replications = 3  # type: ignore[misc]
+
+
+# ---- the Python API -----------------------------------------------------------------------------
+
+def test_api_run_experiment_writes_results_only_when_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    kept = rjsim.run_experiment(tiny("kept"), REPS, workers=1)
+    assert not (tmp_path / "results").exists()  # nothing written without out
+    out = tmp_path / "res"
+    e = rjsim.run_experiment(tiny("kept"), REPS, workers=1, out=out, report=False)
+    national = pd.read_csv(out / "tables" / "national_summary.csv")
+    assert list(national["replication"]) == list(range(REPS))
+    assert national["referrals"].tolist() == e.per_replication["national_summary"][
+        "referrals"].tolist() == kept.per_replication["national_summary"]["referrals"].tolist()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replications"] == REPS and manifest["areas"] == [
+        a.code for a in e.plan.areas]
+    assert not (out / "report.html").exists()  # report=False
+
+
+def test_api_compare_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    c = rjsim.compare([tiny("today"), tiny("more", funding={"national_budget_gbp": 9_000_000})],
+                      REPS, workers=1, out=out)
+    assert (out / "report.html").stat().st_size > 0  # built by default when writing
+    diff = pd.read_csv(out / "tables" / "comparison_differences.csv")
+    national = diff[diff["level"] == "national"].set_index("kpi")["difference"]
+    mine = c.differences[c.differences["level"] == "national"].set_index("kpi")["difference"]
+    assert national["allocations"] == pytest.approx(mine["allocations"]) and mine[
+        "allocations"] > 0  # doubling the budget allocates more
+    (out / "report.html").unlink()
+    assert rjsim.report(out) == out / "report.html" and (out / "report.html").exists()
+    with pytest.raises(RjsimError, match="not an rjsim results directory"):
+        rjsim.report(tmp_path)
+
+
+def test_api_capacity_test_verdicts_agree_with_its_tables(tmp_path: Path) -> None:
+    out = tmp_path / "ct"
+    t = rjsim.capacity_test(tiny("ct"), REPS, workers=1, out=out, report=False)
+    national = pd.read_csv(out / "tables" / "capacity_test_national.csv")
+    verdicts = pd.read_csv(out / "tables" / "capacity_test_verdict.csv")
+    assert t.verdict == national["verdict"].iloc[0] in ("pass", "fail", "inconclusive")
+    assert t.status == (0 if t.verdict == "pass" else 1)
+    assert sorted(verdicts["verdict"]) == sorted(t.result.verdicts["verdict"])
+    counts = verdicts["verdict"].value_counts()
+    for v in ("pass", "fail", "inconclusive"):
+        assert national[f"areas_{v}"].iloc[0] == counts.get(v, 0)
+    # the national verdict passes only if every area does
+    assert (t.verdict == "pass") == (verdicts["verdict"] == "pass").all()
+    assert json.loads((out / "manifest.json").read_text())["capacity_test"] == {
+        "verdict": t.verdict, "exit_status": t.status}
+
+
+@pytest.mark.slow
+def test_api_plan_writes_its_scenario_and_tables(tmp_path: Path) -> None:
+    data = write_area_csv(tmp_path / "mmc.csv", {"theft": 4.0 * 365})
+    toml = tmp_path / "mmc.toml"
+    toml.write_text(tomli_w.dumps(queue_dict(Queue(4.0, 1.0, 1), data, 1.0,
+                                     {"wait_target_days": 0.5, "timeliness_share": 0.8})))
+    written, out = tmp_path / "planned.toml", tmp_path / "plan"
+    p = rjsim.plan(toml, 5, workers=1, out=out, report=False, write_scenario=written)
+    plan_area = pd.read_csv(out / "tables" / "plan_area.csv")
+    assert plan_area["general_fte"].tolist() == p.result.areas["general_fte"].tolist()
+    assert written.read_text() == p.scenario_toml == (out / "plan_scenario.toml").read_text()
+    national = pd.read_csv(out / "tables" / "plan_national.csv")
+    assert p.verdict == national["verdict"].iloc[0] and p.status == (p.verdict != "pass")
+    assert [c.ok for c in rjsim.validate(written)] == [True]
+
+
+def test_api_validate(tmp_path: Path) -> None:
+    good = tiny_toml(tmp_path / "good.toml", "good")
+    bad = tiny_toml(tmp_path / "bad.toml", "bad", "[demand]\ninformd = 0.5\n")
+    ok, broken = rjsim.validate(good, bad)
+    assert ok.ok and ok.name == "good" and ok.points == 0
+    assert not broken.ok and "did you mean 'informed'" in str(broken.error)
+    outcome = checks.validate(checks.ValidateOptions(files=(good, bad)))
+    assert outcome.status == 2 and outcome.lines[0].startswith(f"ok   {good}: good")
+    assert outcome.errors[0].startswith(f"FAIL {bad}\n")
+
+
+def test_api_regress_refuses_bad_options_before_any_run(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--reason is needed"):
+        rjsim.regress(update=True, reference=tmp_path)
+    with pytest.raises(InputError, match="--seed cannot be used with --update"):
+        rjsim.regress(update=True, reason="why", seed=3, reference=tmp_path)
+    with pytest.raises(RjsimError):  # no references there
+        rjsim.regress(reference=tmp_path / "none")
+
+
+def test_api_functions_survive_importing_their_namesake_subpackages() -> None:
+    from rjsim.regress import check  # noqa: F401  (imports the subpackage rjsim.regress)
+    from rjsim.report import build  # noqa: F401
+    assert callable(rjsim.report) and rjsim.report.__module__ == "rjsim"
+    assert callable(rjsim.regress) and rjsim.regress.__module__ == "rjsim"
