@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,14 +60,15 @@ class ExperimentOptions:
     def __post_init__(self) -> None:
         """Refuse values the command line would refuse (API callers get the same checks)."""
         p: list[Problem] = []
-        _check(p, "seed", self.seed is None or (isinstance(self.seed, int) and self.seed >= 0),
+        _check(p, "seed", self.seed is None or (isinstance(self.seed, Integral)
+                                                and self.seed >= 0),
                "a whole number, 0 or more", self.seed)
-        _check(p, "years", self.years is None or (isinstance(self.years, int | float)
+        _check(p, "years", self.years is None or (isinstance(self.years, Real)
                                                   and 0 < self.years <= 50),
                "greater than 0 and at most 50", self.years)
         for name in ("replications", "workers"):
             value = getattr(self, name)
-            _check(p, name, value is None or (isinstance(value, int) and value >= 1),
+            _check(p, name, value is None or (isinstance(value, Integral) and int(value) >= 1),
                    "a whole number, 1 or more", value)
         _check(p, "executor", self.executor in EXECUTORS, "one of " + ", ".join(EXECUTORS),
                self.executor)

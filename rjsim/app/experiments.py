@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rjsim.app.common import EXIT_OK, ExperimentOptions, Outcome, finish, load, source_name
+from rjsim.app.common import (
+    EXIT_OK,
+    ExperimentOptions,
+    Outcome,
+    display_or_quiet,
+    finish,
+    load,
+    source_name,
+)
 from rjsim.app.progress import Display, Tracker, area_count
 from rjsim.core.errors import InputError, Problem
 
@@ -76,7 +84,6 @@ def run(options: RunOptions, display: Display | None = None) -> RunOutcome:
         variants: list[tuple[Point | None, Scenario]] = [(None, load(source, options))]
     else:
         variants = scenario_io.load_variants(source, options.overrides(), "command line")
-    from rjsim.app.common import display_or_quiet
     shown = display_or_quiet(display)
     tracker = Tracker(shown, [(s.name, _planned(s, options)) for _, s in variants])
     try:
@@ -203,7 +210,6 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
     """Run every scenario under common random numbers, compare them with the first, write
     the results directory (each scenario's own under ``scenarios/``) and its report."""
     from rjsim.app import outputs
-    from rjsim.app.common import display_or_quiet
     from rjsim.experiment.comparison import compare as compare_scenarios
     from rjsim.report.text import comparison_text
     from rjsim.results import store
