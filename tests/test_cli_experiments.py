@@ -206,3 +206,25 @@ def test_unreachable_dask_scheduler_is_a_clean_error(tmp_path: Path) -> None:
                           capture_output=True, timeout=120)
     assert_clean_error(proc, "tcp://127.0.0.1:9")
     assert not (tmp_path / "res").exists()
+
+
+def test_progress_bar_shows_on_a_terminal_that_reports_no_size() -> None:
+    """A fresh pseudo-terminal reports 0 x 0 (as some CI and editor terminals do); tqdm would
+    hide its bar there, so the display gives it a size."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    try:
+        assert os.get_terminal_size(slave) == (0, 0)  # the situation this test is about
+        with open(slave, "w", encoding="utf-8", closefd=False) as stream:
+            bar = TerminalProgress(stream)
+            bar.update(3, 8, "scenario 1/2: a")
+            bar.close()
+        chunks = []
+        while select.select([master], [], [], 0.5)[0]:  # everything written, in pieces
+            chunks.append(os.read(master, 65536))
+        shown = b"".join(chunks).decode("utf-8", "replace")
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "scenario 1/2: a" in shown and "3/8" in shown

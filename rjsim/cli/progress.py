@@ -8,6 +8,7 @@ finished) go to standard error unless ``--quiet``, printed above the bar when th
 
 from __future__ import annotations
 
+import shutil
 import sys
 from typing import Any, TextIO
 
@@ -29,8 +30,12 @@ class TerminalProgress:
             return
         bar = self._bar
         if bar is None:
+            # a terminal that reports no size (0 x 0, e.g. some CI or editor ptys) would hide
+            # the bar: 80 x 24 then
+            size = shutil.get_terminal_size()
             bar = self._bar = tqdm(total=total, desc=label, unit="task", file=self.stream,
-                                   mininterval=0.1, dynamic_ncols=True, leave=True)
+                                   mininterval=0.1, ncols=size.columns, nrows=size.lines,
+                                   leave=True)
         if bar.total != total:
             bar.total = total
         if bar.desc != label:
