@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "default 10)")
     bench.set_defaults(func=_cmd_bench)
 
+    _uncertainty_parser(sub)
     rep = sub.add_parser("report", help="build report.html, report.xlsx and figures/ from a "
                          "results directory (never re-runs the model)")
     rep.add_argument("results", type=Path, metavar="RESULTS_DIR")
@@ -124,6 +125,43 @@ def build_parser() -> argparse.ArgumentParser:
     cli_capacity.register(sub, _experiment_options, _settings, _overrides,
                           _cmd_capacity_test, _cmd_plan)
     return parser
+
+
+def _uncertainty_parser(sub: Any) -> None:
+    unc = sub.add_parser("uncertainty", help="parameter uncertainty: KPIs' median and 90%% "
+                         "interval across parameter sets, and parameter vs noise variance",
+                         description="Sample the scenario's uncertain parameters ([uncertainty] "
+                         "table; default: every setting with a range in the assumptions log), "
+                         "run each set with common random numbers and summarise.")
+    unc.add_argument("scenario", type=Path, help="scenario TOML file")
+    _experiment_options(unc)
+    for action in unc._actions:
+        if action.dest == "replications":
+            action.help = "replications per parameter set (default: uncertainty.replications, 5)"
+    unc.add_argument("--samples", type=_bounded(int, 2, 100_000, "2 to 100000"),
+                     help="parameter sets (default: uncertainty.samples, 64)")
+    unc.add_argument("--method", choices=("lhs", "sobol"),
+                     help="Latin hypercube or scrambled Sobol' (default: uncertainty.method)")
+    unc.add_argument("--sample-seed", type=_non_negative_int,
+                     help="seed of the parameter sample (default: uncertainty.seed or run.seed)")
+    unc.set_defaults(func=_cmd_uncertainty)
+
+
+def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from rjsim.app import uncertainty as app
+    from rjsim.cli.progress import ProgressBar
+
+    bar = ProgressBar(enabled=None if not args.quiet else False)
+    options = app.UncertaintyOptions(args.scenario, args.out, args.samples, args.replications,
+                                     args.method, args.sample_seed, _overrides(args))
+    try:
+        _, out, text = app.run(options, _settings(args, bar))
+    finally:
+        bar.close()
+    if not args.quiet:
+        print(text)
+    print(f"Results written to {out}/ (tables/uncertainty_*.csv and .parquet)")
+    return 0
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
