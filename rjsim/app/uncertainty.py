@@ -1,5 +1,6 @@
-"""``rjsim uncertainty``: propagate parameter uncertainty through a scenario and write the
-results directory (tables, summary) -- the command's work, returning what to print."""
+"""``rjsim uncertainty`` and ``rjsim sensitivity``: propagate parameter uncertainty through a
+scenario, or rank its drivers, and write the results directory (tables, figures, summary) --
+the commands' work, returning what to print."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 import pandas as pd
 
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.report import uncertainty_plots
 from rjsim.results import store
 from rjsim.scenario import io as scenario_io
-from rjsim.uncertainty import propagate
+from rjsim.uncertainty import propagate, sensitivity
 from rjsim.uncertainty.propagate import UncertaintyResult
 
 #: National KPIs the summary speaks of, with how to show them.
@@ -119,4 +121,67 @@ def run(options: UncertaintyOptions, settings: ExperimentSettings
     r = propagate.run_uncertainty(scenario, decl, settings, seed=options.seed)
     text = summary_text(r)
     write(out, r, str(options.scenario), started, text)
+    return r, out, text
+
+
+# ---- rjsim sensitivity --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SensitivityOptions:
+    """What to run: the scenario file, the method and its design size."""
+
+    scenario: Path
+    out: Path | None = None
+    method: str = "morris"
+    n: int | None = None  # Morris trajectories (default 10) or Sobol' base sample (default 32)
+    replications: int = 1
+    seed: int | None = None
+    scenario_overrides: dict[str, Any] | None = None
+
+
+def sensitivity_text(r: sensitivity.SensitivityResult) -> str:
+    """The plain lines, one per national KPI, and the design's size."""
+    runs = len(r.design)
+    name = "Morris screening" if r.method == "morris" else "Sobol' indices"
+    lines = [f"Global sensitivity ({name}): "
+             f"{len(r.declaration.parameters)} parameters, {runs} parameter sets x "
+             f"{r.replications} replication(s) on common random numbers"]
+    lines += ["  " + sensitivity.depends_most(r, kpi) for kpi in sensitivity.OUTPUTS
+              if kpi in set(r.indices["kpi"])]
+    return "\n".join(lines) + "\n"
+
+
+def run_sensitivity(options: SensitivityOptions, settings: ExperimentSettings
+                    ) -> tuple[sensitivity.SensitivityResult, Path, str]:
+    """Load, run the design, write the results directory (tables, tornado charts)."""
+    started = store.now_utc()
+    scenario, decl = scenario_io.load_uncertainty(options.scenario, options.scenario_overrides,
+                                                  "command line")
+    out = options.out or Path("results") / f"{scenario.name}_sensitivity"
+    store.prepare_target(out)
+    method: sensitivity.Method = "sobol" if options.method == "sobol" else "morris"
+    n = options.n or (10 if method == "morris" else 32)
+    r = sensitivity.run_sensitivity(scenario, decl, method, n, settings, options.replications,
+                                    options.seed)
+    text = sensitivity_text(r)
+    info = {"rjsim_results": 1, "command": store.command_line(),
+            "scenario_file": str(options.scenario), "scenario": scenario.name,
+            "seed": scenario.run.seed,
+            "sensitivity": {"method": method, "n": n, "design_points": len(r.design),
+                            "replications": r.replications, "parameters": decl.keys},
+            "tasks_run": r.tasks_run, "tasks_from_cache": r.tasks_cached,
+            "versions": store.versions(), "started_utc": started, "timings_s": r.timings}
+
+    def extra(tmp: Path) -> None:
+        (tmp / "summary.txt").write_text(text, encoding="utf-8")
+        (tmp / "figures").mkdir(exist_ok=True)
+        for kpi in sorted(set(r.indices["kpi"])):
+            if r.top(kpi):
+                uncertainty_plots.tornado(r.indices, kpi, sensitivity.LABELS.get(kpi, kpi),
+                                          tmp / "figures" / f"tornado_{kpi}")
+    tables = {"sensitivity_indices": r.indices, "sensitivity_design": r.design,
+              "sensitivity_outputs": r.outputs,
+              "uncertainty_parameters": pd.DataFrame(decl.table())}
+    store.write_results(out, scenario, tables, info, extra)
     return r, out, text

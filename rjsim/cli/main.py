@@ -146,6 +146,25 @@ def _uncertainty_parser(sub: Any) -> None:
                      help="seed of the parameter sample (default: uncertainty.seed or run.seed)")
     unc.set_defaults(func=_cmd_uncertainty)
 
+    sen = sub.add_parser("sensitivity", help="global sensitivity (SALib): which uncertain "
+                         "parameters drive the national KPIs; ranked tables, tornado charts",
+                         description="Morris screening (default) or Sobol' indices of the "
+                         "scenario's uncertain parameters ([uncertainty] table), each design "
+                         "point on common random numbers.")
+    sen.add_argument("scenario", type=Path, help="scenario TOML file")
+    _experiment_options(sen)
+    for action in sen._actions:
+        if action.dest == "replications":
+            action.help = "replications per design point (default 1)"
+    sen.add_argument("--method", choices=("morris", "sobol"), default="morris")
+    sen.add_argument("--trajectories", type=_bounded(int, 2, 10_000, "2 to 10000"),
+                     help="Morris trajectories (default 10; (parameters + 1) runs each) or "
+                     "Sobol' base sample, a power of two (default 32; (parameters + 2) runs "
+                     "each)")
+    sen.add_argument("--sample-seed", type=_non_negative_int,
+                     help="seed of the design (default: uncertainty.seed or run.seed)")
+    sen.set_defaults(func=_cmd_sensitivity)
+
 
 def _cmd_uncertainty(args: argparse.Namespace) -> int:
     from rjsim.app import uncertainty as app
@@ -161,6 +180,24 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(text)
     print(f"Results written to {out}/ (tables/uncertainty_*.csv and .parquet)")
+    return 0
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from rjsim.app import uncertainty as app
+    from rjsim.cli.progress import ProgressBar
+
+    bar = ProgressBar(enabled=None if not args.quiet else False)
+    options = app.SensitivityOptions(args.scenario, args.out, args.method, args.trajectories,
+                                     args.replications or 1, args.sample_seed,
+                                     _overrides(args))
+    try:
+        _, out, text = app.run_sensitivity(options, _settings(args, bar))
+    finally:
+        bar.close()
+    print(text if not args.quiet else text.splitlines()[1] if len(text.splitlines()) > 1
+          else text)
+    print(f"Results written to {out}/ (tables/sensitivity_*.csv, figures/tornado_*)")
     return 0
 
 

@@ -115,18 +115,23 @@ def _capacity_rows(e: Experiment, sample: int) -> pd.DataFrame | None:
     return out
 
 
-def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
-                    settings: ExperimentSettings | None = None, seed: int | None = None,
-                    replications: int | None = None, judge_capacity: bool = True
-                    ) -> UncertaintyResult:
-    """Sample the declared parameters, run every set ``replications`` times (default: the
-    declaration's) on common random numbers, and summarise (module docstring)."""
-    settings = settings or ExperimentSettings()
-    t0 = time.perf_counter()
-    r = replications or decl.settings.replications
-    seed = seed if seed is not None else (decl.settings.seed if decl.settings.seed is not None
-                                          else scenario.run.seed)
-    values = unc.sample(decl, seed)
+@dataclass
+class SetRuns:
+    """Every parameter set's replications: tidy KPI rows, national monthly series, capacity
+    verdicts, and task counts."""
+
+    runs: pd.DataFrame
+    monthly: pd.DataFrame
+    capacity: pd.DataFrame | None
+    tasks_run: int
+    tasks_cached: int
+
+
+def run_sets(scenario: Scenario, decl: unc.Declaration, values: np.ndarray,
+             settings: ExperimentSettings, replications: int, judge_capacity: bool = True
+             ) -> SetRuns:
+    """Run each row of ``values`` (one column per declared parameter) ``replications`` times
+    on common random numbers (every set uses the scenario's seed)."""
     scenarios = sample_scenarios(scenario, decl, values)
     total_sets = len(scenarios)
     outer = settings.progress
@@ -136,7 +141,7 @@ def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
         def progress(done: int, total: int, i: int = i) -> None:
             if outer is not None:
                 outer(i * total + done, total_sets * total)
-        e = run_experiment(s, replace(settings, replications=r, progress=progress,
+        e = run_experiment(s, replace(settings, replications=replications, progress=progress,
                                       target_precision=None))
         run_count += e.tasks_run
         cached += e.tasks_cached
@@ -149,12 +154,29 @@ def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
             rows = _capacity_rows(e, i)
             if rows is not None:
                 capacity.append(rows)
-    long = pd.concat(runs, ignore_index=True)
     months = pd.concat(monthly, ignore_index=True)
     months = months[["sample", *[c for c in months.columns if c != "sample"]]]
+    return SetRuns(pd.concat(runs, ignore_index=True), months,
+                   pd.concat(capacity, ignore_index=True) if capacity else None, run_count,
+                   cached)
+
+
+def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
+                    settings: ExperimentSettings | None = None, seed: int | None = None,
+                    replications: int | None = None, judge_capacity: bool = True
+                    ) -> UncertaintyResult:
+    """Sample the declared parameters, run every set ``replications`` times (default: the
+    declaration's) on common random numbers, and summarise (module docstring)."""
+    settings = settings or ExperimentSettings()
+    t0 = time.perf_counter()
+    r = replications or decl.settings.replications
+    seed = seed if seed is not None else (decl.settings.seed if decl.settings.seed is not None
+                                          else scenario.run.seed)
+    values = unc.sample(decl, seed)
+    done = run_sets(scenario, decl, values, settings, r, judge_capacity)
     return UncertaintyResult(
-        scenario, decl, r, sample_table(decl, values), long, summarise(long), months,
-        pd.concat(capacity, ignore_index=True) if capacity else None, run_count, cached,
+        scenario, decl, r, sample_table(decl, values), done.runs, summarise(done.runs),
+        done.monthly, done.capacity, done.tasks_run, done.tasks_cached,
         {"total_s": time.perf_counter() - t0})
 
 
