@@ -34,6 +34,7 @@ from rjsim.core.codes import Verdict
 from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario.spec import Scenario
+from rjsim.uncertainty import price
 
 #: KPIs summarised across parameter sets (those a summary lacks are skipped).
 KPIS = ("referrals_per_year", "interventions_per_year", "unmet_demand_rate",
@@ -56,7 +57,9 @@ class UncertaintyResult:
     ``kpis``: per (level, area, kpi) the median and 90% interval across parameter sets and the
     variance split; ``monthly``: national monthly series per (sample, replication, period);
     ``capacity``: per (sample, area) the capacity test's verdict (area ``national`` for the
-    nation), when the scenario's run holds an assessment window.
+    nation), when the scenario's run holds an assessment window; ``prices``: per (sample,
+    area) the analytic least annual cost that passes the test
+    (:mod:`rjsim.uncertainty.price`), when the scenario commences a right.
     """
 
     scenario: Scenario
@@ -67,6 +70,7 @@ class UncertaintyResult:
     kpis: pd.DataFrame
     monthly: pd.DataFrame
     capacity: pd.DataFrame | None
+    prices: pd.DataFrame | None = None  # analytic least annual cost per set and area
     tasks_run: int = 0
     tasks_cached: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -173,10 +177,12 @@ def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
     seed = seed if seed is not None else (decl.settings.seed if decl.settings.seed is not None
                                           else scenario.run.seed)
     values = unc.sample(decl, seed)
+    prices = (price.price_table(sample_scenarios(scenario, decl, values))
+              if price.has_price(scenario) else None)
     done = run_sets(scenario, decl, values, settings, r, judge_capacity)
     return UncertaintyResult(
         scenario, decl, r, sample_table(decl, values), done.runs, summarise(done.runs),
-        done.monthly, done.capacity, done.tasks_run, done.tasks_cached,
+        done.monthly, done.capacity, prices, done.tasks_run, done.tasks_cached,
         {"total_s": time.perf_counter() - t0})
 
 

@@ -29,12 +29,14 @@ from rjsim.core.errors import Problem, ScenarioError
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario.spec import Scenario
-from rjsim.uncertainty import propagate
+from rjsim.uncertainty import price, propagate
 
 Method = Literal["morris", "sobol"]
+#: The analytic least annual cost that passes the capacity test (scenarios with a right).
+PRICE = "price_of_commencement_gbp"
 #: National KPIs whose drivers are ranked.
 OUTPUTS = ("unmet_demand_rate", "wait_alloc_days_mean", "share_allocated_within_target",
-           "interventions_per_year", "annual_cost_gbp")
+           "interventions_per_year", "annual_cost_gbp", PRICE)
 #: Quantile-space margin: Morris' grid reaches 0 and 1, where an unbounded distribution
 #: (a normal) is infinite; points are mapped from [EDGE, 1 - EDGE].
 EDGE = 0.001
@@ -128,6 +130,10 @@ def run_sensitivity(scenario: Scenario, decl: unc.Declaration, method: Method = 
                               judge_capacity=False)
     national = done.runs[done.runs["level"] == "national"]
     means = national.groupby(["sample", "kpi"])["value"].mean().unstack("kpi").sort_index()
+    if price.has_price(scenario) and PRICE in outputs:
+        prices = price.price_table(propagate.sample_scenarios(scenario, decl, values))
+        nat = prices[prices["area"] == "national"].set_index("sample")["annual_cost_gbp"]
+        means[PRICE] = nat.reindex(means.index).to_numpy()
     parts = []
     for kpi in outputs:
         if kpi not in means.columns:
@@ -150,7 +156,8 @@ LABELS = {"unmet_demand_rate": "National unmet demand",
           "wait_alloc_days_mean": "The national mean wait",
           "share_allocated_within_target": "The share allocated within the target",
           "interventions_per_year": "Interventions a year",
-          "annual_cost_gbp": "The annual cost"}
+          "annual_cost_gbp": "The annual cost",
+          PRICE: "The price of commencement (analytic least cost that passes the test)"}
 
 
 def depends_most(result: SensitivityResult, kpi: str, n: int = 3) -> str:
