@@ -162,6 +162,9 @@ vary = ["demand.offender_identified", "stages.assessment.duration.mean"]
     assert runs.groupby(["sample", "replication"]).ngroups == 4
     kpis = pd.read_csv(tables / "uncertainty_kpis.csv")
     assert {"median", "p05", "p95", "share_parameter", "share_noise"} <= set(kpis.columns)
+    for kpi in ("backlog_end", "wait_alloc_days_mean", "share_allocated_within_target"):
+        assert (tmp_path / "out" / "figures" / f"fan_{kpi}.png").stat().st_size > 0
+    assert not (tables / "uncertainty_price.csv").exists()  # no right, no price
     params = pd.read_csv(tables / "uncertainty_parameters.csv")
     assert params.loc[params["varied"], "key"].tolist() == list(samples.columns[1:])
 

@@ -15,7 +15,7 @@ from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.report import uncertainty_plots
 from rjsim.results import store
 from rjsim.scenario import io as scenario_io
-from rjsim.uncertainty import propagate, sensitivity
+from rjsim.uncertainty import price, propagate, sensitivity
 from rjsim.uncertainty.propagate import UncertaintyResult
 
 #: National KPIs the summary speaks of, with how to show them.
@@ -69,6 +69,8 @@ def summary_text(r: UncertaintyResult) -> str:
         split = "" if math.isnan(share) else f"; parameters {100 * share:.0f}%"
         lines.append(f"    {label:<34} {_fmt(median, unit)} "
                      f"[{_fmt(p05, unit)} - {_fmt(p95, unit)}]{split}")
+    if r.prices is not None:
+        lines.append("  " + price.headline(price.price_summary(r.prices)))
     if r.capacity is not None:
         prob = propagate.capacity_probabilities(r.capacity)
         nat = prob[prob["area"] == "national"].iloc[0]
@@ -84,6 +86,9 @@ def result_tables(r: UncertaintyResult) -> dict[str, pd.DataFrame]:
     out = {"uncertainty_parameters": pd.DataFrame(r.declaration.table()),
            "uncertainty_samples": r.samples, "uncertainty_runs": r.runs,
            "uncertainty_kpis": r.kpis, "uncertainty_monthly": r.monthly}
+    if r.prices is not None:
+        out["uncertainty_price"] = r.prices
+        out["uncertainty_price_summary"] = price.price_summary(r.prices)
     if r.capacity is not None:
         out["uncertainty_capacity"] = r.capacity
         out["uncertainty_capacity_probability"] = propagate.capacity_probabilities(r.capacity)
@@ -104,6 +109,12 @@ def write(out: Path, r: UncertaintyResult, scenario_file: str, started: str, tex
 
     def extra(tmp: Path) -> None:
         (tmp / "summary.txt").write_text(text, encoding="utf-8")
+        (tmp / "figures").mkdir(exist_ok=True)
+        day = s.commence_day
+        for kpi in uncertainty_plots.FAN_KPIS:
+            if kpi in r.monthly.columns:
+                uncertainty_plots.fan_chart(r.monthly, kpi, tmp / "figures" / f"fan_{kpi}",
+                                            None if day is None else day / (365.0 / 12))
     return store.write_results(out, s, result_tables(r), info, extra)
 
 

@@ -35,3 +35,37 @@ def tornado(indices: pd.DataFrame, kpi: str, label: str, stem: Path, top: int = 
     ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, stem)
+
+
+FAN_KPIS = {"backlog_end": ("Backlog at the end of the month", "referrals waiting"),
+            "wait_alloc_days_mean": ("Mean wait for a facilitator", "days"),
+            "share_allocated_within_target": ("Share allocated within the target",
+                                              "share of referrals")}
+
+
+def fan_chart(monthly: pd.DataFrame, kpi: str, stem: Path, commence_month: float | None = None
+              ) -> list[Path]:
+    """Median and 50% and 90% bands across parameter sets of a national monthly series
+    (``monthly``: one row per sample, replication and period; each set's value is its mean
+    over replications)."""
+    title, unit = FAN_KPIS.get(kpi, (kpi, ""))
+    per_set = monthly.groupby(["period", "sample"])[kpi].mean().unstack("sample")
+    q = per_set.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
+    x = q.index.to_numpy()
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
+    ax.fill_between(x, q[0.05], q[0.95], color=OKABE_ITO[0], alpha=0.2,
+                    label="90% of parameter sets")
+    ax.fill_between(x, q[0.25], q[0.75], color=OKABE_ITO[0], alpha=0.4,
+                    label="50% of parameter sets")
+    ax.plot(x, q[0.5], color=OKABE_ITO[0], lw=2, label="median")
+    if commence_month is not None:
+        ax.axvline(commence_month, color=OKABE_ITO[3], ls="--", lw=1,
+                   label="the right commences")
+    ax.set_title(f"{title}: median and uncertainty bands across {per_set.shape[1]} parameter "
+                 "sets", fontsize=10)
+    ax.set_xlabel("Month of the run")
+    ax.set_ylabel(unit)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, stem)
