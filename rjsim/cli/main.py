@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rjsim.cli import capacity as cli_capacity
+from rjsim.cli import evidence as cli_evidence
 from rjsim.core.errors import RjsimError
 from rjsim.core.version import __version__
 
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_cmd_report)
     cli_capacity.register(sub, _experiment_options, _settings, _overrides,
                           _cmd_capacity_test, _cmd_plan)
+    cli_evidence.register(sub, _experiment_options, _cmd_backcast)
     return parser
 
 
@@ -468,6 +470,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             print(f"plan: round {number} done, {searching} area(s) still searching",
                   file=sys.stderr)
     return _finish(args, cli_capacity.run_plan(args, progress))
+
+
+def _cmd_backcast(args: argparse.Namespace) -> int:
+    done = cli_evidence.run_backcast(args, _settings)
+    for line in done.lines:
+        print(line)
+    return done.status
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
