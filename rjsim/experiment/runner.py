@@ -109,6 +109,7 @@ def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
         areas = table.select(scenario.areas.include, "areas.include")
     except ScenarioError as exc:
         problems += exc.problems
+    problems += table.group_problems(scenario.demand.groups)
     problems += funding.unknown_area_problems_all(scenario, table)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")

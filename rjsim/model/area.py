@@ -107,7 +107,7 @@ def _draw_group(scenario: Scenario, area: Area, index: int, group: str, rate: fl
 
 
 def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referrals:
-    rates = victims_per_year(area, scenario.demand.apportionment)
+    rates = victims_per_year(area, scenario.demand.apportionment, scenario.demand.groups)
     parts = [_draw_group(scenario, area, gi, g, rates[g], streams)
              for gi, g in enumerate(scenario.demand.groups)]
     day = np.concatenate([p.demand.referral_day for p in parts])
