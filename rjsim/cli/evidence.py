@@ -77,3 +77,89 @@ def run_backcast(args: argparse.Namespace, settings: Callable[..., Any]) -> Done
     store.write_results(out, scenario, {"backcast": table}, info, extra)
     lines = [] if args.quiet else [text, ""]
     return Done(0, [*lines, f"Results written to {out}/ (tables/backcast.csv, summary.txt)"], out)
+
+
+VERIFY_REPLICATIONS, VERIFY_YEARS, VERIFY_WARMUP_YEARS, VERIFY_MARGIN_DAYS = 30, 20.0, 5.0, 365.0
+
+
+def register_verify(sub: Any, verify_command: Callable[[argparse.Namespace], int]) -> None:
+    """Add ``rjsim verify`` to the parser."""
+    p = sub.add_parser(
+        "verify", help="one area of your configuration as M/M/c and M/M/c+M, against Erlang C "
+        "and Erlang A (exit 0 agree, 1 differ)",
+        description="Turn one area of the scenario into its Markovian equivalent (same "
+        "referral rate and caseload slots, exponential cases of the same mean length, with and "
+        "without exponential patience of the same mean), simulate it and compare the mean wait, "
+        "P(wait > 0), P(wait > target) and abandonment with Erlang C and Erlang A. Writes the "
+        "equivalent scenario files beside the table. Exit 0 when every check agrees, 1 when one "
+        "differs or has too few events to judge (or M/M/c+M cannot be checked), 2 on error.")
+    p.add_argument("scenario", type=Path, help="scenario TOML file")
+    p.add_argument("--area", help="area code or name (default: the scenario's first area)")
+    p.add_argument("--replications", type=int, default=VERIFY_REPLICATIONS,
+                   help=f"replications of each queue (default {VERIFY_REPLICATIONS})")
+    p.add_argument("--years", type=float, default=VERIFY_YEARS,
+                   help=f"simulated years (default {VERIFY_YEARS:g}; the first "
+                   f"{VERIFY_WARMUP_YEARS:g} are warm-up, the last year's referrals a margin)")
+    p.add_argument("--out", type=Path, help="results directory (default results/verify_<name>)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only where results are")
+    p.set_defaults(func=verify_command)
+
+
+def run_verify(args: argparse.Namespace) -> Done:
+    """Run ``rjsim verify``: the equivalent queues, their simulation and the comparison."""
+    import tempfile
+
+    import tomli_w
+
+    from rjsim.planning import verify
+    from rjsim.report.evidence import verify_text
+    from rjsim.results import store
+    from rjsim.scenario import io as scenario_io
+
+    problems = []
+    if not 2 <= args.replications <= 10_000:
+        problems.append(Problem("--replications", "must be 2 to 10000", str(args.replications)))
+    if not VERIFY_WARMUP_YEARS + 2 <= args.years <= 200:
+        problems.append(Problem("--years", f"must be {VERIFY_WARMUP_YEARS + 2:g} to 200 (the "
+                                f"first {VERIFY_WARMUP_YEARS:g} are warm-up)", f"{args.years:g}"))
+    if problems:
+        raise InputError(problems, "invalid argument")
+    started = store.now_utc()
+    scenario = scenario_io.load(args.scenario)
+    eq = verify.equivalent(scenario, args.area)
+    slug = verify._slug(eq.area_name)
+    out = args.out or Path("results") / f"verify_{scenario.name}_{slug}"
+    store.prepare_target(out)
+    files: dict[str, str] = {f"{slug}_area.csv": verify.area_csv(eq)}
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / f"{slug}_area.csv").write_text(files[f"{slug}_area.csv"], encoding="utf-8")
+        for queue, patience in (("M/M/c", False), ("M/M/c+M", True)):
+            if patience and eq.mean_patience_days is None:
+                continue
+            name = f"{slug}_{'mmcm' if patience else 'mmc'}.toml"
+            files[name] = tomli_w.dumps(verify.scenario_dict(
+                eq, patience, f"{slug}_area.csv", args.years, VERIFY_WARMUP_YEARS * 365))
+            (Path(tmp) / name).write_text(files[name], encoding="utf-8")
+            theory = verify.theory(eq, patience)
+            if all(v is None for v in theory.values()):
+                continue  # M/M/c at load >= 1: no steady state to compare with
+            results[queue] = (verify.simulate(Path(tmp) / name, args.replications,
+                                              VERIFY_MARGIN_DAYS), theory)
+    table = verify.compare(results)
+    text = verify_text(eq, table)
+    info = {"rjsim_results": 1, "command": store.command_line(), "verify": scenario.name,
+            "area": eq.area_code, "replications": args.replications, "years": args.years,
+            "versions": store.versions(), "started_utc": started}
+
+    def extra(tmp: Path) -> None:
+        (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
+        (tmp / "equivalent").mkdir()
+        for name, content in files.items():
+            (tmp / "equivalent" / name).write_text(content, encoding="utf-8")
+    store.write_results(out, scenario, {"verify": table}, info, extra)
+    judged = table[table["verdict"] != "no analytic value"] if len(table) else table
+    passed = len(judged) > 0 and bool((judged["verdict"] == "agrees").all())
+    lines = [] if args.quiet else [text, ""]
+    return Done(0 if passed else 1, [*lines, f"Results written to {out}/ (tables/verify.csv, "
+                                      "summary.txt, equivalent/ scenario files)"], out)

@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_capacity.register(sub, _experiment_options, _settings, _overrides,
                           _cmd_capacity_test, _cmd_plan)
     cli_evidence.register(sub, _experiment_options, _cmd_backcast)
+    cli_evidence.register_verify(sub, _cmd_verify)
     return parser
 
 
@@ -474,6 +475,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_backcast(args: argparse.Namespace) -> int:
     done = cli_evidence.run_backcast(args, _settings)
+    for line in done.lines:
+        print(line)
+    return done.status
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    done = cli_evidence.run_verify(args)
     for line in done.lines:
         print(line)
     return done.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -46,4 +47,39 @@ def backcast_text(table: pd.DataFrame, scenario_name: str, replications: int) ->
     lines += ["", ", ".join(f"{counts.get(v, 0)} {v}" for v in
                             ("consistent", "inconsistent", "undetermined"))
               + " (consistent: the model's 95% CI meets the published range or bound)"]
+    return "\n".join(lines)
+
+
+LABELS = {"mean_wait": "mean wait (days)", "p_wait": "P(wait > 0)",
+          "p_wait_exceeds_target": "P(wait > target)", "p_abandon": "abandonment"}
+
+
+def verify_text(eq: Any, table: pd.DataFrame) -> str:
+    """The verification of one area: its equivalent queue and each check's verdict."""
+    load = f"{eq.utilisation:.2f}"
+    patience = ("no patience limit" if eq.mean_patience_days is None
+                else f"exponential patience of mean {eq.mean_patience_days:g} days")
+    lines = [f"Verification of {eq.area_name} ({eq.area_code}) in scenario '{eq.source}'",
+             f"Markovian equivalent: {eq.referrals_per_day * 365:,.1f} referrals a year, "
+             f"{eq.slots} caseload slots, exponential cases of mean {eq.mean_service_days:.2f} "
+             f"days (offered load per slot {load}); {patience}; target {eq.wait_target_days:g} "
+             "days.", ""]
+    if eq.utilisation >= 1:
+        lines.append("M/M/c: offered load per slot >= 1, so the queue grows without bound and "
+                     "Erlang C has no steady state to compare with (not simulated).")
+    for queue, rows in table.groupby("queue", sort=False):
+        formula = "Erlang A" if "+M" in str(queue) else "Erlang C"
+        level = 100 * float(rows["ci_level"].iloc[0])
+        lines.append(f"{queue} against {formula} ({int(rows['replications'].iloc[0])} "
+                     f"replications; {level:.1f}% intervals, Bonferroni-adjusted):")
+        for _, r in rows.iterrows():
+            th = "-" if pd.isna(r["theory"]) else f"{r['theory']:.4g}"
+            lines.append(f"  {LABELS[str(r['measure'])]:<20} theory {th:>10}   simulated "
+                         f"{r['simulated']:.4g} ({r['ci_low']:.4g} to {r['ci_high']:.4g})   "
+                         f"{r['verdict']}")
+    differ = int((table["verdict"] == "DIFFERS").sum()) if len(table) else 0
+    agree = int((table["verdict"] == "agrees").sum()) if len(table) else 0
+    few = int((table["verdict"] == "too few events").sum()) if len(table) else 0
+    lines += ["", f"{agree} check(s) agree, {differ} differ, {few} with too few events to "
+              "judge (run more --years or --replications)."]
     return "\n".join(lines)
