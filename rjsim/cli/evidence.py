@@ -163,3 +163,119 @@ def run_verify(args: argparse.Namespace) -> Done:
     lines = [] if args.quiet else [text, ""]
     return Done(0 if passed else 1, [*lines, f"Results written to {out}/ (tables/verify.csv, "
                                       "summary.txt, equivalent/ scenario files)"], out)
+
+
+CALIBRATE_REPLICATIONS, CALIBRATE_POINTS = 3, 40
+
+
+def register_calibrate(sub: Any, experiment_options: Callable[[argparse.ArgumentParser], None],
+                       calibrate_command: Callable[[argparse.Namespace], int]) -> None:
+    """Add ``rjsim calibrate`` to the parser."""
+    p = sub.add_parser(
+        "calibrate", help="history matching of named parameters to the evidence targets",
+        description="History matching: run the status quo at a Latin hypercube of the named "
+        "parameters over their assumptions-log ranges (same seed at every point: common "
+        "random numbers), compute each calibration target's implausibility (observation, "
+        "model-discrepancy and simulation variance) and keep the points below the cut-off. "
+        "Writes the non-implausible set, the fit, which targets constrain which parameters, "
+        "and a calibrated scenario (the best point). Exit 0; 1 when no point is kept.")
+    p.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.toml"),
+                   help="status-quo scenario (default scenarios/baseline.toml)")
+    p.add_argument("--parameters", nargs="+", metavar="KEY", help="assumptions-log keys to "
+                   "calibrate (default: demand.offender_identified demand.informed "
+                   "demand.wants_rj)")
+    p.add_argument("--targets", type=Path, help="evidence targets CSV (default: packaged)")
+    p.add_argument("--all-targets", action="store_true",
+                   help="also match the validation targets (default: role = calibration)")
+    p.add_argument("--points", type=int, default=CALIBRATE_POINTS,
+                   help=f"design points (default {CALIBRATE_POINTS})")
+    p.add_argument("--cutoff", type=float, default=3.0, help="implausibility cut-off (3)")
+    p.add_argument("--discrepancy", type=float, default=0.10,
+                   help="model discrepancy sd as a share of each target (default 0.10)")
+    p.add_argument("--write-scenario", type=Path, metavar="FILE",
+                   help="also write the calibrated scenario to FILE")
+    experiment_options(p)
+    for action in p._actions:
+        if action.dest == "replications":
+            action.help = f"replications per design point (default {CALIBRATE_REPLICATIONS})"
+        elif action.dest == "no_report":
+            action.help = "not used"
+    p.set_defaults(func=calibrate_command)
+
+
+def run_calibrate(args: argparse.Namespace, settings: Callable[..., Any]) -> Done:
+    """Run ``rjsim calibrate`` and write its results directory."""
+    import os
+    from dataclasses import replace
+
+    import tomli_w
+
+    from rjsim.data import targets as evidence
+    from rjsim.planning import backcast, calibrate
+    from rjsim.report.evidence import calibration_text
+    from rjsim.results import store
+    from rjsim.results.atomic import write_atomic
+    from rjsim.scenario import io as scenario_io
+
+    problems = []
+    if not 4 <= args.points <= 100_000:
+        problems.append(Problem("--points", "must be 4 to 100000", str(args.points)))
+    if not args.cutoff > 0 or not 0 <= args.discrepancy <= 1:
+        problems.append(Problem("--cutoff/--discrepancy", "cut-off must be > 0 and "
+                                "discrepancy 0 to 1", f"{args.cutoff}, {args.discrepancy}"))
+    if args.write_scenario is not None and args.write_scenario.exists():
+        problems.append(Problem("--write-scenario", "exists; choose a new file (nothing was "
+                                "written)", str(args.write_scenario)))
+    if problems:
+        raise InputError(problems, "invalid argument")
+    started = store.now_utc()
+    overrides = {"run": {"seed": args.seed}} if args.seed is not None else {}
+    scenario = scenario_io.load(args.scenario, overrides, "command line")
+    params = calibrate.logged_parameters(args.parameters or calibrate.DEFAULT_PARAMETERS)
+    chosen = [t for t in evidence.load(args.targets)
+              if t.judged and (args.all_targets or t.role == "calibration")]
+    out = args.out or Path("results") / f"calibrate_{scenario.name}"
+    store.prepare_target(out)
+    years = args.years if args.years is not None else backcast.YEARS
+    run = replace(settings(args, None), replications=args.replications or CALIBRATE_REPLICATIONS)
+    result = calibrate.calibrate(scenario, chosen, params, run, args.points, years,
+                                 args.discrepancy, args.cutoff)
+    fit, links = calibrate.fit_table(result), calibrate.constraints(result)
+    design = pd_concat(result)
+    best = result.best
+
+    def calibrated(folder: Path) -> str:
+        assert best is not None
+        rel = Path(os.path.relpath(args.scenario.resolve(), folder.resolve())).as_posix()
+        body: str = tomli_w.dumps({"extends": rel, "name": f"{scenario.name}_calibrated"}
+                                  | calibrate.overrides({str(k): float(v)
+                                                         for k, v in best.items()}))
+        return (f"# Calibrated by 'rjsim calibrate' (history matching, {args.points} points, "
+                f"cut-off {args.cutoff:g}); the fit is in {out}/\n" + body)
+    text = calibration_text(result, fit, scenario.name)
+    info = {"rjsim_results": 1, "command": store.command_line(), "calibrate": scenario.name,
+            "parameters": [p.key for p in params], "points": args.points,
+            "replications": run.replications, "cutoff": args.cutoff,
+            "discrepancy": args.discrepancy, "versions": store.versions(),
+            "started_utc": started}
+
+    def extra(tmp: Path) -> None:
+        (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
+        if best is not None:
+            (tmp / "calibrated.toml").write_text(calibrated(out), encoding="utf-8")
+    store.write_results(out, scenario, {"calibration_design": design,
+                                        "non_implausible": result.retained, "fit": fit,
+                                        "constraints": links}, info, extra)
+    if best is not None and args.write_scenario is not None:
+        text_out = calibrated(args.write_scenario.parent)
+        write_atomic(args.write_scenario, lambda tmp: tmp.write_text(text_out, encoding="utf-8"))
+    lines = [] if args.quiet else [text, ""]
+    return Done(0 if best is not None else 1, [*lines, f"Results written to {out}/"], out)
+
+
+def pd_concat(result: Any) -> Any:
+    """The design with each point's implausibilities (``imp_<target>``) and the largest."""
+    imp = result.implausibility.add_prefix("imp_")
+    est = result.estimates.add_prefix("est_")
+    return result.design.join(est).join(imp).assign(
+        max_implausibility=result.max_implausibility)

@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                           _cmd_capacity_test, _cmd_plan)
     cli_evidence.register(sub, _experiment_options, _cmd_backcast)
     cli_evidence.register_verify(sub, _cmd_verify)
+    cli_evidence.register_calibrate(sub, _experiment_options, _cmd_calibrate)
     return parser
 
 
@@ -482,6 +483,13 @@ def _cmd_backcast(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     done = cli_evidence.run_verify(args)
+    for line in done.lines:
+        print(line)
+    return done.status
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    done = cli_evidence.run_calibrate(args, _settings)
     for line in done.lines:
         print(line)
     return done.status

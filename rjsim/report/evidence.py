@@ -83,3 +83,28 @@ def verify_text(eq: Any, table: pd.DataFrame) -> str:
     lines += ["", f"{agree} check(s) agree, {differ} differ, {few} with too few events to "
               "judge (run more --years or --replications)."]
     return "\n".join(lines)
+
+
+def calibration_text(result: Any, fit: pd.DataFrame, scenario_name: str) -> str:
+    """The calibration: what was varied, how much of the design is kept, the point estimate and
+    each target's fit."""
+    kept, best = result.retained, result.best
+    lines = [f"History matching of '{scenario_name}': {len(result.design)} design points "
+             f"(Latin hypercube), {len(result.targets)} targets, cut-off {result.cutoff:g}",
+             f"Non-implausible: {len(kept)} of {len(result.design)} points"]
+    for p in result.parameters:
+        span = (f"kept {kept[p.key].min():.4g} to {kept[p.key].max():.4g}" if len(kept)
+                else "nothing kept")
+        at = "" if best is None else f"; point estimate {float(best[p.key]):.4g}"
+        lines.append(f"  {p.key}: range {p.low:g} to {p.high:g}, {span}{at}")
+    lines.append("")
+    for _, r in fit.iterrows():
+        est = "-" if pd.isna(r["calibrated_estimate"]) else f"{r['calibrated_estimate']:.4g}"
+        imp = "-" if pd.isna(r["implausibility"]) else f"{r['implausibility']:.2f}"
+        lines.append(f"  {r['target']:<38} published {r['published']:<10.4g} calibrated {est:<10}"
+                     f" implausibility {imp:<6} rules out {100 * r['share_ruled_out']:.0f}% "
+                     "of the design")
+    if best is None:
+        lines += ["", "No point is non-implausible: the model cannot match every target with "
+                  "these parameters over these ranges (see the fit above for which targets)."]
+    return "\n".join(lines)
