@@ -119,10 +119,8 @@ def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
 
 def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) -> AreaDigest:
     """Reduce one area's records to its digest (keeping every referral if asked)."""
-    cases = tables.allocated_frame(rec)
-    amg = tables.area_month_group(scenario, [rec], cases)
-    return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg,
-                      tables.area_month(scenario, [rec], amg, cases), cases,
+    amg, am, cases = tables.area_tables(scenario, rec)
+    return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg, am, cases,
                       summary.cohort_counts(scenario, rec), capacity.window_counts(scenario, rec),
                       tables.cases_frame(rec) if with_records else None)
 
@@ -161,15 +159,32 @@ def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataF
 
 
 def run(scenario: Scenario, replication: int = 0, *, keep_records: bool = False) -> RunResult:
-    """Simulate every selected area for ``replication`` in this process and tabulate."""
+    """Simulate every selected area for ``replication`` in this process and tabulate.
+
+    Each area is reduced to its digest as soon as it is simulated, so memory does not grow
+    with the number of areas times the horizon (unless ``keep_records``)."""
     t0 = time.perf_counter()
     p = plan(scenario)
     t1 = time.perf_counter()
-    records = [simulate_task(p, replication, a) for a in p.areas]
+    records: list[AreaRecords] = []
+    digests: list[AreaDigest] = []
+    simulate_s = digest_s = 0.0
+    n = 0
+    for a in p.areas:
+        s0 = time.perf_counter()
+        rec = simulate_task(p, replication, a)
+        s1 = time.perf_counter()
+        digests.append(digest(scenario, rec))
+        digest_s += time.perf_counter() - s1
+        simulate_s += s1 - s0
+        n += rec.n_referrals
+        if keep_records:
+            records.append(rec)
+        del rec
     t2 = time.perf_counter()
-    built = replication_tables(p, [digest(scenario, r) for r in records])
+    built = replication_tables(p, digests)
     t3 = time.perf_counter()
-    n = sum(r.n_referrals for r in records)
-    log.info("simulated %d referrals in %d areas in %.2f s", n, len(records), t2 - t1)
+    log.info("simulated %d referrals in %d areas in %.2f s", n, len(digests), simulate_s)
     return RunResult(p, replication, n, built, records if keep_records else None,
-                     {"plan_s": t1 - t0, "simulate_s": t2 - t1, "tables_s": t3 - t2})
+                     {"plan_s": t1 - t0, "simulate_s": simulate_s,
+                      "tables_s": digest_s + t3 - t2})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -56,7 +57,7 @@ class AreaRecords:
     def n_referrals(self) -> int:
         return len(self.referral_day)
 
-    @property
+    @cached_property
     def close_day(self) -> np.ndarray:
         """Day each case closed; nan if it had not closed by the horizon (or never started)."""
         closed = np.isin(self.outcome, CLOSED)
