@@ -384,7 +384,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         try:
             variants = scenario_io.load_variants(path)
             for _, scenario in variants:
-                runner.plan(scenario)  # area data and budgets are part of a valid scenario
+                runner.task_plan(scenario)  # area data and budgets are part of a valid scenario
         except RjsimError as exc:
             failed += 1
             print(f"FAIL {path}\n{exc}", file=sys.stderr)

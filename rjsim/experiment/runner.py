@@ -9,7 +9,7 @@ their own random streams, so where and in which order they run cannot change the
 The runner knows the model only through :class:`AreaModel`: "simulate one area for one
 replication and return its flat records". rjsim's own model,
 :func:`rjsim.model.area.simulate_area`, is the default; another model plugs in through
-``plan(scenario, model=...)`` (or ``ExperimentSettings.model``) and everything downstream
+``task_plan(scenario, model=...)`` (or ``ExperimentSettings.model``) and everything downstream
 (tables, summaries, the capacity test, reports) works on its records unchanged.
 """
 
@@ -53,9 +53,10 @@ class AreaModel(Protocol):
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a scenario resolves to before any randomness: areas and their staffing, and the
-    model that simulates them."""
+class TaskPlan:
+    """The task plan: what a scenario resolves to before any randomness (areas, their data
+    and staffing, and the model that simulates them), shared by every task. Not the staffing
+    plan of ``rjsim plan`` (:mod:`rjsim.planning.planner`)."""
 
     scenario: Scenario
     table: AreaTable
@@ -88,7 +89,7 @@ class AreaDigest:
 class RunResult:
     """One replication's tables (and raw records when asked for)."""
 
-    plan: Plan
+    plan: TaskPlan
     replication: int
     n_referrals: int
     tables: dict[str, pd.DataFrame]
@@ -100,7 +101,7 @@ class RunResult:
         return self.plan.scenario
 
 
-def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
+def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPlan:
     """Load the scenario's area data, select its areas and staff them (every problem with
     area names and codes reported together); ``model`` will simulate each area."""
     table = areadata.load(scenario.areas.data or None)
@@ -113,7 +114,7 @@ def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
     problems += funding.unknown_area_problems_all(scenario, table)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
-    return Plan(scenario, table, areas, funding.staffing(scenario, table),
+    return TaskPlan(scenario, table, areas, funding.staffing(scenario, table),
                 funding.workforces(scenario, table), model)
 
 
@@ -125,19 +126,31 @@ def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) 
                       tables.cases_frame(rec) if with_records else None)
 
 
-def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
-    """Simulate one area for one replication with the plan's model (raw records)."""
-    return p.model(p.scenario, area, p.staffing[area.code], replication, p.workforce[area.code])
+@dataclass(frozen=True)
+class Staffed:
+    """Staffing that replaces the plan's for one task (the planner's candidates)."""
+
+    staffing: Staffing
+    workforce: Workforce
 
 
-def run_task(p: Plan, replication: int, area_code: str, *, with_records: bool = False
-             ) -> AreaDigest:
+def simulate_task(p: TaskPlan, replication: int, area: Area, staffed: Staffed | None = None
+                  ) -> AreaRecords:
+    """Simulate one area for one replication with the plan's model (raw records), at the
+    plan's staffing or at ``staffed``."""
+    if staffed is None:
+        staffed = Staffed(p.staffing[area.code], p.workforce[area.code])
+    return p.model(p.scenario, area, staffed.staffing, replication, staffed.workforce)
+
+
+def run_task(p: TaskPlan, replication: int, area_code: str, *, with_records: bool = False,
+             staffed: Staffed | None = None) -> AreaDigest:
     """The unit of parallel work: one area, one replication, reduced to its digest."""
-    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)),
+    return digest(p.scenario, simulate_task(p, replication, p.area(area_code), staffed),
                   with_records=with_records)
 
 
-def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:
+def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:
     """Every output table of one replication from its areas' digests (in plan order)."""
     s = p.scenario
     order = {a.code: i for i, a in enumerate(p.areas)}
@@ -164,7 +177,7 @@ def run(scenario: Scenario, replication: int = 0, *, keep_records: bool = False)
     Each area is reduced to its digest as soon as it is simulated, so memory does not grow
     with the number of areas times the horizon (unless ``keep_records``)."""
     t0 = time.perf_counter()
-    p = plan(scenario)
+    p = task_plan(scenario)
     t1 = time.perf_counter()
     records: list[AreaRecords] = []
     digests: list[AreaDigest] = []
