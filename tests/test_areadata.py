@@ -14,7 +14,7 @@ from conftest import AVON, scenario
 from rjsim.core.errors import DataError, ScenarioError
 from rjsim.data import areas as areadata
 from rjsim.data.areas import load, victims_per_year
-from rjsim.experiment.runner import plan
+from rjsim.experiment.runner import task_plan as plan
 from rjsim.scenario.spec import GROUPS, SENSITIVE
 
 APPORTION = scenario().demand.apportionment

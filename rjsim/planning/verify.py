@@ -69,7 +69,7 @@ class Equivalent:
 def equivalent(scenario: Scenario, area_name: str | None = None) -> Equivalent:
     """The Markovian equivalent of ``area_name`` (a code or name; default: the scenario's first
     area) in ``scenario``."""
-    plan = runner.plan(scenario)
+    plan = runner.task_plan(scenario)
     area = _choose(plan.areas, area_name)
     rates = allocation.expected_referrals_by_group(scenario, area)
     per_year = sum(rates.values())
@@ -150,7 +150,7 @@ def _slug(name: str) -> str:
 def simulate(path: Path, replications: int, margin_days: float) -> pd.DataFrame:
     """Per-replication measures of the equivalent scenario file at ``path``."""
     scenario = scenario_io.load(path)
-    plan = runner.plan(scenario)
+    plan = runner.task_plan(scenario)
     area = plan.areas[0]
     staff = funding.staffing(scenario, plan.table)[area.code]
     rows = [measures(model.simulate_area(scenario, area, staff, r, plan.workforce[area.code]),

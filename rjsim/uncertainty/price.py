@@ -26,7 +26,7 @@ from rjsim.scenario.spec import Scenario
 def analytic_plan(scenario: Scenario) -> pd.DataFrame:
     """Per area: the seeded general and specialist slots and FTE and their annual cost."""
     assessed = capacity.assessed(scenario)
-    areas = runner.plan(assessed).areas
+    areas = runner.task_plan(assessed).areas
     per_fte = expected_path.caseload_per_fte(assessed)
     cost_general, cost_specialist = funding.cost_per_fte(assessed.funding)
     rows = []
