@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test regress bench bench-plan lint typecheck check clean browser fuzz
+.PHONY: run test regress bench bench-memory bench-experiment bench-plan lint typecheck check clean browser fuzz
 
 # Two installs: `make run` needs only the runtime dependencies; `make test` adds the test,
 # lint and Dask extras. Each stamp is remade when pyproject.toml changes.
@@ -48,8 +48,17 @@ test: $(STAMP) browser
 regress: $(RUN_STAMP)
 	$(BIN)/rjsim regress
 
+# rjsim against bare SimPy, interleaved, one national replication (issue 13 targets 1-2).
 bench: $(RUN_STAMP)
-	$(BIN)/rjsim bench
+	$(BIN)/rjsim bench --repeats 5
+
+# Peak memory of one national replication at 50 simulated years (target <= 1 GiB).
+bench-memory: $(RUN_STAMP)
+	$(BIN)/rjsim bench --years 50 --repeats 1 --no-baseline
+
+# 30 replications, national, 5 years, 2 worker processes (target <= 45 s).
+bench-experiment: $(RUN_STAMP)
+	$(BIN)/rjsim bench --replications 30 --workers 2 --repeats 1
 
 # The national plan benchmark (issue target: <= 10 minutes on 2 cores); one repeat.
 bench-plan: $(RUN_STAMP)

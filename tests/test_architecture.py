@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rjsim"
 
 #: Lowest first. Keep in step with README.md ("Layout").
 LAYERS = ("core", "scenario", "data", "results", "model", "funding", "analysis", "capacity",
-          "experiment", "planning", "report", "regress", "app", "cli")
+          "experiment", "planning", "uncertainty", "report", "regress", "app", "cli")
 
 
 def _modules(root: Path = PACKAGE) -> dict[str, Path]:

@@ -14,6 +14,7 @@ from conftest import AVON, scenario
 from rjsim.core.errors import DataError, ScenarioError
 from rjsim.data import areas as areadata
 from rjsim.data.areas import load, victims_per_year
+from rjsim.experiment.runner import task_plan as plan
 from rjsim.scenario.spec import GROUPS, SENSITIVE
 
 APPORTION = scenario().demand.apportionment
@@ -96,11 +97,24 @@ def test_missing_column_names_the_file_and_the_column(tmp_path, packaged_csv):
     header, rows = _rows(packaged_csv)
     header.remove("prc_robbery")
     path = _write(tmp_path / "short.csv", header, rows)
-    with pytest.raises(DataError) as excinfo:
-        load(path)
-    (problem,) = excinfo.value.problems
+    (problem,) = load(path).group_problems(GROUPS)
     assert problem.where.startswith("short.csv")
-    assert "prc_robbery" in problem.message
+    assert "prc_robbery" in problem.message and "'robbery'" in problem.message
+    with pytest.raises(ScenarioError, match="prc_robbery"):
+        plan(scenario(areas={"data": str(path)}, demand={"groups": ["robbery", "theft"]}))
+
+
+def test_a_user_file_needs_columns_only_for_the_groups_the_scenario_uses(tmp_path,
+                                                                          packaged_csv):
+    header, rows = _rows(packaged_csv)
+    for col in ("prc_robbery", "prc_shoplifting", "prc_burglary"):
+        header.remove(col)
+    path = _write(tmp_path / "few.csv", header, rows)
+    groups = ["violence", "sexual", "vehicle"]
+    p = plan(scenario(areas={"data": str(path)}, demand={"groups": groups}))
+    assert p.table.group_problems(tuple(groups)) == []
+    victims = victims_per_year(p.areas[0], APPORTION, tuple(groups))
+    assert set(victims) == set(groups) and all(v > 0 for v in victims.values())
 
 
 def test_missing_required_column(tmp_path, packaged_csv):

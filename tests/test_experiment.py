@@ -27,7 +27,7 @@ from rjsim.experiment.experiment import (
     ExperimentSettings,
     run_experiment,
 )
-from rjsim.experiment.runner import AreaDigest, Plan
+from rjsim.experiment.runner import AreaDigest, TaskPlan
 from rjsim.model.area import AreaRecords, simulate_area
 from rjsim.model.staffing import Staffing
 from rjsim.model.workforce import Workforce
@@ -101,7 +101,7 @@ def test_crash_part_way_then_resume_gives_identical_results(
     real = executors.run_task
     attempts = []
 
-    def broken(plan: Plan, rep: int, area: str, *, with_records: bool = False) -> AreaDigest:
+    def broken(plan: TaskPlan, rep: int, area: str, *, with_records: bool = False) -> AreaDigest:
         if (rep, area) == (2, GWENT):
             attempts.append((rep, area))
             raise RuntimeError("simulated crash")
@@ -132,7 +132,7 @@ def test_a_task_that_fails_once_is_retried(reference: Experiment,
     real = executors.run_task
     failed: list[tuple[int, str]] = []
 
-    def flaky(plan: Plan, rep: int, area: str, with_records: bool = False) -> AreaDigest:
+    def flaky(plan: TaskPlan, rep: int, area: str, with_records: bool = False) -> AreaDigest:
         if rep == 1 and (rep, area) not in failed:
             failed.append((rep, area))
             raise OSError("transient")

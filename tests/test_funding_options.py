@@ -216,7 +216,7 @@ PLAN_BAD: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
 def test_bad_funding_found_with_the_area_data_at_plan_time(fund, key, needles):
     sc = scenario(funding=fund)  # valid on its own: the area data decides
     with pytest.raises(ScenarioError) as err:
-        runner.plan(sc)
+        runner.task_plan(sc)
     text = str(err.value)
     assert key in text
     for needle in needles:
@@ -250,7 +250,7 @@ def test_shipped_funding_scenarios_validate_and_describe_themselves():
         assert sc.name == path.stem
         assert len(sc.description.strip()) > 80, path
         assert sc.funding.capacity_from == "budget"
-        runner.plan(sc)  # the area data and budgets are part of a valid scenario
+        runner.task_plan(sc)  # the area data and budgets are part of a valid scenario
         names.add(sc.name)
     assert len(names) == len(FUNDING_FILES)
 

@@ -24,7 +24,14 @@ from clitools import rjsim as rjsim_cli
 from rjsim.cli.main import main
 from rjsim.regress import check as regress
 from rjsim.regress.refs import FORMAT_KEY, MANIFEST, Tolerance, read_references
-from rjsim.regress.stats import exact_table, noise_floor, noise_floors, verdict, welch_interval
+from rjsim.regress.stats import (
+    Equivalence,
+    exact_table,
+    noise_floor,
+    noise_floors,
+    verdict,
+    welch_interval,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ('name = "tiny"\ndescription = "regression-test scenario"\n'
@@ -270,6 +277,8 @@ def test_equivalence_verdicts() -> None:
     assert verdict(0.5, 1.5, 1.0) == "INCONCLUSIVE"
     assert verdict(1.2, 1.5, 1.0) == "DIFFERENT"
     assert verdict(-1.5, -1.2, 1.0) == "DIFFERENT"
+    assert verdict(-0.5, 0.5, 1.0) is Equivalence.EQUIVALENT  # the enum, printed as its word
+    assert [str(e) for e in Equivalence] == ["equivalent", "DIFFERENT", "INCONCLUSIVE", "MISSING"]
     assert Tolerance(absolute=2.0, relative=0.05).margin(100.0) == 5.0
     assert Tolerance(absolute=2.0, relative=0.05).margin(10.0) == 2.0
 

@@ -145,7 +145,7 @@ def test_row_with_more_fields_than_header_is_a_clear_error(tmp_path: Path,
                                                    lines[3]]) + "\n")
     s = rjsim.scenario_from_dict({"areas": {"data": str(tmp_path / "areas.csv")}})
     with pytest.raises(DataError) as err:
-        runner.plan(s)
+        runner.task_plan(s)
     text = str(err.value)
     assert "areas.csv: row 3" in text and "more fields than the header" in text
     assert "row 2" not in text and "row 4" not in text  # only the bad row is blamed
@@ -157,8 +157,9 @@ def test_one_area_file_keeps_its_population_share_of_the_national_pot(
     lines = packaged_csv.splitlines()
     avon_line = next(line for line in lines if line.startswith(AVON + ","))
     (tmp_path / "avon.csv").write_text(lines[0] + "\n" + avon_line + "\n")
-    mine = runner.plan(rjsim.scenario_from_dict({"areas": {"data": str(tmp_path / "avon.csv")}}))
-    packaged = runner.plan(rjsim.scenario_from_dict({}))
+    mine = runner.task_plan(rjsim.scenario_from_dict(
+        {"areas": {"data": str(tmp_path / "avon.csv")}}))
+    packaged = runner.task_plan(rjsim.scenario_from_dict({}))
     assert [a.code for a in mine.areas] == [AVON]
     # the national pot (GBP 4.6m x 1.33 uprating) shared by population over all 43 areas
     population = {r["pfa_code"]: float(r["census2021_population"]) for r in rows}

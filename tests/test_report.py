@@ -30,7 +30,7 @@ from rjsim.core.errors import ResultsError
 from rjsim.report import columns
 from rjsim.report import compare as report_compare
 from rjsim.report.build import build_report
-from rjsim.report.spreadsheet import UNDOCUMENTED, sheet_names
+from rjsim.report.spreadsheet import FILE_ONLY, NOT_IN_WORKBOOK, UNDOCUMENTED, sheet_names
 from rjsim.results.atomic import write_atomic
 from rjsim.results.reader import open_results
 
@@ -164,14 +164,21 @@ def test_spreadsheet_has_every_table_and_a_complete_readme(run_dir: tuple[Path, 
     out, _ = run_dir
     book = pd.read_excel(out / "report.xlsx", sheet_name=None)
     tables = sorted(p.stem for p in (out / "tables").glob("*.csv"))
-    assert list(book) == ["README", *tables]
+    sheets = [t for t in tables if t not in FILE_ONLY]
+    assert {"area_month_group", "area_month"} <= set(tables) and "national_month" in sheets
+    assert list(book) == ["README", *sheets]
     readme = book["README"]
-    for name in tables:
+    for name in sheets:
         csv = pd.read_csv(out / "tables" / f"{name}.csv")
         assert list(book[name].columns) == list(csv.columns)
         assert len(book[name]) == len(csv)
         listed = readme[readme["sheet"] == name]
         assert list(listed["column"]) == list(csv.columns)
+    for name in FILE_ONLY:  # not a sheet, but every column described and the files named
+        csv = pd.read_csv(out / "tables" / f"{name}.csv", nrows=1)
+        listed = readme[readme["table"].str.startswith(f"tables/{name}.parquet")]
+        assert list(listed["column"]) == list(csv.columns)
+        assert (listed["sheet"] == NOT_IN_WORKBOOK).all()
     assert not (readme["description"] == UNDOCUMENTED).any()
     nat = pd.read_csv(out / "tables" / "national_summary.csv")
     assert np.allclose(book["national_summary"]["referrals"], nat["referrals"])

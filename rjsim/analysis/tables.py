@@ -11,6 +11,8 @@ the period, the share allocated within the wait target (losses count against it)
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -51,6 +53,19 @@ class _Counter:
             self.columns[name] = np.zeros(int(np.prod(self.shape)))
         self.columns[name] += counts
 
+    def add_kinds(self, names: list[str], area: int, kind: np.ndarray, period: np.ndarray,
+                  group: np.ndarray) -> None:
+        """Count rows of each kind (``kind`` indexes ``names``; -1: none) in one pass."""
+        _, n_p, n_g = self.shape
+        cells = int(np.prod(self.shape))
+        ok = (kind >= 0) & (period >= 0) & (period < n_p)
+        flat = kind[ok] * cells + (area * n_p + period[ok]) * n_g + group[ok]
+        counts = np.bincount(flat, minlength=len(names) * cells).reshape(len(names), cells)
+        for name, row in zip(names, counts, strict=True):
+            if name not in self.columns:
+                self.columns[name] = np.zeros(cells)
+            self.columns[name] += row
+
 
 def _periods(days: np.ndarray) -> np.ndarray:
     out = np.full(len(days), -1, dtype=np.int64)
@@ -67,24 +82,31 @@ def _count_area(c: _Counter, a: int, rec: AreaRecords, target: float) -> None:
         periods = np.tile(np.arange(n_p), counts.shape[0])
         groups = np.repeat(np.arange(counts.shape[0]), n_p)
         c.add(name, a, periods, groups, counts.ravel().astype(float))
-    c.add("referrals", a, _periods(rec.referral_day), g)
-    alloc_p = _periods(rec.allocation_day)
-    c.add("allocations", a, alloc_p, g)
+    referral_p = _periods(rec.referral_day)
+    c.add("referrals", a, referral_p, g)
+    c.add("allocations", a, _periods(rec.allocation_day), g)
     wait = rec.allocation_day - rec.referral_day
     within = ~np.isnan(wait) & (wait <= target)
-    c.add("allocated_within_target", a, np.where(within, _periods(rec.referral_day), -1), g)
-    intervention_p = _periods(rec.stage_end_day[:, INTERVENTION_STAGE])
-    for m in (Mode.DIRECT_CONFERENCE, Mode.DIRECT_VIDEO, Mode.INDIRECT):
-        c.add(f"interventions_{label(m)}", a, np.where(rec.mode == m, intervention_p, -1), g)
-    close_p = _periods(rec.close_day)
-    for o in CLOSED:
-        c.add(f"closed_{label(o)}", a, np.where(rec.outcome == o, close_p, -1), g)
+    c.add("allocated_within_target", a, np.where(within, referral_p, -1), g)
+    modes = (Mode.DIRECT_CONFERENCE, Mode.DIRECT_VIDEO, Mode.INDIRECT)
+    c.add_kinds([f"interventions_{label(m)}" for m in modes], a, _kind(rec.mode, modes),
+                _periods(rec.stage_end_day[:, INTERVENTION_STAGE]), g)
+    c.add_kinds([f"closed_{label(o)}" for o in CLOSED], a, _kind(rec.outcome, CLOSED),
+                _periods(rec.close_day), g)
     exit_p = _periods(rec.queue_exit_day)
-    for o in CAPACITY_LOSSES:
-        p = np.minimum(exit_p, n_p - 1) if o == Outcome.UNALLOCATED_AT_END else exit_p
-        c.add(f"lost_{label(o)}", a, np.where(rec.outcome == o, p, -1), g)
+    unallocated = rec.outcome == Outcome.UNALLOCATED_AT_END
+    exit_p[unallocated] = np.minimum(exit_p[unallocated], n_p - 1)
+    c.add_kinds([f"lost_{label(o)}" for o in CAPACITY_LOSSES], a,
+                _kind(rec.outcome, CAPACITY_LOSSES), exit_p, g)
     for s in range(rec.stage_hours.shape[1]):
         c.add("facilitator_hours", a, _periods(rec.stage_end_day[:, s]), g, rec.stage_hours[:, s])
+
+
+def _kind(codes: np.ndarray, kinds: tuple[IntEnum, ...]) -> np.ndarray:
+    """Position of each code in ``kinds`` (-1 if not among them)."""
+    lookup = np.full(max(int(k) for k in (*kinds, *type(kinds[0]))) + 1, -1, dtype=np.int64)
+    lookup[[int(k) for k in kinds]] = np.arange(len(kinds))
+    return np.asarray(lookup[codes])
 
 
 def _backlog(rec: AreaRecords, edges: np.ndarray, *, by_group: bool) -> list[np.ndarray]:
@@ -111,25 +133,190 @@ def period_edges(horizon: float) -> np.ndarray:
     return edges
 
 
-def area_month_group(scenario: Scenario, records: list[AreaRecords],
-                     cases: pd.DataFrame) -> pd.DataFrame:
-    """Counts, waits and backlog per area, period and offence group (``cases``: the
-    allocated cases of ``records``, from :func:`allocated_frame`)."""
+def grouped_stats(keys: np.ndarray, values: np.ndarray, n_cells: int
+                  ) -> dict[str, np.ndarray]:
+    """Mean, median, 90th and 95th percentiles of ``values`` per integer cell ``keys`` in
+    ``[0, n_cells)`` (NaN where a cell has no value), with one sort.
+
+    The arithmetic is pandas' grouped arithmetic, so the tables are the same to the last
+    bit whichever builds them: the mean is a compensated (Kahan) sum in row order divided by
+    the count; a quantile at position ``q * (n - 1)`` interpolates linearly between its two
+    neighbours; the median of an even count is the mean of the middle two.
+    """
+    keep = (keys >= 0) & (keys < n_cells)
+    keys, values = keys[keep], values[keep]
+    counts = np.bincount(keys, minlength=n_cells)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    out = {s: np.full(n_cells, np.nan) for s in WAIT_STATS}
+    have = counts > 0
+    if not have.any():
+        return out
+    ordered = values[np.lexsort((values, keys))]  # by cell, then value
+    n, first = counts[have], starts[have]
+    mid = first + n // 2
+    out["median"][have] = np.where(n % 2 == 1, ordered[mid],
+                                   (ordered[mid] + ordered[np.maximum(mid - 1, first)]) / 2)
+    for name, q in (("p90", 0.9), ("p95", 0.95)):
+        at = q * (n - 1).astype(float)
+        low = first + at.astype(np.int64)
+        frac = np.fmod(at, 1.0)
+        val = ordered[low]
+        nxt = ordered[np.minimum(low + 1, first + n - 1)]
+        out[name][have] = np.where(frac == 0.0, val, val + (nxt - val) * frac)
+    out["mean"][have] = kahan_sums(keys, values, counts)[have] / n
+    return out
+
+
+def kahan_sums(keys: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per cell, the compensated (Kahan) sum of its ``values`` in row order (vectorised over
+    cells: one step per value of the largest cell)."""
+    by_cell = values[np.argsort(keys, kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    big = np.argsort(-counts, kind="stable")  # largest cells first: the active ones a prefix
+    size, first = counts[big], starts[big]
+    total, comp = np.zeros(len(counts)), np.zeros(len(counts))
+    for j in range(int(size[0]) if len(size) else 0):
+        m = int(np.searchsorted(-size, -j, side="left"))  # cells with more than j values
+        y = by_cell[first[:m] + j] - comp[:m]
+        t = total[:m] + y
+        comp[:m] = (t - total[:m]) - y
+        total[:m] = t
+    out = np.zeros(len(counts))
+    out[big] = total
+    return out
+
+
+def _wait_columns(cases: _Allocated, cells: int, n_groups: int | None
+                  ) -> dict[str, np.ndarray]:
+    """Wait statistics per period (and group, when ``n_groups`` is given) of one area's
+    allocated cases: referral -> allocation by allocation period; referral -> intervention by
+    intervention period."""
+    def key(period: np.ndarray, group: np.ndarray) -> np.ndarray:
+        return period if n_groups is None else period * n_groups + group
+    out: dict[str, np.ndarray] = {}
+    alloc = grouped_stats(key(cases.period, cases.group), cases.wait_alloc, cells)
+    out |= {f"wait_alloc_days_{s}": alloc[s] for s in WAIT_STATS}
+    iv = cases.intervention_period >= 0
+    inter = grouped_stats(key(cases.intervention_period[iv], cases.group[iv]),
+                          cases.wait_intervention[iv], cells)
+    out |= {f"wait_intervention_days_{s}": inter[s] for s in WAIT_STATS}
+    return out
+
+
+@dataclass(frozen=True)
+class _Allocated:
+    """One area's allocated cases as arrays (integer group codes)."""
+
+    group: np.ndarray
+    referral_day: np.ndarray
+    period: np.ndarray
+    intervention_period: np.ndarray
+    wait_alloc: np.ndarray
+    wait_intervention: np.ndarray
+
+
+def _allocated(rec: AreaRecords) -> _Allocated:
+    ok = ~np.isnan(rec.allocation_day)
+    intervention = rec.stage_end_day[ok, INTERVENTION_STAGE]
+    return _Allocated(
+        group=rec.group[ok].astype(np.int64), referral_day=rec.referral_day[ok],
+        period=demand.period_of(rec.allocation_day[ok]),
+        intervention_period=np.where(np.isnan(intervention), -1,
+                                     np.floor(intervention / demand.DAYS_PER_PERIOD)
+                                     ).astype(np.int64),
+        wait_alloc=rec.allocation_day[ok] - rec.referral_day[ok],
+        wait_intervention=intervention - rec.referral_day[ok])
+
+
+LOST = tuple(f"lost_{label(o)}" for o in CAPACITY_LOSSES)
+INTERVENTIONS = tuple(f"interventions_{label(m)}" for m in
+                      (Mode.DIRECT_CONFERENCE, Mode.DIRECT_VIDEO, Mode.INDIRECT))
+#: Float columns of the monthly tables that are not counts (never rounded).
+NOT_COUNTS = ("wait_", "backlog_mean", "share_", "utilisation", "cost", "fte",
+              "facilitator_hours", "budget", "establishment", "vacancies", "volunteer", "hires",
+              "leavers")
+
+
+def _derived(cols: dict[str, np.ndarray]) -> None:
+    """Unmet demand, interventions and the within-target share, from the count columns."""
+    cols["unmet_demand"] = sum((cols[c] for c in LOST[1:]), cols[LOST[0]].copy())
+    cols["interventions"] = sum((cols[c] for c in INTERVENTIONS[1:]),
+                                cols[INTERVENTIONS[0]].copy())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["share_allocated_within_target"] = (cols["allocated_within_target"]
+                                                 / cols["referrals"])
+
+
+def area_tables(scenario: Scenario, rec: AreaRecords
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One area's monthly tables from its records, with NumPy on integer codes (strings only
+    as the tables are made): area x period x offence group, area x period (summed over groups,
+    waits over all groups, slot use and cost), and its allocated cases (for the national wait
+    statistics)."""
     groups = scenario.demand.groups
-    horizon = scenario.run.horizon_days
-    edges = period_edges(horizon)
-    n_a, n_p, n_g = len(records), len(edges) - 1, len(groups)
-    c = _Counter(n_a, n_p, n_g)
-    for a, rec in enumerate(records):
-        _count_area(c, a, rec, scenario.service.wait_target_days)
-    index = pd.MultiIndex.from_product([[r.area for r in records], range(n_p), groups],
-                                       names=["area", "period", "group"])
-    df = pd.DataFrame(c.columns, index=index)
-    backlog = np.stack([np.stack(_backlog(r, edges, by_group=True)) for r in records])  # a,g,2,p
-    df["backlog_mean"] = backlog[:, :, 0, :].transpose(0, 2, 1).ravel()
-    df["backlog_end"] = backlog[:, :, 1, :].transpose(0, 2, 1).ravel()
-    waits = _waits(cases, ["area", "period", "group"])
-    return _finish(df.join(waits), scenario, edges)
+    edges = period_edges(scenario.run.horizon_days)
+    n_p, n_g = len(edges) - 1, len(groups)
+    c = _Counter(1, n_p, n_g)
+    _count_area(c, 0, rec, scenario.service.wait_target_days)
+    cols: dict[str, np.ndarray] = dict(c.columns)
+    backlog = np.stack(_backlog(rec, edges, by_group=True))  # (groups, 2, periods)
+    cols["backlog_mean"] = backlog[:, 0, :].T.ravel()
+    cols["backlog_end"] = backlog[:, 1, :].T.ravel()
+    cases = _allocated(rec)
+    cols |= _wait_columns(cases, n_p * n_g, n_g)
+    _derived(cols)
+    for name, v in cols.items():
+        if v.dtype == float and not name.startswith(NOT_COUNTS):
+            cols[name] = v.round().astype(np.int64)
+    period = np.repeat(np.arange(n_p), n_g)
+    group = np.tile(np.arange(n_g), n_p)
+    labels = np.asarray(period_labels(scenario, n_p))
+    warm = edges[:-1] < window_start(scenario)
+    names = np.asarray(groups)
+    sensitive = np.isin(names, list(SENSITIVE))
+    amg = pd.DataFrame({"area": rec.area, "period": period, "month": labels[period],
+                        "group": names[group], "sensitive": sensitive[group],
+                        **cols, "in_warmup": warm[period]})
+    # summed over the groups of each period (contiguous rows), as pandas' grouped sum does
+    rows = np.arange(0, n_p * n_g, n_g)
+    sums = {name: np.add.reduceat(v, rows) for name, v in cols.items()
+            if not name.startswith(("wait_", "share_"))}
+    sums |= _wait_columns(cases, n_p, None)
+    _derived(sums)
+    am = pd.DataFrame({"area": rec.area, "period": np.arange(n_p), "month": labels, **sums,
+                       "in_warmup": warm, **_utilisation_columns(rec, edges)})
+    _per_intervention(am)
+    return amg, am, _cases_table(rec, cases)
+
+
+def _cases_table(rec: AreaRecords, cases: _Allocated) -> pd.DataFrame:
+    return pd.DataFrame({
+        "area": rec.area, "group": np.asarray(rec.groups)[cases.group],
+        "referral_day": cases.referral_day, "period": cases.period,
+        "intervention_period": cases.intervention_period, "wait_alloc": cases.wait_alloc,
+        "wait_intervention": cases.wait_intervention})
+
+
+def _utilisation_columns(rec: AreaRecords, edges: np.ndarray) -> dict[str, np.ndarray]:
+    """Per period of one area: slots, busy slots, staffing, budget and spend."""
+    ok = ~np.isnan(rec.allocation_day)
+    busy, _ = timeweighted.per_period(rec.allocation_day[ok], rec.slot_release_day[ok], edges)
+    slots = rec.slots_by_period.sum(axis=1)
+    wf = rec.workforce
+    n = len(busy)
+    return {
+        "general_slots": rec.slots_by_period[:, 0],
+        "specialist_slots": rec.slots_by_period[:, 1],
+        "busy_slots_mean": busy,
+        "utilisation": np.where(slots > 0, busy / np.maximum(slots, 1), np.nan),
+        "budget_gbp": wf.budget_gbp,
+        "establishment_fte_general": wf.establishment[:, 0],
+        "establishment_fte_specialist": wf.establishment[:, 1],
+        "fte_general": wf.in_post[:, 0], "fte_specialist": wf.in_post[:, 1],
+        "vacancies_fte": wf.vacancies.sum(axis=1),
+        "volunteer_fte": np.full(n, wf.volunteer_fte, dtype=float),
+        "hires_fte": wf.hires.sum(axis=1), "leavers_fte": wf.leavers.sum(axis=1),
+        "cost_gbp": wf.spend_gbp}
 
 
 def _finish(df: pd.DataFrame, scenario: Scenario, edges: np.ndarray) -> pd.DataFrame:
@@ -152,21 +339,6 @@ def _finish(df: pd.DataFrame, scenario: Scenario, edges: np.ndarray) -> pd.DataF
          "budget", "establishment", "vacancies", "volunteer", "hires", "leavers"))]
     df[count_cols] = df[count_cols].round().astype(np.int64)
     return df
-
-
-def allocated_frame(rec: AreaRecords) -> pd.DataFrame:
-    """One row per allocated case of one area: what national wait statistics need."""
-    ok = ~np.isnan(rec.allocation_day)
-    intervention = rec.stage_end_day[ok, INTERVENTION_STAGE]
-    return pd.DataFrame({
-        "area": rec.area, "group": np.asarray(rec.groups)[rec.group[ok]],
-        "referral_day": rec.referral_day[ok],
-        "period": demand.period_of(rec.allocation_day[ok]),
-        "intervention_period": np.where(np.isnan(intervention), -1,
-                                        np.floor(intervention / demand.DAYS_PER_PERIOD)
-                                        ).astype(np.int64),
-        "wait_alloc": rec.allocation_day[ok] - rec.referral_day[ok],
-        "wait_intervention": intervention - rec.referral_day[ok]})
 
 
 def _quantiles(values: Any, prefix: str) -> pd.DataFrame:
@@ -193,42 +365,6 @@ def additive_columns(df: pd.DataFrame) -> list[str]:
     """Columns that add up across areas, groups and periods (counts, hours, cost)."""
     return [c for c in df.columns if c not in ADDITIVE_EXCLUDE and not c.startswith(
         ("wait_", "share_"))]
-
-
-def _utilisation(records: list[AreaRecords], edges: np.ndarray) -> pd.DataFrame:
-    """Per area and period: slots, busy slots, staffing, budget and spend."""
-    rows = []
-    for rec in records:
-        ok = ~np.isnan(rec.allocation_day)
-        busy, _ = timeweighted.per_period(rec.allocation_day[ok], rec.slot_release_day[ok], edges)
-        slots = rec.slots_by_period.sum(axis=1)
-        wf = rec.workforce
-        rows.append(pd.DataFrame({
-            "area": rec.area, "period": np.arange(len(busy)),
-            "general_slots": rec.slots_by_period[:, 0],
-            "specialist_slots": rec.slots_by_period[:, 1],
-            "busy_slots_mean": busy,
-            "utilisation": np.where(slots > 0, busy / np.maximum(slots, 1), np.nan),
-            "budget_gbp": wf.budget_gbp,
-            "establishment_fte_general": wf.establishment[:, 0],
-            "establishment_fte_specialist": wf.establishment[:, 1],
-            "fte_general": wf.in_post[:, 0], "fte_specialist": wf.in_post[:, 1],
-            "vacancies_fte": wf.vacancies.sum(axis=1),
-            "volunteer_fte": wf.volunteer_fte,
-            "hires_fte": wf.hires.sum(axis=1), "leavers_fte": wf.leavers.sum(axis=1),
-            "cost_gbp": wf.spend_gbp}))
-    return pd.concat(rows, ignore_index=True)
-
-
-def area_month(scenario: Scenario, records: list[AreaRecords], amg: pd.DataFrame,
-               cases: pd.DataFrame) -> pd.DataFrame:
-    """Per area and period: ``amg`` summed over groups, waits over all groups, slot use, cost."""
-    edges = period_edges(scenario.run.horizon_days)
-    sums = amg.groupby(["area", "period"], sort=False)[additive_columns(amg)].sum()
-    waits = _waits(cases, ["area", "period"])
-    df = _finish(sums.join(waits), scenario, edges)
-    df = df.merge(_utilisation(records, edges), on=["area", "period"], how="left")
-    return _per_intervention(df)
 
 
 def national_month(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:

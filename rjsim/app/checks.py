@@ -52,7 +52,7 @@ def _check_file(path: Path) -> FileCheck:
     try:
         variants = scenario_io.load_variants(path)
         for _, scenario in variants:
-            runner.plan(scenario)  # area data and budgets are part of a valid scenario
+            runner.task_plan(scenario)  # area data and budgets are part of a valid scenario
     except RjsimError as exc:
         return FileCheck(path, error=exc)
     first = scenario.description.strip().splitlines()[0] if scenario.description else ""

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rjsim.app.common import Outcome
+    from rjsim.experiment.experiment import ExperimentSettings
     from rjsim.cli.progress import TerminalProgress
 
 
-def _bounded(kind: type[int] | type[float], low: float, high: float, allowed: str,
+def bounded(kind: type[int] | type[float], low: float, high: float, allowed: str,
              low_open: bool = False, high_open: bool = False) -> Any:
     """An argparse type: a number of ``kind`` within bounds, with a message saying what is
     allowed."""
@@ -31,10 +33,10 @@ def _bounded(kind: type[int] | type[float], low: float, high: float, allowed: st
     return parse
 
 
-positive_float = _bounded(float, 0, 50, "greater than 0 and at most 50", low_open=True)
-positive_int = _bounded(int, 1, 10**9, "1 or more")
-non_negative_int = _bounded(int, 0, 2**63, "0 or more")
-fraction = _bounded(float, 0, 1, "between 0 and 1 (e.g. 0.05)", low_open=True, high_open=True)
+positive_float = bounded(float, 0, 50, "greater than 0 and at most 50", low_open=True)
+positive_int = bounded(int, 1, 10**9, "1 or more")
+non_negative_int = bounded(int, 0, 2**63, "0 or more")
+fraction = bounded(float, 0, 1, "between 0 and 1 (e.g. 0.05)", low_open=True, high_open=True)
 
 
 def add_experiment_options(p: argparse.ArgumentParser) -> None:
@@ -85,3 +87,38 @@ def show(outcome: Outcome) -> int:
     return int(outcome.status)
 
 
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a finished command leaves for the CLI to print (commands not yet in
+    :mod:`rjsim.app`: backcast, verify, calibrate)."""
+
+    status: int
+    lines: list[str]
+    out: Path
+
+
+def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``[run]`` overrides of the shared options (``--seed``, ``--years``)."""
+    run: dict[str, Any] = {}
+    if args.seed is not None:
+        run["seed"] = args.seed
+    if args.years is not None:
+        run["years"] = args.years
+    return {"run": run} if run else {}
+
+
+def experiment_settings(args: argparse.Namespace, bar: TerminalProgress | None,
+                        **more: Any) -> ExperimentSettings:
+    """Experiment settings from the shared options, with ``bar`` (if any) showing progress."""
+    from rjsim.experiment.executors import ExecutorSettings
+    from rjsim.experiment.experiment import ExperimentSettings
+
+    workers = args.workers
+    kind = "local" if workers == 1 and args.executor == "processes" else args.executor
+    progress = None if bar is None else (lambda done, total: bar.update(done, total, "tasks"))
+    return ExperimentSettings(
+        replications=args.replications,
+        executor=ExecutorSettings(kind, workers, args.scheduler),
+        cache_dir=None if args.no_cache else args.cache, progress=progress, **more)

@@ -19,14 +19,18 @@ from typing import Any
 
 from rjsim.app.common import ReportFailed
 from rjsim.cli import capacity as cli_capacity
+from rjsim.cli import evidence as cli_evidence
 from rjsim.cli.common import (
     add_experiment_options,
     display,
     experiment_options,
+    bounded,
+    experiment_settings,
     fraction,
     non_negative_int,
     positive_float,
     positive_int,
+    run_overrides,
     show,
 )
 from rjsim.core.errors import RjsimError
@@ -86,12 +90,86 @@ def build_parser() -> argparse.ArgumentParser:
                        "default 10)")
     bench.set_defaults(func=_cmd_bench)
 
+    _uncertainty_parser(sub)
     rep = sub.add_parser("report", help="build report.html, report.xlsx and figures/ from a "
                          "results directory (never re-runs the model)")
     rep.add_argument("results", type=Path, metavar="RESULTS_DIR")
     rep.set_defaults(func=_cmd_report)
     cli_capacity.register(sub)
+    cli_evidence.register(sub, add_experiment_options, _cmd_backcast)
+    cli_evidence.register_verify(sub, _cmd_verify)
+    cli_evidence.register_calibrate(sub, add_experiment_options, _cmd_calibrate)
     return parser
+
+
+def _uncertainty_parser(sub: Any) -> None:
+    unc = sub.add_parser("uncertainty", help="parameter uncertainty: KPIs' median and 90%% "
+                         "interval across parameter sets, and parameter vs noise variance",
+                         description="Sample the scenario's uncertain parameters ([uncertainty] "
+                         "table; default: every setting with a range in the assumptions log), "
+                         "run each set with common random numbers and summarise.")
+    unc.add_argument("scenario", type=Path, help="scenario TOML file")
+    add_experiment_options(unc)
+    for action in unc._actions:
+        if action.dest == "replications":
+            action.help = "replications per parameter set (default: uncertainty.replications, 5)"
+    unc.add_argument("--samples", type=bounded(int, 2, 100_000, "2 to 100000"),
+                     help="parameter sets (default: uncertainty.samples, 64)")
+    unc.add_argument("--method", choices=("lhs", "sobol"),
+                     help="Latin hypercube or scrambled Sobol' (default: uncertainty.method)")
+    unc.add_argument("--sample-seed", type=non_negative_int,
+                     help="seed of the parameter sample (default: uncertainty.seed or run.seed)")
+    unc.set_defaults(func=_cmd_uncertainty)
+
+    sen = sub.add_parser("sensitivity", help="global sensitivity (SALib): which uncertain "
+                         "parameters drive the national KPIs; ranked tables, tornado charts",
+                         description="Morris screening (default) or Sobol' indices of the "
+                         "scenario's uncertain parameters ([uncertainty] table), each design "
+                         "point on common random numbers.")
+    sen.add_argument("scenario", type=Path, help="scenario TOML file")
+    add_experiment_options(sen)
+    for action in sen._actions:
+        if action.dest == "replications":
+            action.help = "replications per design point (default 1)"
+    sen.add_argument("--method", choices=("morris", "sobol"), default="morris")
+    sen.add_argument("--trajectories", type=bounded(int, 2, 10_000, "2 to 10000"),
+                     help="Morris trajectories (default 10; (parameters + 1) runs each) or "
+                     "Sobol' base sample, a power of two (default 32; (parameters + 2) runs "
+                     "each)")
+    sen.add_argument("--sample-seed", type=non_negative_int,
+                     help="seed of the design (default: uncertainty.seed or run.seed)")
+    sen.set_defaults(func=_cmd_sensitivity)
+
+
+def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from rjsim.app import uncertainty as app
+    bar = display(args)
+    options = app.UncertaintyOptions(args.scenario, args.out, args.samples, args.replications,
+                                     args.method, args.sample_seed, run_overrides(args))
+    try:
+        _, out, text = app.run(options, experiment_settings(args, bar))
+    finally:
+        bar.close()
+    if not args.quiet:
+        print(text)
+    print(f"Results written to {out}/ (tables/uncertainty_*.csv and .parquet)")
+    return 0
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from rjsim.app import uncertainty as app
+    bar = display(args)
+    options = app.SensitivityOptions(args.scenario, args.out, args.method, args.trajectories,
+                                     args.replications or 1, args.sample_seed,
+                                     run_overrides(args))
+    try:
+        _, out, text = app.run_sensitivity(options, experiment_settings(args, bar))
+    finally:
+        bar.close()
+    print(text if not args.quiet else text.splitlines()[1] if len(text.splitlines()) > 1
+          else text)
+    print(f"Results written to {out}/ (tables/sensitivity_*.csv, figures/tornado_*)")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -148,6 +226,27 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         reference=args.reference, scenarios=tuple(args.scenarios), update=args.update,
         reason=args.reason, statistical_only=args.statistical_only, seed=args.seed,
         workers=args.workers, quiet=args.quiet), display(args)))
+
+
+def _cmd_backcast(args: argparse.Namespace) -> int:
+    done = cli_evidence.run_backcast(args, experiment_settings)
+    for line in done.lines:
+        print(line)
+    return done.status
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    done = cli_evidence.run_verify(args)
+    for line in done.lines:
+        print(line)
+    return done.status
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    done = cli_evidence.run_calibrate(args, experiment_settings)
+    for line in done.lines:
+        print(line)
+    return done.status
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

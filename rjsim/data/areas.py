@@ -61,6 +61,12 @@ class AreaTable:
     areas: tuple[Area, ...]
     source: str
     digest: str
+    columns: tuple[str, ...] = ()  # the file's header
+
+    def group_problems(self, groups: tuple[str, ...]) -> list[Problem]:
+        """Columns missing for the offence ``groups`` a scenario uses (a file needs no columns
+        for groups it does not model)."""
+        return group_column_problems(list(self.columns), self.source, groups)
 
     def select(self, include: tuple[str, ...], where: str) -> tuple[Area, ...]:
         """The areas named in ``include`` (codes or names, any case), or all when empty."""
@@ -165,10 +171,9 @@ def _parse(raw: bytes, shown: str, *, check_codes: bool) -> AreaTable:
             areas.append(area)
     if not areas and not problems:
         problems.append(Problem(shown, "has no data rows"))
-    problems += _group_column_problems(header, shown)
     if problems:
         raise DataError(problems, "invalid area data")
-    return AreaTable(tuple(areas), shown, hashlib.sha256(raw).hexdigest())
+    return AreaTable(tuple(areas), shown, hashlib.sha256(raw).hexdigest(), tuple(header))
 
 
 def _row_to_area(row: dict[str, str], line: int, shown: str, numeric: list[str],
@@ -219,9 +224,11 @@ def _other_numbers(row: dict[str, str], known: dict[str, float]) -> dict[str, fl
     return out
 
 
-def _group_column_problems(header: list[str], shown: str) -> list[Problem]:
+def group_column_problems(header: list[str], shown: str,
+                          groups: tuple[str, ...] = GROUPS) -> list[Problem]:
+    """A problem for each column missing for one of ``groups``."""
     problems = []
-    for group in GROUPS:
+    for group in groups:
         if f"victims_{group}" in header:
             continue
         for col in PRC_COLUMNS[group]:
@@ -231,8 +238,10 @@ def _group_column_problems(header: list[str], shown: str) -> list[Problem]:
     return sorted(set(problems), key=str)
 
 
-def victims_per_year(area: Area, apportion: Apportionment) -> dict[str, float]:
-    """Annual victims with an identifiable offence, per offence group, for ``area``.
+def victims_per_year(area: Area, apportion: Apportionment,
+                     groups: tuple[str, ...] = GROUPS) -> dict[str, float]:
+    """Annual victims with an identifiable offence, per offence group in ``groups``, for
+    ``area`` (whose data must have those groups' columns: :meth:`AreaTable.group_problems`).
 
     Sensitive groups are apportioned from national figures as shares of the force's violence and
     sexual offences and carved out of that category (an assumption in the assumptions log), so
@@ -249,7 +258,7 @@ def victims_per_year(area: Area, apportion: Apportionment) -> dict[str, float]:
     # Sensitive groups sit inside PRC violence and sexual offences, whether derived or given.
     sensitive = {g: c.get(f"victims_{g}", derived[g]) for g in derived}
     out: dict[str, float] = {}
-    for group in GROUPS:
+    for group in groups:
         if f"victims_{group}" in c:
             out[group] = c[f"victims_{group}"]
         elif group in sensitive:

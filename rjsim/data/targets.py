@@ -94,7 +94,7 @@ class Target:
     denominator: str
     measure: Measure | None  # None for inputs
     budget_gbp: float | None  # the area's published spend to configure it with, if any
-    price_base: str  # "2016/17": model money is deflated by funding.uprating_factor
+    price_base: str  # "2016/17": budget_gbp and a GBP value are in 2016/17 prices (uprated)
     role: str
     source: str
     confidence: str
@@ -178,8 +178,12 @@ def parse(raw: bytes, shown: str) -> tuple[Target, ...]:
     targets: list[Target] = []
     seen: set[str] = set()
     for raw_row in reader:
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw_row.items()}
         where = f"{shown}: row {reader.line_num}"
+        if None in raw_row:
+            problems.append(Problem(where, f"has more fields than the header ({len(header)} "
+                                    "columns); quote a text that contains a comma"))
+            continue
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw_row.items()}
         target = _row(row, where, seen, problems)
         if target is not None:
             targets.append(target)

@@ -13,17 +13,18 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
 from rjsim.core.errors import RjsimError
-from rjsim.experiment.runner import AreaDigest, Plan, run_task
+from rjsim.experiment.runner import AreaDigest, Staffed, TaskPlan, run_task
 
 log = logging.getLogger(__name__)
 
 ExecutorKind = Literal["local", "processes", "dask"]
 Task = tuple[int, str]  # (replication, area code)
+StaffedTask = tuple[int, str, Staffed]  # (replication, area code, its staffing)
 OnDone = Callable[[AreaDigest], None]
 
 
@@ -56,7 +57,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_tasks(plan: Plan, tasks: Iterable[Task], settings: ExecutorSettings,
+def run_tasks(plan: TaskPlan, tasks: Iterable[Task], settings: ExecutorSettings,
               on_done: OnDone) -> list[TaskFailure]:
     """Run ``tasks`` and call ``on_done`` with each digest; return the tasks that failed."""
     todo = list(tasks)
@@ -70,7 +71,7 @@ def run_tasks(plan: Plan, tasks: Iterable[Task], settings: ExecutorSettings,
     return _run_processes(plan, todo, min(workers, len(todo)), settings, on_done)
 
 
-def _run_local(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
+def _run_local(plan: TaskPlan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
                ) -> list[TaskFailure]:
     failures = []
     for rep, area in todo:
@@ -88,20 +89,33 @@ def _run_local(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done
     return failures
 
 
-_WORKER: tuple[Plan, bool] | None = None
+_WORKER: tuple[TaskPlan, bool] | None = None
 
 
-def _init_worker(plan: Plan, *, with_records: bool) -> None:
+def _init_worker(plan: TaskPlan, *, with_records: bool) -> None:
     global _WORKER  # one plan per worker process, sent once
     _WORKER = (plan, with_records)
 
 
+def _worker_plan() -> tuple[TaskPlan, bool]:
+    if _WORKER is None:
+        raise RjsimError("internal error: a worker process was started without its plan")
+    return _WORKER
+
+
 def _worker_task(rep: int, area: str) -> AreaDigest:
-    assert _WORKER is not None
-    return run_task(_WORKER[0], rep, area, with_records=_WORKER[1])
+    plan, with_records = _worker_plan()
+    return run_task(plan, rep, area, with_records=with_records)
 
 
-def _run_processes(plan: Plan, todo: list[Task], workers: int, settings: ExecutorSettings,
+def _staffed_task(rep: int, area: str, staffed: Staffed) -> AreaDigest:
+    """A task at its own staffing, without the allocated cases (a pool's tasks are judged on
+    their monthly tables and cohort counts: nothing else crosses between processes)."""
+    d = run_task(_worker_plan()[0], rep, area, staffed=staffed)
+    return replace(d, cases=d.cases.iloc[:0])
+
+
+def _run_processes(plan: TaskPlan, todo: list[Task], workers: int, settings: ExecutorSettings,
                    on_done: OnDone) -> list[TaskFailure]:
     failures: list[TaskFailure] = []
     init = partial(_init_worker, with_records=settings.with_records)
@@ -122,7 +136,79 @@ def _run_processes(plan: Plan, todo: list[Task], workers: int, settings: Executo
     return failures
 
 
-def _collect(fut: Any, task: Task, attempt: int, plan: Plan, on_done: OnDone,
+class TaskPool:
+    """Workers kept for many rounds of tasks on one plan (the planner's search): worker
+    processes start once and receive the plan once; each task brings its own staffing.
+
+    Tasks run in this process when ``settings`` says ``local`` or one worker, otherwise in
+    local worker processes (Dask's per-round scheduling is not worth it here: rounds are
+    short and follow one another). Digests come back without their allocated cases. Use as
+    a context manager (the workers stop at the end)."""
+
+    def __init__(self, plan: TaskPlan, settings: ExecutorSettings) -> None:
+        self.plan = plan
+        workers = settings.workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        if settings.kind != "local" and workers > 1:
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers, initializer=partial(_init_worker, with_records=False),
+                initargs=(plan,))
+
+    def __enter__(self) -> TaskPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers (pending tasks are cancelled; ``wait``: for running ones)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+    def run(self, tasks: list[StaffedTask], on_done: OnDone) -> list[TaskFailure]:
+        """Run ``tasks`` and call ``on_done`` with each digest (in any order); return the
+        tasks that failed twice."""
+        failures: list[TaskFailure] = []
+        if self._pool is None:
+            for rep, area, staffed in tasks:
+                for attempt in (1, 2):
+                    try:
+                        result = _staffed_local(self.plan, rep, area, staffed)
+                    except Exception as exc:
+                        if attempt == 2:
+                            failures.append(TaskFailure(self.plan.scenario.name, rep, area,
+                                                        _describe(exc)))
+                        continue
+                    on_done(result)
+                    break
+            return failures
+        pool = self._pool
+        staffing = {(rep, area): staffed for rep, area, staffed in tasks}
+
+        def submit(t: Task, attempt: int) -> None:
+            pending[pool.submit(_staffed_task, t[0], t[1], staffing[t])] = (t, attempt)
+        pending: dict[Future[AreaDigest], tuple[Task, int]] = {}
+        for rep, area, _ in tasks:
+            submit((rep, area), 1)
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task, attempt = pending.pop(fut)
+                    _collect(fut, task, attempt, self.plan, on_done, failures, submit)
+        except BaseException:
+            self.close(wait=False)
+            raise
+        return failures
+
+
+def _staffed_local(plan: TaskPlan, rep: int, area: str, staffed: Staffed) -> AreaDigest:
+    d = run_task(plan, rep, area, staffed=staffed)
+    return replace(d, cases=d.cases.iloc[:0])
+
+
+def _collect(fut: Any, task: Task, attempt: int, plan: TaskPlan, on_done: OnDone,
              failures: list[TaskFailure], resubmit: Callable[[Task, int], None]) -> None:
     try:
         result = fut.result()
@@ -136,7 +222,7 @@ def _collect(fut: Any, task: Task, attempt: int, plan: Plan, on_done: OnDone,
     on_done(result)
 
 
-def _run_dask(plan: Plan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
+def _run_dask(plan: TaskPlan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
               ) -> list[TaskFailure]:
     try:
         from distributed import Client, LocalCluster, as_completed

@@ -27,7 +27,7 @@ from rjsim.core.errors import RjsimError
 from rjsim.experiment import runner
 from rjsim.experiment.cache import TaskCache
 from rjsim.experiment.executors import ExecutorSettings, TaskFailure, run_tasks
-from rjsim.experiment.runner import AreaDigest, Plan
+from rjsim.experiment.runner import AreaDigest, TaskPlan
 from rjsim.model.area import simulate_area
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario.spec import Scenario
@@ -73,7 +73,7 @@ class Experiment:
     """An experiment's results as tidy pandas DataFrames."""
 
     scenario: Scenario
-    plan: Plan
+    plan: TaskPlan
     replications: int
     per_replication: dict[str, pd.DataFrame]  # KPI rows with a 'replication' column
     summary: dict[str, pd.DataFrame]  # 'national', 'area', 'group': mean, sd, n and 95% CI
@@ -92,7 +92,7 @@ class Experiment:
 class _Reducer:
     """Collects digests and reduces complete replications in order."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: TaskPlan) -> None:
         self.plan = plan
         self.codes = [a.code for a in plan.areas]
         self.pending: dict[int, dict[str, AreaDigest]] = {}
@@ -200,7 +200,7 @@ def _look_ahead(n: int, k: int) -> int:
 class _Runner:
     def __init__(self, scenario: Scenario, settings: ExperimentSettings) -> None:
         self.settings = settings
-        self.plan = runner.plan(scenario, model=settings.model)
+        self.plan = runner.task_plan(scenario, model=settings.model)
         fp = scenario_io.fingerprint(scenario, self.plan.table.digest)
         if settings.model is not simulate_area:  # another model: its own cache entries
             name = getattr(settings.model, "__qualname__", type(settings.model).__qualname__)

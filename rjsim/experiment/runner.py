@@ -9,7 +9,7 @@ their own random streams, so where and in which order they run cannot change the
 The runner knows the model only through :class:`AreaModel`: "simulate one area for one
 replication and return its flat records". rjsim's own model,
 :func:`rjsim.model.area.simulate_area`, is the default; another model plugs in through
-``plan(scenario, model=...)`` (or ``ExperimentSettings.model``) and everything downstream
+``task_plan(scenario, model=...)`` (or ``ExperimentSettings.model``) and everything downstream
 (tables, summaries, the capacity test, reports) works on its records unchanged.
 """
 
@@ -53,9 +53,10 @@ class AreaModel(Protocol):
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a scenario resolves to before any randomness: areas and their staffing, and the
-    model that simulates them."""
+class TaskPlan:
+    """The task plan: what a scenario resolves to before any randomness (areas, their data
+    and staffing, and the model that simulates them), shared by every task. Not the staffing
+    plan of ``rjsim plan`` (:mod:`rjsim.planning.planner`)."""
 
     scenario: Scenario
     table: AreaTable
@@ -88,7 +89,7 @@ class AreaDigest:
 class RunResult:
     """One replication's tables (and raw records when asked for)."""
 
-    plan: Plan
+    plan: TaskPlan
     replication: int
     n_referrals: int
     tables: dict[str, pd.DataFrame]
@@ -100,7 +101,7 @@ class RunResult:
         return self.plan.scenario
 
 
-def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
+def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPlan:
     """Load the scenario's area data, select its areas and staff them (every problem with
     area names and codes reported together); ``model`` will simulate each area."""
     table = areadata.load(scenario.areas.data or None)
@@ -109,36 +110,47 @@ def plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> Plan:
         areas = table.select(scenario.areas.include, "areas.include")
     except ScenarioError as exc:
         problems += exc.problems
+    problems += table.group_problems(scenario.demand.groups)
     problems += funding.unknown_area_problems_all(scenario, table)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
-    return Plan(scenario, table, areas, funding.staffing(scenario, table),
+    return TaskPlan(scenario, table, areas, funding.staffing(scenario, table),
                 funding.workforces(scenario, table), model)
 
 
 def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) -> AreaDigest:
     """Reduce one area's records to its digest (keeping every referral if asked)."""
-    cases = tables.allocated_frame(rec)
-    amg = tables.area_month_group(scenario, [rec], cases)
-    return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg,
-                      tables.area_month(scenario, [rec], amg, cases), cases,
+    amg, am, cases = tables.area_tables(scenario, rec)
+    return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg, am, cases,
                       summary.cohort_counts(scenario, rec), capacity.window_counts(scenario, rec),
                       tables.cases_frame(rec) if with_records else None)
 
 
-def simulate_task(p: Plan, replication: int, area: Area) -> AreaRecords:
-    """Simulate one area for one replication with the plan's model (raw records)."""
-    return p.model(p.scenario, area, p.staffing[area.code], replication, p.workforce[area.code])
+@dataclass(frozen=True)
+class Staffed:
+    """Staffing that replaces the plan's for one task (the planner's candidates)."""
+
+    staffing: Staffing
+    workforce: Workforce
 
 
-def run_task(p: Plan, replication: int, area_code: str, *, with_records: bool = False
-             ) -> AreaDigest:
+def simulate_task(p: TaskPlan, replication: int, area: Area, staffed: Staffed | None = None
+                  ) -> AreaRecords:
+    """Simulate one area for one replication with the plan's model (raw records), at the
+    plan's staffing or at ``staffed``."""
+    if staffed is None:
+        staffed = Staffed(p.staffing[area.code], p.workforce[area.code])
+    return p.model(p.scenario, area, staffed.staffing, replication, staffed.workforce)
+
+
+def run_task(p: TaskPlan, replication: int, area_code: str, *, with_records: bool = False,
+             staffed: Staffed | None = None) -> AreaDigest:
     """The unit of parallel work: one area, one replication, reduced to its digest."""
-    return digest(p.scenario, simulate_task(p, replication, p.area(area_code)),
+    return digest(p.scenario, simulate_task(p, replication, p.area(area_code), staffed),
                   with_records=with_records)
 
 
-def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:
+def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.DataFrame]:
     """Every output table of one replication from its areas' digests (in plan order)."""
     s = p.scenario
     order = {a.code: i for i, a in enumerate(p.areas)}
@@ -160,15 +172,32 @@ def replication_tables(p: Plan, digests: list[AreaDigest]) -> dict[str, pd.DataF
 
 
 def run(scenario: Scenario, replication: int = 0, *, keep_records: bool = False) -> RunResult:
-    """Simulate every selected area for ``replication`` in this process and tabulate."""
+    """Simulate every selected area for ``replication`` in this process and tabulate.
+
+    Each area is reduced to its digest as soon as it is simulated, so memory does not grow
+    with the number of areas times the horizon (unless ``keep_records``)."""
     t0 = time.perf_counter()
-    p = plan(scenario)
+    p = task_plan(scenario)
     t1 = time.perf_counter()
-    records = [simulate_task(p, replication, a) for a in p.areas]
+    records: list[AreaRecords] = []
+    digests: list[AreaDigest] = []
+    simulate_s = digest_s = 0.0
+    n = 0
+    for a in p.areas:
+        s0 = time.perf_counter()
+        rec = simulate_task(p, replication, a)
+        s1 = time.perf_counter()
+        digests.append(digest(scenario, rec))
+        digest_s += time.perf_counter() - s1
+        simulate_s += s1 - s0
+        n += rec.n_referrals
+        if keep_records:
+            records.append(rec)
+        del rec
     t2 = time.perf_counter()
-    built = replication_tables(p, [digest(scenario, r) for r in records])
+    built = replication_tables(p, digests)
     t3 = time.perf_counter()
-    n = sum(r.n_referrals for r in records)
-    log.info("simulated %d referrals in %d areas in %.2f s", n, len(records), t2 - t1)
+    log.info("simulated %d referrals in %d areas in %.2f s", n, len(digests), simulate_s)
     return RunResult(p, replication, n, built, records if keep_records else None,
-                     {"plan_s": t1 - t0, "simulate_s": t2 - t1, "tables_s": t3 - t2})
+                     {"plan_s": t1 - t0, "simulate_s": simulate_s,
+                      "tables_s": digest_s + t3 - t2})

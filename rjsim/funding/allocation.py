@@ -30,7 +30,7 @@ MAX_TOTAL_WEIGHT = 1e200
 def expected_referrals_by_group(scenario: Scenario, area: Area) -> dict[str, float]:
     """Modelled referrals a year in ``area`` per offence group (with the statutory right's
     funnel if one is commenced)."""
-    victims = victims_per_year(area, scenario.demand.apportionment)
+    victims = victims_per_year(area, scenario.demand.apportionment, scenario.demand.groups)
     right = scenario.statutory_right
     out = {}
     for g in scenario.demand.groups:

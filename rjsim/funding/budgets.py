@@ -15,7 +15,7 @@ from rjsim.data.areas import Area, AreaTable, packaged
 from rjsim.funding import allocation
 from rjsim.model import workforce
 from rjsim.model.staffing import Staffing, period_days
-from rjsim.scenario.funding import Funding
+from rjsim.scenario.funding import AreaFte, Funding
 from rjsim.scenario.spec import Scenario
 
 
@@ -69,12 +69,7 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
         problems = unknown_area_problems(scenario, table)
         if problems:
             raise ScenarioError(problems)
-        for a in table.areas:
-            set_fte = f.area_fte.get(a.code, f.fte)
-            s = Staffing(0.0, set_fte.general, set_fte.specialist, general_cost, specialist_cost)
-            out[a.code] = Staffing(s.annual_cost_gbp, set_fte.general, set_fte.specialist,
-                                   general_cost, specialist_cost)
-        return out
+        return {a.code: fte_staffing(f, f.area_fte.get(a.code, f.fte)) for a in table.areas}
     by_code = {a.code: a for a in table.areas}
     for code, budget in area_budgets(scenario, table).items():
         coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
@@ -86,14 +81,30 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
     return out
 
 
+def fte_staffing(f: Funding, fte: AreaFte) -> Staffing:
+    """An area's staffing when its FTE are set directly (its budget is what they cost)."""
+    general_cost, specialist_cost = cost_per_fte(f)
+    cost = Staffing(0.0, fte.general, fte.specialist, general_cost, specialist_cost)
+    return Staffing(cost.annual_cost_gbp, fte.general, fte.specialist, general_cost,
+                    specialist_cost)
+
+
+def fte_workforce(scenario: Scenario, fte: AreaFte) -> workforce.Workforce:
+    """Staffing per period when an area's FTE are set directly: constant from day 0."""
+    return workforce.constant((fte.general, fte.specialist),
+                              period_days(scenario.run.horizon_days),
+                              cost_per_fte(scenario.funding))
+
+
 def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Workforce]:
     """Staffing per area and period: budget-driven with recruitment and attrition, or the FTE
     set directly (constant)."""
     days = period_days(scenario.run.horizon_days)
     costs = cost_per_fte(scenario.funding)
     if scenario.funding.capacity_from == "fte":
-        return {code: workforce.constant((s.general_fte, s.specialist_fte), days, costs)
-                for code, s in staffing(scenario, table).items()}
+        f = scenario.funding
+        return {a.code: fte_workforce(scenario, f.area_fte.get(a.code, f.fte))
+                for a in table.areas}
     change_days, budgets = allocation.timeline(scenario, table)
     starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
     out = {}

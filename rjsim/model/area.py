@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -56,7 +57,7 @@ class AreaRecords:
     def n_referrals(self) -> int:
         return len(self.referral_day)
 
-    @property
+    @cached_property
     def close_day(self) -> np.ndarray:
         """Day each case closed; nan if it had not closed by the horizon (or never started)."""
         closed = np.isin(self.outcome, CLOSED)
@@ -107,7 +108,7 @@ def _draw_group(scenario: Scenario, area: Area, index: int, group: str, rate: fl
 
 
 def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referrals:
-    rates = victims_per_year(area, scenario.demand.apportionment)
+    rates = victims_per_year(area, scenario.demand.apportionment, scenario.demand.groups)
     parts = [_draw_group(scenario, area, gi, g, rates[g], streams)
              for gi, g in enumerate(scenario.demand.groups)]
     day = np.concatenate([p.demand.referral_day for p in parts])

@@ -14,8 +14,10 @@ up to the next 0.1 FTE):
    simulated at its candidate staffing (FTE set directly, in post from day 0; same seed and
    replications in every round, so only the staffing changes). Each pool is judged on its own
    cases by the test's criteria (inconclusive counts as not passing), and its slots are
-   bracketed - grown by a quarter until a pass, cut by a tenth until a fail - then bisected
-   until the least passing number is next to the greatest failing one.
+   bracketed from the seed: moved up after a fail (or down after a pass) by a step of 1% of
+   the seed (at least one slot) that doubles at each move in the same direction, until one
+   candidate fails and another passes; then bisected until the least passing number is next
+   to the greatest failing one (a pool that passes at zero slots is done).
 3. **Check the whole plan on fresh replications.** The full test (every criterion, all cases,
    specialist coverage) is run on the plan with a seed the search never used and three times
    the replications, so the verdict is not on the random numbers the plan was tuned to; an
@@ -24,8 +26,11 @@ up to the next 0.1 FTE):
    passes on the search's replications, plus what independent replications showed was
    needed.
 
-All areas are searched together, one experiment per round, so a national plan takes a few
-dozen rounds of simulation, not one per area.
+All areas are searched together, one round of simulation at a time, so a national plan
+takes a few dozen rounds, not a search per area. The task plan (areas, data, scenario) is built
+once and one pool of worker processes serves every round; each round simulates only the areas
+still searching, each task at its own candidate staffing, and is judged on the capacity
+metrics alone (no other table is built).
 """
 
 from __future__ import annotations
@@ -45,7 +50,13 @@ from rjsim.core.codes import Verdict
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
-from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
+from rjsim.experiment.executors import TaskPool
+from rjsim.experiment.experiment import (
+    Experiment,
+    ExperimentFailed,
+    ExperimentSettings,
+    run_experiment,
+)
 from rjsim.funding import allocation
 from rjsim.funding import budgets as funding
 from rjsim.model import staffing
@@ -61,23 +72,36 @@ MAX_SLOTS = 100_000
 
 @dataclass
 class Bracket:
-    """The search for one pool of one area: ``low`` fails (or -1), ``high`` passes.
+    """The search for one pool of one area: ``low`` fails, ``high`` passes (``None`` until
+    such a number is known).
 
     Until both ends are known the candidate moves away from the last verdict by ``step``
     slots, doubling each time (the seed is usually within a few per cent); then it bisects.
+    Zero slots cannot fail for want of fewer, so a pass at zero ends the search.
     """
 
     current: int
-    low: int = -1
+    low: int | None = None
     high: int | None = None
-    step: int = 0
+    step: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.step = self.step or max(1, math.ceil(0.01 * self.current))
+        self.step = max(1, math.ceil(0.01 * self.current))
+
+    @classmethod
+    def settled(cls, slots: int) -> Bracket:
+        """A search already decided at ``slots`` (a pool with no demand: ``settled(0)``)."""
+        b = cls(slots)
+        b.high = slots
+        if slots > 0:
+            b.low = slots - 1
+        return b
 
     @property
     def done(self) -> bool:
-        return self.high is not None and self.high - self.low <= 1
+        if self.high is None:
+            return False
+        return self.high == 0 or (self.low is not None and self.high - self.low <= 1)
 
     def update(self, passed: bool) -> None:
         """Record the verdict at ``current`` and choose the next candidate."""
@@ -85,16 +109,16 @@ class Bracket:
             self.high = self.current
         else:
             self.low = self.current
-        if self.high is None:
-            self.current = min(MAX_SLOTS, self.low + self.step)
+        if self.high is None:  # only fails so far: move up
+            self.current = min(MAX_SLOTS, self.current + self.step)
             self.step *= 2
-        elif self.low < 0 and self.high > 0:
+        elif self.done:
+            self.current = self.high
+        elif self.low is None:  # only passes so far (above zero): move down
             self.current = max(0, self.high - self.step)
             self.step *= 2
-        elif not self.done:
-            self.current = (self.low + self.high) // 2
         else:
-            self.current = self.high
+            self.current = (self.low + self.high) // 2
 
 
 def fte_for_slots(slots: int, per_fte: float) -> float:
@@ -191,13 +215,44 @@ def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[s
 Runner = Callable[[Scenario], Experiment]
 
 
-def _round(search: Search, assessed: Scenario, areas: dict[str, Area], run: Runner,
-           number: int) -> None:
+@dataclass(frozen=True)
+class Rounds:
+    """What every search round shares: the task plan (built once, for every area, with the
+    scenario as the search runs it), one pool of workers, and the replications per round."""
+
+    tasks: runner.TaskPlan
+    pool: TaskPool
+    replications: int
+
+    def metrics(self, fte: dict[str, AreaFte]) -> pd.DataFrame:
+        """Each replication's capacity metrics (as :func:`run_experiment` reports them) of the
+        areas in ``fte``, each simulated at its FTE (set directly, in post from day 0)."""
+        s = self.tasks.scenario
+        codes = list(fte)
+        staffed = {c: runner.Staffed(funding.fte_staffing(s.funding, f),
+                                     funding.fte_workforce(s, f)) for c, f in fte.items()}
+        digests: dict[tuple[int, str], runner.AreaDigest] = {}
+        failures = self.pool.run(
+            [(rep, c, staffed[c]) for rep in range(self.replications) for c in codes],
+            lambda d: digests.__setitem__((d.replication, d.area), d))
+        if failures:
+            raise ExperimentFailed(failures)
+        per_rep = []
+        for rep in range(self.replications):  # reduced in order, as an experiment does
+            ds = [digests.pop((rep, c)) for c in codes]
+            m = capacity.metrics(s, pd.concat([d.amg for d in ds], ignore_index=True),
+                                 pd.concat([d.am for d in ds], ignore_index=True),
+                                 pd.concat([d.window_counts for d in ds], ignore_index=True))
+            per_rep.append(m.assign(replication=rep))
+        df = pd.concat(per_rep, ignore_index=True)
+        return df[["replication", *[c for c in df.columns if c != "replication"]]]
+
+
+def _round(search: Search, rounds: Rounds, areas: dict[str, Area], number: int) -> None:
     codes = search.searching()
-    e = run(candidate(assessed, {c: search.fte(c) for c in codes}, codes))
-    metrics = e.per_replication["capacity_metrics"]
+    metrics = rounds.metrics({c: search.fte(c) for c in codes})
     for code in codes:
-        passed = pool_passes(e.scenario, metrics, areas[code])
+        passed = pool_passes(rounds.tasks.scenario, metrics, areas[code])
         for pool, b in search.brackets[code].items():
             search.log.append({"phase": "search", "round": number, "area": code, "pool": pool,
                                "slots": b.current, "passed": passed[pool]})
@@ -262,7 +317,8 @@ def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Ru
             search.log.append({"phase": "check", "round": number + 1, "area": code, "pool": pool,
                                "slots": b.current, "passed": False})
         codes = short
-    assert first is not None
+    if first is None:  # rounds < 1: nothing was checked
+        raise ValueError("the plan's check needs at least one round (check_rounds >= 1)")
     ordered = tuple(areas.values())
     criteria = pd.concat([rows[a.code] for a in ordered], ignore_index=True)
     verdicts = capacity_test.verdict_table(criteria, ordered)
@@ -288,13 +344,13 @@ def _brackets(scenario: Scenario, area: Area) -> dict[str, Bracket]:
     demand = {"sensitive": sum(r for g, r in rates.items() if g in SENSITIVE),
               "general": sum(r for g, r in rates.items() if g not in SENSITIVE)}
     start = seeds(scenario, area)
-    return {p: Bracket(start[p]) if demand[p] > 0 else Bracket(0, -1, 0) for p in POOLS}
+    return {p: Bracket(start[p]) if demand[p] > 0 else Bracket.settled(0) for p in POOLS}
 
 
 def _area_table(scenario: Scenario, search: Search, result: capacity_test.CapacityTestResult,
                 seeded: dict[str, dict[str, int]], areas: dict[str, Area]) -> pd.DataFrame:
     cost_general, cost_specialist = funding.cost_per_fte(scenario.funding)
-    today = funding.staffing(scenario, runner.plan(scenario).table)
+    today = funding.staffing(scenario, runner.task_plan(scenario).table)
     verdicts = result.verdicts.set_index("area")
     rows = []
     for code, area in areas.items():
@@ -351,24 +407,26 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     used). ``on_round(round, areas_still_searching)`` reports progress.
     """
     assessed = capacity.assessed(scenario)
-    areas = {a.code: a for a in runner.plan(assessed).areas}
+    areas = {a.code: a for a in runner.task_plan(assessed).areas}
     search = Search(expected_path.caseload_per_fte(assessed),
                     {c: _brackets(assessed, a) for c, a in areas.items()})
     seeded = {c: search.slots(c) for c in areas}
     quiet = dataclasses.replace(settings, cache_dir=None, progress=None, target_precision=None)
-
-    def run(s: Scenario) -> Experiment:
-        return run_experiment(s, quiet)
+    replications = settings.replications or scenario.run.replications
 
     def run_check(s: Scenario) -> Experiment:
-        n = (settings.replications or s.run.replications) * CHECK_REPLICATION_FACTOR
+        n = replications * CHECK_REPLICATION_FACTOR
         return run_experiment(s, dataclasses.replace(quiet, replications=n))
+    tasks = runner.task_plan(candidate(assessed, {c: search.fte(c) for c in areas}, list(areas)),
+                             model=settings.model)
     rounds = 0
-    while search.searching() and rounds < max_rounds:
-        rounds += 1
-        _round(search, assessed, areas, run, rounds)
-        if on_round is not None:
-            on_round(rounds, len(search.searching()))
+    with TaskPool(tasks, settings.executor) as pool:
+        shared = Rounds(tasks, pool, replications)
+        while search.searching() and rounds < max_rounds:
+            rounds += 1
+            _round(search, shared, areas, rounds)
+            if on_round is not None:
+                on_round(rounds, len(search.searching()))
     for pools in search.brackets.values():  # out of rounds: take the least known pass
         for b in pools.values():
             b.current = b.high if b.high is not None else b.current

@@ -8,10 +8,10 @@
   samples are treated as independent (a run with another seed is), so the test does not rely
   on common random numbers.
 
-Verdicts: ``equivalent`` (interval inside the margin), ``DIFFERENT`` (interval wholly outside:
-a real shift), ``INCONCLUSIVE`` (interval straddles the margin: either a small shift or noise
-too large for the tolerance) and ``MISSING`` (the KPI is no longer produced or estimable).
-Only ``equivalent`` passes.
+Verdicts (:class:`Equivalence`): ``equivalent`` (interval inside the margin), ``DIFFERENT``
+(interval wholly outside: a real shift), ``INCONCLUSIVE`` (interval straddles the margin: either
+a small shift or noise too large for the tolerance) and ``MISSING`` (the KPI is no longer
+produced or estimable). Only ``equivalent`` passes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,15 @@ def exact(reference: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame]
                        tuple(s for p in parts for s in p.structural))
 
 
+class Equivalence(StrEnum):
+    """A KPI's verdict in the statistical layer (the value is the word printed)."""
+
+    EQUIVALENT = "equivalent"
+    DIFFERENT = "DIFFERENT"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    MISSING = "MISSING"
+
+
 @dataclass(frozen=True)
 class KpiCheck:
     """The statistical layer for one KPI (nationally, or in one area)."""
@@ -114,7 +124,7 @@ class KpiCheck:
     low: float  # equivalence interval of new - reference
     high: float
     tolerance: float
-    verdict: str
+    verdict: Equivalence
 
     @property
     def difference(self) -> float:
@@ -122,7 +132,7 @@ class KpiCheck:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "equivalent"
+        return self.verdict is Equivalence.EQUIVALENT
 
 
 def welch_interval(reference: np.ndarray, new: np.ndarray, level: float
@@ -139,13 +149,13 @@ def welch_interval(reference: np.ndarray, new: np.ndarray, level: float
     return diff - half, diff + half
 
 
-def verdict(low: float, high: float, tolerance: float) -> str:
+def verdict(low: float, high: float, tolerance: float) -> Equivalence:
     """Equivalence verdict of an interval against ``[-tolerance, +tolerance]``."""
     if -tolerance <= low and high <= tolerance:
-        return "equivalent"
+        return Equivalence.EQUIVALENT
     if low > tolerance or high < -tolerance:
-        return "DIFFERENT"
-    return "INCONCLUSIVE"
+        return Equivalence.DIFFERENT
+    return Equivalence.INCONCLUSIVE
 
 
 def check_kpi(kpi: str, area: str | None, reference: np.ndarray, new: np.ndarray | None,
@@ -158,9 +168,10 @@ def check_kpi(kpi: str, area: str | None, reference: np.ndarray, new: np.ndarray
     new_mean = float(new_ok.mean()) if len(new_ok) else math.nan
     if len(ref_ok) == 0 and new is not None and len(new_ok) == 0:
         return KpiCheck(kpi, area, ref_mean, new_mean, math.nan, math.nan, margin,
-                        "equivalent")  # not estimable in either run (e.g. no allocations)
+                        Equivalence.EQUIVALENT)  # not estimable in either run (e.g. no allocations)
     if len(ref_ok) < 2 or len(new_ok) < 2:
-        return KpiCheck(kpi, area, ref_mean, new_mean, math.nan, math.nan, margin, "MISSING")
+        return KpiCheck(kpi, area, ref_mean, new_mean, math.nan, math.nan, margin,
+                        Equivalence.MISSING)
     low, high = welch_interval(ref_ok, new_ok, level)
     return KpiCheck(kpi, area, ref_mean, new_mean, low, high, margin,
                     verdict(low, high, margin))

@@ -1,8 +1,11 @@
-"""``report.xlsx``: every table of a results directory as a sheet, with a README sheet.
+"""``report.xlsx``: the tables of a results directory as sheets, with a README sheet.
 
-One sheet per table in ``tables/`` (names cut to Excel's 31 characters and made unique) and a
-README sheet listing, for every sheet, every column with its description and unit from
-:mod:`rjsim.report.columns`. Written with openpyxl in write-only mode (streamed, low memory).
+One sheet per table in ``tables/`` (names cut to Excel's 31 characters and made unique), except
+the large monthly per-area tables (:data:`FILE_ONLY`: by offence group about a million cells
+nationally, by area about 140,000), which stay in ``tables/`` as Parquet and CSV (the national
+monthly table is a sheet); a README sheet lists every column of every table
+with its description and unit from :mod:`rjsim.report.columns`, and says where each table is
+(its sheet, or its files). Written with openpyxl in write-only mode (streamed, low memory).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ MAX_ROWS = 1_048_575  # Excel's limit, less the header row
 UNDOCUMENTED = "(no description)"
 #: Text starting with one of these is a formula to a spreadsheet (formula injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Tables kept out of the workbook (too large to be useful in a spreadsheet or quick to write).
+FILE_ONLY = ("area_month_group", "area_month")
+NOT_IN_WORKBOOK = "(not in this workbook)"
 
 
 def sheet_names(tables: Iterable[str]) -> dict[str, str]:
@@ -43,12 +49,16 @@ def sheet_names(tables: Iterable[str]) -> dict[str, str]:
 
 
 def readme_rows(res: Results, sheets: dict[str, str]) -> list[list[str]]:
-    """One row per sheet and column: sheet, source table, column, description."""
+    """One row per table and column: sheet (or :data:`NOT_IN_WORKBOOK`), where the table is,
+    column, description."""
     rows = []
-    for name, sheet in sheets.items():
+    for name in res.table_names():
+        sheet = sheets.get(name, NOT_IN_WORKBOOK)
+        where = f"tables/{name}" if name in sheets else (
+            f"tables/{name}.parquet and tables/{name}.csv in the results directory (too large "
+            "for this workbook)")
         for column in res.table(name).columns:
-            rows.append([sheet, f"tables/{name}", str(column),
-                         describe(str(column), name) or UNDOCUMENTED])
+            rows.append([sheet, where, str(column), describe(str(column), name) or UNDOCUMENTED])
     return rows
 
 
@@ -75,8 +85,7 @@ def _row(ws: WriteOnlyWorksheet, values: list[Any]) -> list[Any]:
 
 def write_workbook(res: Results, path: Path) -> Path:
     """Write every table of ``res`` and the README sheet to ``path`` atomically."""
-    names = [n for n in res.table_names()]
-    sheets = sheet_names(names)
+    sheets = sheet_names([n for n in res.table_names() if n not in FILE_ONLY])
 
     def write(tmp: Path) -> None:
         wb = Workbook(write_only=True)

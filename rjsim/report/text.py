@@ -10,6 +10,7 @@ import pandas as pd
 from rjsim.core import stats
 from rjsim.experiment.comparison import Comparison, capacity_table
 from rjsim.experiment.experiment import Experiment
+from rjsim.scenario.expected import caseload_per_fte
 
 Fmt = Callable[[float], str]
 
@@ -76,6 +77,9 @@ def _rows(k: _Kpis, target: float) -> list[tuple[str, str, str]]:
         row("Caseload slots busy", "utilisation", _pct),
         row("Facilitators, general (FTE)", "fte_general", lambda x: f"{x:.1f}",
             f"and {k.mean('fte_specialist'):.1f} specialist"),
+        row("Caseload slots, general", "general_slots", lambda x: f"{x:.1f}",
+            f"and {k.mean('specialist_slots'):.1f} specialist (FTE x caseload per FTE, "
+            "rounded down per area)"),
         row("Cost a year (GBP m)", "annual_cost_gbp", _m),
         row("Cost per intervention (GBP)", "cost_per_intervention_gbp", _n),
     ]
@@ -106,7 +110,7 @@ def national_text(e: Experiment) -> str:
     k = _Kpis(e.summary["national"])
     lines = head + [f"  {label:<42}{value:>11}   {note}".rstrip()
                     for label, value, note in _rows(k, target)]
-    lines += ["", _areas_line(e, target)]
+    lines += ["", _areas_line(e, target), *no_slot_warnings(e)]
     if e.precision is not None:
         p = e.precision
         for label, rows in (("Precision not reached", p[(p["note"] == "") & ~p["met"]]),
@@ -116,6 +120,33 @@ def national_text(e: Experiment) -> str:
                              + ", ".join(rows["kpi"].head(10))
                              + (" ..." if len(rows) > 10 else ""))
     return "\n".join(lines) + "\n"
+
+
+def no_slot_warnings(e: Experiment) -> list[str]:
+    """A warning for each skill where areas have staff but no caseload slot (FTE x caseload per
+    FTE below one), so every referral there is lost as 'no service'."""
+    area = e.per_replication["area_summary"].groupby("area")[
+        ["fte_general", "fte_specialist", "general_slots", "specialist_slots"]].mean()
+    names = {a.code: a.name for a in e.plan.areas}
+    out = []
+    for skill, fte, slots in (("any", area["fte_general"] + area["fte_specialist"],
+                               area["general_slots"] + area["specialist_slots"]),
+                              ("a specialist", area["fte_specialist"], area["specialist_slots"])):
+        starved = (fte > 0) & (slots == 0)
+        if skill != "any":  # areas with no slot at all are warned about once, above
+            starved &= (area["general_slots"] + area["specialist_slots"]) > 0
+        codes = [str(c) for c in area.index[starved]]
+        if codes:
+            shown = ", ".join(names.get(c, c) for c in codes[:8]) + (" ..." if len(codes) > 8
+                                                                     else "")
+            out.append(f"  Warning: {len(codes)} area(s) have facilitators (FTE) but no "
+                       f"{'caseload slot' if skill == 'any' else 'specialist slot'} "
+                       f"(their FTE x {caseload_per_fte(e.scenario):.2f} cases per FTE is below "
+                       "1), so their "
+                       f"{'referrals' if skill == 'any' else 'sensitive referrals'} are lost as "
+                       f"'no service': {shown}. More FTE or service.caseload_per_fte would "
+                       "give them a slot.")
+    return out
 
 
 def worst_areas(e: Experiment, k: int = 5) -> str:

@@ -61,10 +61,10 @@ def expected(scenario: Scenario, group: str) -> Expected:
 def caseload_per_fte(scenario: Scenario) -> float:
     """Concurrent cases one FTE can carry: productive hours a day x mean case days / mean hours.
 
-    Uses the explicit ``service.caseload_per_fte`` when set; otherwise the expected path of a
+    Uses ``service.caseload_per_fte`` when it is set above 0; otherwise the expected path of a
     general-group case (exits that depend on the group change days and hours nearly in step).
     """
-    if scenario.service.caseload_per_fte is not None:
+    if scenario.service.caseload_per_fte > 0:
         return scenario.service.caseload_per_fte
     e = expected(scenario, "violence")
     if e.facilitator_hours == 0:

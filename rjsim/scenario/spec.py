@@ -151,7 +151,9 @@ class Service:
     patience: Distribution = _f("days a victim will wait for allocation")
     window: Distribution = _f("days from referral the case stays possible")
     productive_hours_per_fte_day: float = _f("casework hours per FTE per calendar day", gt=0.0)
-    caseload_per_fte: float | None = field(default=None, metadata={"gt": 0.0, "max": 1000.0})
+    caseload_per_fte: float = _f("concurrent cases one FTE carries (slots = FTE x this, rounded "
+                                 "down); 0 derives it from productive hours, mean case days and "
+                                 "mean facilitator hours", min=0.0, max=1000.0)
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class Scenario:
         problems = self._schedule_problems(origin)
         if problems:
             return problems
-        if self.service.caseload_per_fte is None and not all(
+        if not self.service.caseload_per_fte and not all(
                 expected(self, g).facilitator_hours > 0 for g in self.demand.groups):
             return [Problem(origin("stages"), "cases must take some facilitator time (all "
                             "effort_hours are 0), or set service.caseload_per_fte")]

@@ -42,16 +42,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
 
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import Origin, build, did_you_mean, to_plain
 from rjsim.core.schema import setting as _f
 from rjsim.scenario.spec import Scenario, validate
+
+if TYPE_CHECKING:  # SciPy is imported where it is used: reading scenarios stays quick
+    from scipy.stats import qmc
 
 #: Share of each side of the logged range (mode to bound) kept, by the log's confidence.
 NARROWING = {"low": 1.0, "medium": 0.75, "high": 0.5}
@@ -117,6 +118,8 @@ class ParameterDistribution:
 
     def frozen(self) -> Any:
         """The scipy.stats frozen distribution."""
+        from scipy import stats
+
         lo, hi = self.low, self.high
         if self.kind == "uniform":
             return stats.uniform(lo, (hi or 0) - (lo or 0))
@@ -496,6 +499,8 @@ def parse_settings(raw: Any, origin: Origin) -> UncertaintySettings:
 
 def unit_sample(d: int, n: int, method: str, seed: int) -> np.ndarray:
     """``n`` points of a space-filling design on the unit cube ``[0, 1)^d``."""
+    from scipy.stats import qmc
+
     if d == 0:
         return np.zeros((n, 0))
     engine: qmc.QMCEngine = (qmc.Sobol(d, scramble=True, seed=seed) if method == "sobol"
@@ -505,6 +510,8 @@ def unit_sample(d: int, n: int, method: str, seed: int) -> np.ndarray:
 
 def correlate(u: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Impose a Gaussian copula with correlation ``matrix`` on uniform columns ``u``."""
+    from scipy import stats
+
     if u.shape[1] == 0 or np.allclose(matrix, np.eye(len(matrix))):
         return u
     z = stats.norm.ppf(np.clip(u, 1e-12, 1 - 1e-12))

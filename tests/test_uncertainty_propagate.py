@@ -1,0 +1,177 @@
+"""Propagating parameter uncertainty: the variance split, common random numbers, resuming,
+the command, and an M/M/c area whose uncertain arrival rate gives each set's exact wait by
+Erlang C, so the reported interval can be checked against the analytic quantiles."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from clitools import assert_clean_error, rjsim
+from scipy import stats
+from uncertainty_helpers import erlang_wait, mmc_scenario, write_area_csv
+
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.scenario import uncertainty as unc
+from rjsim.uncertainty import propagate
+
+LOCAL = ExperimentSettings(executor=ExecutorSettings("local"))
+OI_LOW, OI_HIGH = 0.5, 0.85  # offender_identified: arrival rate 4 to 6.8 a day on 8 slots
+
+
+def _declare(scenario: object, **table: object) -> unc.Declaration:
+    settings = unc.parse_settings(table, lambda p: p)
+    return unc.declare(scenario, settings, lambda p: p)  # type: ignore[arg-type]
+
+
+# ---- the variance split ---------------------------------------------------------------------
+
+
+def test_variance_split_recovers_known_components() -> None:
+    rng = np.random.default_rng(5)
+    n, r, var_param, var_noise = 400, 5, 4.0, 1.0
+    y = rng.normal(0, math.sqrt(var_param), (n, 1)) + rng.normal(0, 1.0, (n, r))
+    param, noise = propagate.variance_split(y)
+    # standard errors of the two estimators (normal data): about 0.30 and 0.035
+    se_param = math.sqrt(2 / (n - 1)) * (var_param + var_noise / r)
+    se_noise = math.sqrt(2 / (n * (r - 1))) * var_noise
+    assert abs(param - var_param) < 4 * se_param
+    assert abs(noise - var_noise) < 4 * se_noise
+
+
+def test_variance_split_of_pure_noise_is_near_zero_parameter_variance() -> None:
+    rng = np.random.default_rng(6)
+    y = rng.normal(10, 2.0, (300, 4))  # no parameter effect at all
+    param, noise = propagate.variance_split(y)
+    assert noise == pytest.approx(4.0, rel=0.15)
+    # the between-set variance is noise / R up to sampling error: the difference is small
+    assert param < 4 * math.sqrt(2 / 299) * 4.0 / 4
+
+
+def test_variance_split_needs_replications_for_noise() -> None:
+    assert all(math.isnan(v) for v in propagate.variance_split(np.ones((5, 1))))
+
+
+# ---- on the model -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def area_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_area_csv(tmp_path_factory.mktemp("mmc") / "area.csv")
+
+
+def test_parameter_free_configuration_is_all_noise_and_resumes(area_csv: Path,
+                                                                tmp_path: Path) -> None:
+    scenario = mmc_scenario(area_csv, years=1.0)
+    settings = unc.UncertaintySettings(samples=3, replications=3)
+    decl = unc.Declaration(settings, ())  # nothing varies
+    cached = ExperimentSettings(executor=ExecutorSettings("local"), cache_dir=tmp_path)
+    first = propagate.run_uncertainty(scenario, decl, cached)
+    k = first.kpis.set_index(["level", "kpi"]).loc["national"]
+    for kpi in ("wait_alloc_days_mean", "referrals_per_year", "utilisation"):
+        assert k.loc[kpi, "var_noise"] > 0, kpi
+        assert k.loc[kpi, "var_parameter"] == 0.0, kpi
+        assert k.loc[kpi, "share_noise"] == 1.0, kpi
+    assert first.tasks_run == 9 and first.tasks_cached == 0
+    again = propagate.run_uncertainty(scenario, decl, cached)
+    assert again.tasks_run == 0 and again.tasks_cached == 9
+    pd.testing.assert_frame_equal(first.kpis, again.kpis)
+
+
+def _order_statistic_interval(values: np.ndarray, p: float, level: float = 0.99
+                              ) -> tuple[float, float]:
+    """Distribution-free interval for the p-quantile from iid values (conservative for a
+    Latin hypercube, which stratifies the parameter): the order statistics (j, k) with
+    P(j <= Binomial(n, p) < k) >= level, widened to the sample's ends where needed."""
+    x = np.sort(values)
+    n = len(x)
+    b = stats.binom(n, p)
+    tail = (1 - level) / 2
+    j = int(b.ppf(tail))  # P(B < j) <= tail
+    k = int(b.ppf(1 - tail)) + 1
+    return float(x[max(j - 1, 0)]), float(x[min(k - 1, n - 1)])
+
+
+@pytest.mark.slow
+def test_interval_matches_erlang_c_quantiles(area_csv: Path) -> None:
+    """The arrival rate is uniform over [OI_LOW, OI_HIGH] x 8 a day; the mean wait rises with
+    it, so its p-quantile across parameter sets is Erlang C's wait at the p-quantile rate.
+    The reported quantiles are of the sets' means, which carry simulation noise: the
+    distribution-free interval is widened by 3 noise standard deviations of a set mean (from
+    the within-set spread of the sets nearest that rate)."""
+    scenario = mmc_scenario(area_csv, years=2.0)
+    decl = _declare(scenario, samples=64, replications=2, vary=["demand.offender_identified"],
+                    distributions={"demand.offender_identified": {
+                        "kind": "uniform", "low": OI_LOW, "high": OI_HIGH}})
+    r = propagate.run_uncertainty(scenario, decl, ExperimentSettings(
+        executor=ExecutorSettings("processes", 2)))
+    row = r.kpis.set_index(["level", "kpi"]).loc[("national", "wait_alloc_days_mean")]
+    wide = (r.runs[(r.runs["level"] == "national") & (r.runs["kpi"] == "wait_alloc_days_mean")]
+            .pivot(index="sample", columns="replication", values="value"))
+    set_means = wide.mean(axis=1).to_numpy()
+    within = wide.var(axis=1, ddof=1).to_numpy()
+    oi = r.samples.set_index("sample")["demand.offender_identified"].to_numpy()
+    for p, column in ((0.05, "p05"), (0.5, "median"), (0.95, "p95")):
+        rate = OI_LOW + p * (OI_HIGH - OI_LOW)
+        exact = erlang_wait(rate)
+        near = np.argsort(np.abs(oi - rate))[:8]
+        noise = 3 * math.sqrt(within[near].mean() / 2)
+        low, high = _order_statistic_interval(set_means, p)
+        assert low - noise <= exact <= high + noise, (p, exact, low, high, noise)
+        assert low <= row[column] <= high
+    # and the sets agree with their own Erlang C values on average (no bias across sets)
+    exact_each = np.array([erlang_wait(v) for v in oi])
+    rel = (set_means - exact_each) / exact_each
+    assert abs(rel.mean()) < 4 * rel.std(ddof=1) / math.sqrt(len(rel))
+    assert row["share_parameter"] > 0.5  # the rate, not the noise, drives the spread
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mmc_unc.toml"
+    path.write_text(f"""name = "mmc_unc"
+[run]
+years = 1
+warmup_days = 60
+[areas]
+data = "{area_csv}"
+[demand]
+groups = ["theft"]
+offender_identified = 0.2
+[uncertainty]
+samples = 2
+replications = 2
+vary = ["demand.offender_identified", "stages.assessment.duration.mean"]
+""", encoding="utf-8")
+    proc = rjsim("uncertainty", str(path), "--workers", "1", "--no-cache", "--out",
+                 str(tmp_path / "out"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "90% uncertainty interval" in proc.stdout
+    tables = tmp_path / "out" / "tables"
+    samples = pd.read_csv(tables / "uncertainty_samples.csv")
+    assert list(samples.columns) == ["sample", "demand.offender_identified",
+                                     "stages.assessment.duration.mean"]
+    runs = pd.read_parquet(tables / "uncertainty_runs.parquet")
+    assert set(runs["level"]) == {"national", "area"}
+    assert runs.groupby(["sample", "replication"]).ngroups == 4
+    kpis = pd.read_csv(tables / "uncertainty_kpis.csv")
+    assert {"median", "p05", "p95", "share_parameter", "share_noise"} <= set(kpis.columns)
+    for kpi in ("backlog_end", "wait_alloc_days_mean", "share_allocated_within_target"):
+        assert (tmp_path / "out" / "figures" / f"fan_{kpi}.png").stat().st_size > 0
+    assert not (tables / "uncertainty_price.csv").exists()  # no right, no price
+    params = pd.read_csv(tables / "uncertainty_parameters.csv")
+    assert params.loc[params["varied"], "key"].tolist() == list(samples.columns[1:])
+
+
+def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
+    right = Path(__file__).resolve().parents[1] / "scenarios" / "statutory_right.toml"
+    assert_clean_error(rjsim("uncertainty", str(right), "--samples", "1", cwd=tmp_path),
+                       "--samples", "2 to 100000")
+    assert_clean_error(rjsim("uncertainty", str(right), "--method", "sobol", "--samples",
+                             "48", cwd=tmp_path), "power of two")

@@ -1,0 +1,113 @@
+"""Global sensitivity on an M/M/c area: the arrival rate truly drives the mean wait, the mean
+service time a little (over a narrow range), and the facilitator salary not at all (staff are
+set as FTE): Morris and Sobol' must rank the rate first and give the salary a near-zero index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from clitools import assert_clean_error, rjsim
+from uncertainty_helpers import mmc_scenario, write_area_csv
+
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.scenario import uncertainty as unc
+from rjsim.uncertainty import sensitivity
+
+DRIVER, WEAK, DUMMY = ("demand.offender_identified", "stages.assessment.duration.mean",
+                       "funding.salary_gbp")
+TABLE = {"vary": [DRIVER, WEAK, DUMMY],
+         "distributions": {DRIVER: {"kind": "uniform", "low": 0.5, "high": 0.8},
+                           WEAK: {"kind": "uniform", "low": 0.95, "high": 1.0}}}
+
+
+@pytest.fixture(scope="module")
+def area_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_area_csv(tmp_path_factory.mktemp("mmc") / "area.csv")
+
+
+def test_morris_ranks_the_driver_first_and_the_dummy_near_zero(area_csv: Path,
+                                                                tmp_path: Path) -> None:
+    path = tmp_path / "mmc_sens.toml"
+    path.write_text(f"""name = "mmc_sens"
+[run]
+years = 1
+warmup_days = 60
+[areas]
+data = "{area_csv}"
+[demand]
+groups = ["theft"]
+offender_identified = 0.6
+informed = 1
+wants_rj = 1
+referral_delay = {{ kind = "fixed", value = 0 }}
+[service]
+patience = {{ kind = "never" }}
+window = {{ kind = "never" }}
+caseload_per_fte = 1
+[stages.assessment]
+duration = {{ kind = "exponential", mean = 1.0 }}
+[stages.preparation]
+duration = {{ kind = "fixed", value = 0 }}
+[stages.indirect]
+duration = {{ kind = "fixed", value = 0 }}
+[stages.follow_up]
+duration = {{ kind = "fixed", value = 0 }}
+[exits]
+victim_withdraws = 0
+offender_declines = 0
+unsuitable = 0
+preparation_withdraws = 0
+unsuitable_by_group = {{}}
+[interventions]
+direct_share = 0
+[funding]
+capacity_from = "fte"
+fte = {{ general = 8, specialist = 0 }}
+[uncertainty]
+vary = ["{DRIVER}", "{WEAK}", "{DUMMY}"]
+[uncertainty.distributions]
+"{DRIVER}" = {{ kind = "uniform", low = 0.5, high = 0.8 }}
+"{WEAK}" = {{ kind = "uniform", low = 0.95, high = 1.0 }}
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = rjsim("sensitivity", str(path), "--trajectories", "4", "--workers", "2",
+                 "--no-cache", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"The national mean wait depends most on {DRIVER} and {WEAK}." in proc.stdout
+    idx = pd.read_csv(out / "tables" / "sensitivity_indices.csv")
+    wait = idx[idx["kpi"] == "wait_alloc_days_mean"].set_index("parameter")
+    assert wait.loc[DRIVER, "rank"] == 1
+    assert wait.loc[DUMMY, "mu_star"] <= 0.01 * wait.loc[DRIVER, "mu_star"]
+    assert wait.loc[WEAK, "mu_star"] < wait.loc[DRIVER, "mu_star"]
+    cost = idx[idx["kpi"] == "annual_cost_gbp"].set_index("parameter")
+    assert cost.loc[DUMMY, "rank"] == 1  # the salary is all the cost depends on
+    assert (out / "figures" / "tornado_wait_alloc_days_mean.png").stat().st_size > 0
+    design = pd.read_csv(out / "tables" / "sensitivity_design.csv")
+    assert len(design) == 4 * (3 + 1)  # trajectories x (parameters + 1)
+
+
+@pytest.mark.slow
+def test_sobol_indices_rank_the_driver_first_and_the_dummy_near_zero(area_csv: Path) -> None:
+    scenario = mmc_scenario(area_csv, years=1.0)
+    decl = unc.declare(scenario, unc.parse_settings(TABLE, lambda p: p), lambda p: p)
+    r = sensitivity.run_sensitivity(scenario, decl, "sobol", 8, ExperimentSettings(
+        executor=ExecutorSettings("processes", 2)))
+    wait = r.indices[r.indices["kpi"] == "wait_alloc_days_mean"].set_index("parameter")
+    assert wait.loc[DRIVER, "rank"] == 1
+    assert wait.loc[DRIVER, "ST"] > 0.5
+    assert abs(wait.loc[DUMMY, "ST"]) < 0.05 and abs(wait.loc[DUMMY, "S1"]) < 0.05
+    assert sensitivity.depends_most(r, "wait_alloc_days_mean", 1) == (
+        f"The national mean wait depends most on {DRIVER}.")
+
+
+def test_sensitivity_refuses_a_sample_file(tmp_path: Path) -> None:
+    right = Path(__file__).resolve().parents[1] / "scenarios" / "statutory_right.toml"
+    (tmp_path / "sets.csv").write_text("demand.informed\n0.3\n", encoding="utf-8")
+    path = tmp_path / "s.toml"
+    path.write_text(f'extends = "{right}"\nname = "s"\n[uncertainty]\nsample_file = '
+                    '"sets.csv"\n', encoding="utf-8")
+    assert_clean_error(rjsim("sensitivity", str(path), cwd=tmp_path), "sample_file",
+                       "needs parameter distributions")
