@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import fte_scenario, scenario, staffing_for
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Mode, Outcome
@@ -305,18 +305,27 @@ def test_a_capacity_change_leaves_the_referral_stream_unchanged(table, avon):
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10**6), general=st.floats(0.5, 4.0), specialist=st.floats(0.5, 2.5),
        extra_general=st.floats(0.0, 3.0), extra_specialist=st.floats(0.0, 2.0))
+@example(seed=5756, general=3.125, specialist=2.5, extra_general=0.0, extra_specialist=0.125)
 def test_more_facilitators_never_lengthen_the_mean_time_in_queue(
         table, avon, seed, general, specialist, extra_general, extra_specialist):
-    """Same seed, same referrals: more slots can only take cases sooner. (Both skills start
-    with at least three slots: going from none to some specialists turns instant 'no service'
-    exits into waits, which is not a longer queue.)"""
+    """Same seed, same referrals: more slots take cases sooner, up to a small routing effect.
+    (Both skills start with at least three slots: going from none to some specialists turns
+    instant 'no service' exits into waits, which is not a longer queue.)
+
+    The mean is not monotone sample path by sample path, so the test allows 1%: a spare
+    specialist slot takes a general case when no sensitive case waits (non-preemptive), and
+    a sensitive case arriving next then waits for it; and a case that no longer abandons adds
+    work for those behind it. Hypothesis found such a case (the ``@example``: one more
+    specialist slot lengthened the mean from 41.721 to 41.741 days, +0.05%). A model that
+    used capacity wrongly (slots swapped or ignored) moves the mean by far more than 1%.
+    """
     run = {"years": 2, "seed": seed}
     low = _run(fte_scenario(general, specialist, run=run), table, avon)
     high = _run(fte_scenario(general + extra_general, specialist + extra_specialist, run=run),
                 table, avon)
     assert np.array_equal(low.referral_day, high.referral_day)
     assert (np.mean(high.queue_exit_day - high.referral_day)
-            <= np.mean(low.queue_exit_day - low.referral_day) + 1e-9)
+            <= 1.01 * np.mean(low.queue_exit_day - low.referral_day) + 1e-9)
 
 
 def test_budget_staffing_runs_and_checks_conservation(table, avon):
