@@ -57,7 +57,7 @@ from rjsim.capacity import capacity_test
 from rjsim.capacity.capacity_test import Comparator, Criterion, judge
 from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.cli import main as cli
-from rjsim.core.codes import Verdict
+from rjsim.core.codes import Pool, Verdict
 from rjsim.core.errors import ScenarioError
 from rjsim.data import areas as areadata
 from rjsim.experiment import runner
@@ -291,7 +291,7 @@ def test_planner_is_within_one_slot_of_erlang_c(data_dir: Path) -> None:
 def test_planner_search_finds_the_minimum_from_a_poor_seed(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Started at half Erlang C's answer, the simulation search still ends next to it."""
-    monkeypatch.setattr(planner, "seeds", lambda *_: {"sensitive": 0, "general": 3})
+    monkeypatch.setattr(planner, "seeds", lambda *_: {Pool.SPECIALIST: 0, Pool.GENERAL: 3})
     s = queue_scenario(Queue(LAM, MU, 1), data_dir, YEARS, TEST)
     result = planner.plan(s, _plan_settings(6))
     best = least_slots(LAM, MU, TARGET, SHARE, 1.0)
@@ -516,7 +516,7 @@ def _search(start: int, least: int) -> tuple[int, list[int]]:
     while not b.done:
         assert len(tried) < 200, tried
         tried.append(b.current)
-        b.update(b.current >= least)
+        b.update(passed=b.current >= least)
     return b.current, tried
 
 

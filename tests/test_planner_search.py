@@ -56,6 +56,6 @@ def test_bracket_sentinels_are_named() -> None:
     assert none.done and none.current == 0 and none.low is None
     b = planner.Bracket(10)
     assert b.low is None and b.high is None and not b.done
-    b.update(True)  # passes at 10: moves down
+    b.update(passed=True)  # passes at 10: moves down
     assert b.high == 10 and b.low is None and b.current < 10
     assert dataclasses.fields(planner.Bracket)[-1].init is False  # step is not an argument

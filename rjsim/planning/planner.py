@@ -46,7 +46,7 @@ import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.capacity import capacity_test, queueing
-from rjsim.core.codes import Verdict
+from rjsim.core.codes import ALL_POOLS, Pool, Verdict
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
@@ -66,7 +66,8 @@ from rjsim.scenario.funding import AreaFte
 from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
 
 log = logging.getLogger(__name__)
-POOLS = ("sensitive", "general")
+#: The pools searched, specialists first (general slots are seeded on top of them).
+POOLS = (Pool.SPECIALIST, Pool.GENERAL)
 MAX_SLOTS = 100_000
 
 
@@ -103,7 +104,7 @@ class Bracket:
             return False
         return self.high == 0 or (self.low is not None and self.high - self.low <= 1)
 
-    def update(self, passed: bool) -> None:
+    def update(self, *, passed: bool) -> None:
         """Record the verdict at ``current`` and choose the next candidate."""
         if passed:
             self.high = self.current
@@ -148,7 +149,7 @@ def _seed_slots(lam: float, mean_days: float, scenario: Scenario, offset: int = 
     return max(0, c - offset)
 
 
-def seeds(scenario: Scenario, area: Area) -> dict[str, int]:
+def seeds(scenario: Scenario, area: Area) -> dict[Pool, int]:
     """Analytic starting slots per pool for ``area`` (see the module docstring)."""
     per_day = {g: r / DAYS_PER_YEAR for g, r in
                allocation.expected_referrals_by_group(scenario, area).items()}
@@ -159,7 +160,7 @@ def seeds(scenario: Scenario, area: Area) -> dict[str, int]:
         return lam, (sum(per_day[g] * days[g] for g in groups) / lam if lam > 0 else 1.0)
     sensitive = _seed_slots(*pool([g for g in per_day if g in SENSITIVE]), scenario)
     general = _seed_slots(*pool(list(per_day)), scenario, offset=sensitive)
-    return {"sensitive": sensitive, "general": general}
+    return {Pool.SPECIALIST: sensitive, Pool.GENERAL: general}
 
 
 @dataclass
@@ -167,10 +168,10 @@ class Search:
     """The state of a national search: brackets per area and pool, and a log of rounds."""
 
     per_fte: float
-    brackets: dict[str, dict[str, Bracket]]
+    brackets: dict[str, dict[Pool, Bracket]]
     log: list[dict[str, object]] = field(default_factory=list)
 
-    def slots(self, code: str) -> dict[str, int]:
+    def slots(self, code: str) -> dict[Pool, int]:
         return {p: b.current for p, b in self.brackets[code].items()}
 
     def searching(self) -> list[str]:
@@ -179,8 +180,8 @@ class Search:
 
     def fte(self, code: str) -> AreaFte:
         s = self.slots(code)
-        return AreaFte(general=fte_for_slots(s["general"], self.per_fte),
-                       specialist=fte_for_slots(s["sensitive"], self.per_fte))
+        return AreaFte(general=fte_for_slots(s[Pool.GENERAL], self.per_fte),
+                       specialist=fte_for_slots(s[Pool.SPECIALIST], self.per_fte))
 
 
 def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> Scenario:
@@ -192,7 +193,7 @@ def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> 
         scenario.areas, include=tuple(codes)))
 
 
-def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[str, bool]:
+def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[Pool, bool]:
     """Whether each pool of ``area`` demonstrably passes the test's criteria (coverage is
     checked for the whole area later).
 
@@ -207,9 +208,9 @@ def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[s
         rows = capacity_test.criteria_table(scenario, own, (area,), pool=pool)
         rows = rows[rows["criterion"] != "coverage"]
         return bool((rows["verdict"] == Verdict.PASS).all())
-    sensitive = passes("sensitive")
-    return {"sensitive": sensitive,
-            "general": passes("general") and (passes("all") or not sensitive)}
+    sensitive = passes(Pool.SPECIALIST.demand)
+    return {Pool.SPECIALIST: sensitive,
+            Pool.GENERAL: passes(Pool.GENERAL.demand) and (passes(ALL_POOLS) or not sensitive)}
 
 
 Runner = Callable[[Scenario], Experiment]
@@ -254,10 +255,11 @@ def _round(search: Search, rounds: Rounds, areas: dict[str, Area], number: int) 
     for code in codes:
         passed = pool_passes(rounds.tasks.scenario, metrics, areas[code])
         for pool, b in search.brackets[code].items():
-            search.log.append({"phase": "search", "round": number, "area": code, "pool": pool,
+            search.log.append({"phase": "search", "round": number, "area": code,
+                               "pool": pool.demand,
                                "slots": b.current, "passed": passed[pool]})
             if not b.done:
-                b.update(passed[pool])
+                b.update(passed=passed[pool])
     log.info("plan round %d: %d areas searched, %d still searching", number, len(codes),
              len(search.searching()))
 
@@ -311,10 +313,11 @@ def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Ru
         metrics = e.per_replication["capacity_metrics"]
         for code in short:
             passed = pool_passes(e.scenario, metrics, areas[code])
-            pool = "sensitive" if not passed["sensitive"] else "general"
+            pool = Pool.SPECIALIST if not passed[Pool.SPECIALIST] else Pool.GENERAL
             b = search.brackets[code][pool]
             b.current = b.high = b.current + max(1, math.ceil(0.01 * b.current))
-            search.log.append({"phase": "check", "round": number + 1, "area": code, "pool": pool,
+            search.log.append({"phase": "check", "round": number + 1, "area": code,
+                               "pool": pool.demand,
                                "slots": b.current, "passed": False})
         codes = short
     if first is None:  # rounds < 1: nothing was checked
@@ -338,17 +341,17 @@ class PlanResult:
     search_log: pd.DataFrame
 
 
-def _brackets(scenario: Scenario, area: Area) -> dict[str, Bracket]:
+def _brackets(scenario: Scenario, area: Area) -> dict[Pool, Bracket]:
     """Start each pool at its seed; a pool with no expected demand needs no slot."""
     rates = allocation.expected_referrals_by_group(scenario, area)
-    demand = {"sensitive": sum(r for g, r in rates.items() if g in SENSITIVE),
-              "general": sum(r for g, r in rates.items() if g not in SENSITIVE)}
+    demand = {Pool.SPECIALIST: sum(r for g, r in rates.items() if g in SENSITIVE),
+              Pool.GENERAL: sum(r for g, r in rates.items() if g not in SENSITIVE)}
     start = seeds(scenario, area)
     return {p: Bracket(start[p]) if demand[p] > 0 else Bracket.settled(0) for p in POOLS}
 
 
 def _area_table(scenario: Scenario, search: Search, result: capacity_test.CapacityTestResult,
-                seeded: dict[str, dict[str, int]], areas: dict[str, Area]) -> pd.DataFrame:
+                seeded: dict[str, dict[Pool, int]], areas: dict[str, Area]) -> pd.DataFrame:
     cost_general, cost_specialist = funding.cost_per_fte(scenario.funding)
     today = funding.staffing(scenario, runner.task_plan(scenario).table)
     verdicts = result.verdicts.set_index("area")
@@ -358,13 +361,14 @@ def _area_table(scenario: Scenario, search: Search, result: capacity_test.Capaci
         cost = fte.general * cost_general + fte.specialist * cost_specialist
         v = verdicts.loc[code]
         rows.append({"area": code, "force": area.name, "region": area.region,
-                     "general_slots": slots["general"], "specialist_slots": slots["sensitive"],
+                     "general_slots": slots[Pool.GENERAL],
+                     "specialist_slots": slots[Pool.SPECIALIST],
                      "general_fte": fte.general, "specialist_fte": fte.specialist,
                      "fte": round(fte.general + fte.specialist, 1), "annual_cost_gbp": cost,
                      "today_budget_gbp": today[code].budget_gbp,
                      "change_gbp": cost - today[code].budget_gbp,
-                     "seed_general_slots": seeded[code]["general"],
-                     "seed_specialist_slots": seeded[code]["sensitive"],
+                     "seed_general_slots": seeded[code][Pool.GENERAL],
+                     "seed_specialist_slots": seeded[code][Pool.SPECIALIST],
                      "verdict": v["verdict"], "binding_criterion": v["binding_criterion"],
                      "binding_margin": v["binding_margin"]})
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
+from rjsim.core.codes import Pool
 from rjsim.experiment import runner
 from rjsim.funding import budgets as funding
 from rjsim.planning import planner
@@ -32,10 +33,10 @@ def analytic_plan(scenario: Scenario) -> pd.DataFrame:
     rows = []
     for area in areas:
         slots = planner.seeds(assessed, area)
-        general = planner.fte_for_slots(slots["general"], per_fte)
-        specialist = planner.fte_for_slots(slots["sensitive"], per_fte)
-        rows.append({"area": area.code, "general_slots": slots["general"],
-                     "specialist_slots": slots["sensitive"], "general_fte": general,
+        general = planner.fte_for_slots(slots[Pool.GENERAL], per_fte)
+        specialist = planner.fte_for_slots(slots[Pool.SPECIALIST], per_fte)
+        rows.append({"area": area.code, "general_slots": slots[Pool.GENERAL],
+                     "specialist_slots": slots[Pool.SPECIALIST], "general_fte": general,
                      "specialist_fte": specialist,
                      "annual_cost_gbp": general * cost_general + specialist * cost_specialist})
     return pd.DataFrame(rows)
