@@ -8,6 +8,7 @@ here from the tables with scipy, independently of rjsim's own statistics.
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 from pathlib import Path
@@ -355,3 +356,21 @@ def test_damaged_results_are_a_clean_error_not_a_guess(
     proc = rjsim("report", str(out), cwd=tmp_path)
     assert_clean_error(proc, needle)
     assert not (out / "report.html").exists()
+
+
+def test_oversized_or_fifo_table_is_a_clean_error(run_dir: tuple[Path, str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables are read with a size limit and only from regular files: a results directory
+    received from someone else cannot exhaust memory or block the report."""
+    from rjsim.results import reader
+
+    out = copy_results(run_dir[0], tmp_path / "out")
+    monkeypatch.setattr(reader, "MAX_TABLE_BYTES", 64)
+    with pytest.raises(ResultsError, match=r"kpi_area.*at most 64 are allowed"):
+        open_results(out).table("kpi_area")
+    monkeypatch.undo()
+    for part in (out / "tables").glob("kpi_area.*"):
+        part.unlink()
+    os.mkfifo(out / "tables" / "kpi_area.csv")
+    with pytest.raises(ResultsError, match="kpi_area"):
+        open_results(out).table("kpi_area")

@@ -9,6 +9,7 @@ Parquet when present (types kept), otherwise CSV. Reports write their files with
 
 from __future__ import annotations
 
+import io
 import json
 import tomllib
 from pathlib import Path
@@ -75,7 +76,11 @@ class Results:
         path = self.path / "assumptions.csv"
         if not path.is_file():
             return None
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        try:
+            data = files.read_limited(path)
+        except files.FileProblem as exc:
+            raise ResultsError(f"{path}: cannot read the assumptions ({exc})") from None
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
 
     def scenario(self) -> dict[str, Any]:
         """The resolved scenario from ``scenario.toml`` (a :class:`ResultsError` if it is
@@ -104,13 +109,19 @@ class Results:
         return path if path.is_file() else None
 
 
+#: Largest table a report reads (a national 30-replication run's largest is about 10 MB).
+MAX_TABLE_BYTES = 1 << 30
+
+
 def _read_table(folder: Path, name: str) -> pd.DataFrame:
     parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
     try:
         if parquet.is_file():
-            return pd.read_parquet(parquet)
+            return pd.read_parquet(io.BytesIO(files.read_limited(parquet, MAX_TABLE_BYTES)))
         if csv.is_file():
-            return pd.read_csv(csv)
+            return pd.read_csv(io.BytesIO(files.read_limited(csv, MAX_TABLE_BYTES)))
+    except files.FileProblem as exc:
+        raise ResultsError(f"{folder / name}: cannot read the table ({exc})") from None
     except (OSError, ValueError) as exc:
         raise ResultsError(f"{folder / name}: cannot read the table ({exc})") from None
     raise ResultsError(f"{folder.parent}: has no table tables/{name}.csv or .parquet; a report "
