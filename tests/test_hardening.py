@@ -8,19 +8,18 @@ with its traceback, and under an alarm, so a hang fails the test instead of bloc
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fuzzing import alarm
 
 from rjsim.cli.main import main
 from rjsim.experiment import experiment
@@ -33,22 +32,9 @@ HEADER, *ROWS = PACKAGED.read_text(encoding="utf-8").splitlines()
 COLUMNS = HEADER.split(",")
 
 
-@contextlib.contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def stop(*_: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s: a hang")
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run ``rjsim ARGS`` in this process: exit status, stdout, stderr."""
-    with time_limit(TIME_LIMIT_S):
+    with alarm(TIME_LIMIT_S):
         try:
             status = main(list(args))
         except SystemExit as exc:  # argparse

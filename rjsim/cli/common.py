@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rjsim.app.common import Outcome
-    from rjsim.experiment.experiment import ExperimentSettings
     from rjsim.cli.progress import TerminalProgress
+    from rjsim.experiment.experiment import ExperimentSettings
 
 
-def bounded(kind: type[int] | type[float], low: float, high: float, allowed: str,
+def bounded(kind: type[int] | type[float], low: float, high: float, allowed: str, *,
              low_open: bool = False, high_open: bool = False) -> Any:
     """An argparse type: a number of ``kind`` within bounds, with a message saying what is
     allowed."""
@@ -120,5 +120,5 @@ def experiment_settings(args: argparse.Namespace, bar: TerminalProgress | None,
     progress = None if bar is None else (lambda done, total: bar.update(done, total, "tasks"))
     return ExperimentSettings(
         replications=args.replications,
-        executor=ExecutorSettings(kind, workers, args.scheduler),
+        executor=ExecutorSettings(kind, workers, args.scheduler),  # type: ignore[arg-type]
         cache_dir=None if args.no_cache else args.cache, progress=progress, **more)

@@ -22,9 +22,9 @@ from rjsim.cli import capacity as cli_capacity
 from rjsim.cli import evidence as cli_evidence
 from rjsim.cli.common import (
     add_experiment_options,
+    bounded,
     display,
     experiment_options,
-    bounded,
     experiment_settings,
     fraction,
     non_negative_int,
