@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rjsim.app.common import Outcome
+    from rjsim.app.common import ExperimentOptions, Outcome
     from rjsim.cli.progress import TerminalProgress
     from rjsim.experiment.experiment import ExperimentSettings
 
@@ -101,24 +101,16 @@ class Done:
 
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The ``[run]`` overrides of the shared options (``--seed``, ``--years``)."""
-    run: dict[str, Any] = {}
-    if args.seed is not None:
-        run["seed"] = args.seed
-    if args.years is not None:
-        run["years"] = args.years
-    return {"run": run} if run else {}
+    return _options(args).overrides()
 
 
 def experiment_settings(args: argparse.Namespace, bar: TerminalProgress | None,
                         **more: Any) -> ExperimentSettings:
     """Experiment settings from the shared options, with ``bar`` (if any) showing progress."""
-    from rjsim.experiment.executors import ExecutorSettings
-    from rjsim.experiment.experiment import ExperimentSettings
-
-    workers = args.workers
-    kind = "local" if workers == 1 and args.executor == "processes" else args.executor
     progress = None if bar is None else (lambda done, total: bar.update(done, total, "tasks"))
-    return ExperimentSettings(
-        replications=args.replications,
-        executor=ExecutorSettings(kind, workers, args.scheduler),  # type: ignore[arg-type]
-        cache_dir=None if args.no_cache else args.cache, progress=progress, **more)
+    return _options(args).settings(progress, **more)
+
+
+def _options(args: argparse.Namespace) -> ExperimentOptions:
+    from rjsim.app.common import ExperimentOptions
+    return ExperimentOptions(**experiment_options(args))
