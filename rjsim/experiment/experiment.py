@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 #: KPIs whose precision decides the number of replications (national and per area).
 KEY_KPIS = ("unmet_demand_rate", "wait_alloc_days_mean")
 PER_REPLICATION = ("national_summary", "area_summary", "group_summary", "national_month",
-                   "capacity_metrics")
+                   "capacity_metrics", "rolling_metrics")
 MEANS = ("area_month_group", "area_month")
 Progress = Callable[[int, int], None]
 

@@ -23,7 +23,7 @@ from typing import Protocol
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
-from rjsim.analysis import summary, tables
+from rjsim.analysis import rolling, summary, tables
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.data import areas as areadata
 from rjsim.data.areas import Area, AreaTable
@@ -82,6 +82,7 @@ class AreaDigest:
     cases: pd.DataFrame  # one row per allocated case (waits)
     counts: pd.DataFrame  # cohort counts per offence group (within-target share)
     window_counts: pd.DataFrame  # the same over the capacity test's assessment window
+    cohort_edges: pd.DataFrame  # cumulative cohort counts at month edges (rolling windows)
     records: pd.DataFrame | None = None  # one row per referral, only when asked for
 
 
@@ -123,6 +124,7 @@ def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) 
     amg, am, cases = tables.area_tables(scenario, rec)
     return AreaDigest(rec.area, rec.replication, rec.n_referrals, amg, am, cases,
                       summary.cohort_counts(scenario, rec), capacity.window_counts(scenario, rec),
+                      rolling.cohort_edges(scenario, rec),
                       tables.cases_frame(rec) if with_records else None)
 
 
@@ -160,6 +162,7 @@ def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.D
     cases = pd.concat([d.cases for d in digests], ignore_index=True)
     counts = pd.concat([d.counts for d in digests], ignore_index=True)
     in_window = pd.concat([d.window_counts for d in digests], ignore_index=True)
+    edges = pd.concat([d.cohort_edges for d in digests], ignore_index=True)
     return {
         "area_month_group": amg,
         "area_month": am,
@@ -168,6 +171,7 @@ def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.D
         "group_summary": summary.group_summary(s, amg, cases, counts),
         "national_summary": summary.national_summary(s, am, cases, counts),
         "capacity_metrics": capacity.metrics(s, amg, am, in_window),
+        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges),
     }
 
 

@@ -184,6 +184,33 @@ COLUMNS: dict[str, str] = {
     "today_budget_gbp": "Today's annual budget (GBP a year)",
     "change_gbp": "Plan cost minus today's budget (GBP a year)",
     "total_annual_cost_gbp": "Annual cost of the plan, all areas (GBP a year)",
+    # time to pass: rolling assessment windows
+    "window": "Rolling assessment window number (0 = the first, starting where the capacity "
+    "test's window starts; each next one a month later)",
+    "start_day": "First day of the window, from the start of the run (days)",
+    "end_day": "Day the window ends, from the start of the run (days)",
+    "first_window": "First rolling window passed in this replication (window number; empty "
+    "when none passes within the run)",
+    "months_after_commencement": "Months from commencement (the start of the run when no "
+    "right is commenced) to the end of the window (months; inf: not within the run)",
+    "censored": "Whether no window passes within the run (true/false)",
+    "windows": "Rolling assessment windows that fit in the run (count)",
+    "window_months": "Length of each rolling assessment window (months)",
+    "last_window_months": "Months from commencement to the end of the last window: a "
+    "replication that never passes is censored here (months)",
+    "demonstrated_months": "Months from commencement to the end of the first window the "
+    "capacity test itself passes (conservative end of every criterion's interval across "
+    "replications; inf: never within the run) (months)",
+    "demonstrated_start_day": "First day of that window (days)",
+    "median_months": "Median over replications of the months from commencement to the end of "
+    "the first passing window (inf: most replications never pass within the run) (months)",
+    "ci_low_months": "Lower end of the confidence interval for that median (order statistics; "
+    "empty: too few replications) (months)",
+    "ci_high_months": "Upper end of the confidence interval for that median (inf: beyond the "
+    "run; empty: too few replications) (months)",
+    "replications_censored": "Replications in which no window passes within the run (count)",
+    "share_replications_passing": "Share of replications in which the window passes on their "
+    "own values (0-1)",
 }
 
 #: Columns whose meaning differs in one table: (table, column) -> description.
@@ -192,6 +219,10 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     "slot-days available; can exceed 1, unlike the busy share (ratio)",
     ("capacity_metrics", "unmet_demand_rate"): "Unmet demand as a share of the pool's "
     "referrals in the window (0-1)",
+    ("rolling_metrics", "utilisation"): "Offered load per caseload slot in the window: "
+    "workload / slot-days available; can exceed 1 (ratio)",
+    ("rolling_metrics", "unmet_demand_rate"): "Of the window's referrals, the share lost for "
+    "lack of capacity, followed to the end of the run (0-1)",
 }
 
 _WAIT_STATS = {"mean": "mean", "median": "median", "p90": "90th percentile",

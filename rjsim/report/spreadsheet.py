@@ -1,8 +1,9 @@
 """``report.xlsx``: the tables of a results directory as sheets, with a README sheet.
 
 One sheet per table in ``tables/`` (names cut to Excel's 31 characters and made unique), except
-the large monthly per-area tables (:data:`FILE_ONLY`: by offence group about a million cells
-nationally, by area about 140,000), which stay in ``tables/`` as Parquet and CSV (the national
+the large per-area tables (:data:`FILE_ONLY`: monthly by offence group about a million cells
+nationally, by area about 140,000; the rolling windows of every replication about 700,000 at
+30 replications), which stay in ``tables/`` as Parquet and CSV (the national
 monthly table is a sheet); a README sheet lists every column of every table
 with its description and unit from :mod:`rjsim.report.columns`, and says where each table is
 (its sheet, or its files). Written with openpyxl in write-only mode (streamed, low memory).
@@ -29,7 +30,7 @@ UNDOCUMENTED = "(no description)"
 #: Text starting with one of these is a formula to a spreadsheet (formula injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Tables kept out of the workbook (too large to be useful in a spreadsheet or quick to write).
-FILE_ONLY = ("area_month_group", "area_month")
+FILE_ONLY = ("area_month_group", "area_month", "rolling_metrics")
 NOT_IN_WORKBOOK = "(not in this workbook)"
 
 
