@@ -20,7 +20,7 @@ from pathlib import Path
 from rjsim.core import files
 from rjsim.core.errors import MAX_SHOWN, DataError, Problem, ScenarioError
 from rjsim.core.schema import did_you_mean
-from rjsim.scenario.spec import GROUPS, MAX_COUNT, Apportionment
+from rjsim.scenario.spec import GROUPS, MAX_COUNT, Apportionment, Phase
 
 PACKAGED = "force_areas_2024_25.csv"
 REQUIRED = ("pfa_code", "force", "census2021_population")
@@ -72,19 +72,31 @@ class AreaTable:
         """The areas named in ``include`` (codes or names, any case), or all when empty."""
         if not include:
             return self.areas
-        by_key = {a.code.lower(): a for a in self.areas} | {a.name.lower(): a for a in self.areas}
-        chosen, problems = [], []
-        for item in include:
-            area = by_key.get(item.lower())
-            if area is None:
-                problems.append(Problem(where, f"unknown area '{item}'"
-                                        f"{did_you_mean(item, [a.name for a in self.areas])}; "
-                                        f"use a code or name from {self.source}"))
-            elif area not in chosen:
-                chosen.append(area)
+        problems = self.unknown_area_problems(include, where)
         if problems:
             raise ScenarioError(problems, "invalid scenario")
+        by_key, chosen = self._by_key(), list[Area]()
+        for item in include:
+            if by_key[item.lower()] not in chosen:
+                chosen.append(by_key[item.lower()])
         return tuple(chosen)
+
+    def unknown_area_problems(self, names: tuple[str, ...], where: str) -> list[Problem]:
+        """A problem for each of ``names`` that is neither a code nor a name of an area here."""
+        by_key = self._by_key()
+        return [Problem(where, f"unknown area '{item}'"
+                        f"{did_you_mean(item, [a.name for a in self.areas])}; "
+                        f"use a code or name from {self.source}")
+                for item in names if item.lower() not in by_key]
+
+    def phase_problems(self, phases: tuple[Phase, ...]) -> list[Problem]:
+        """Areas named by the statutory right's phases that are not in this data."""
+        return [p for i, phase in enumerate(phases)
+                for p in self.unknown_area_problems(phase.areas,
+                                                    f"statutory_right.phase[{i}].areas")]
+
+    def _by_key(self) -> dict[str, Area]:
+        return {a.code.lower(): a for a in self.areas} | {a.name.lower(): a for a in self.areas}
 
 
 @cache

@@ -112,6 +112,7 @@ def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPl
     except ScenarioError as exc:
         problems += exc.problems
     problems += table.group_problems(scenario.demand.groups)
+    problems += table.phase_problems(scenario.statutory_right.phase)
     problems += funding.unknown_area_problems_all(scenario, table)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")

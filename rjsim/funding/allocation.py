@@ -29,13 +29,13 @@ MAX_TOTAL_WEIGHT = 1e200
 
 def expected_referrals_by_group(scenario: Scenario, area: Area) -> dict[str, float]:
     """Modelled referrals a year in ``area`` per offence group (with the statutory right's
-    funnel if one is commenced)."""
+    funnel where it commences for the group in the area)."""
     victims = victims_per_year(area, scenario.demand.apportionment, scenario.demand.groups)
     right = scenario.statutory_right
     out = {}
     for g in scenario.demand.groups:
         p_id, p_inf, p_want = scenario.funnel(g)
-        if scenario.commence_day is not None:
+        if scenario.right_commences(g, area.code, area.name) is not None:
             p_inf, p_want = right.informed, (p_want if right.wants_rj is None else right.wants_rj)
         divert = scenario.level_one.diversion_share if g in scenario.level_one.groups else 0.0
         out[g] = victims[g] * p_id * (1 - divert) * p_inf * p_want

@@ -98,7 +98,7 @@ class _Referrals:
 
 def _draw_group(scenario: Scenario, area: Area, index: int, group: str, rate: float,
                 streams: Streams) -> _GroupDraw:
-    d = demand.generate(scenario, area.code, group, rate, streams)
+    d = demand.generate(scenario, area.code, group, rate, streams, area_name=area.name)
     n = len(d.referral_day)
     return _GroupDraw(
         group=index, demand=d,

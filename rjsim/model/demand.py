@@ -1,11 +1,12 @@
 """Demand: victims, the referral funnel, and the referral stream of one area and offence group.
 
 Victims with an identifiable offence arrive as a Poisson process at the recorded annual rate
-(scaled by demand growth). Rates are piecewise constant on periods (months), split where a
-statutory right commences. Per segment the funnel is drawn in bulk (eligible victims, offender
-identified, diverted to police level-one RJ, informed, uninformed, asked for RJ) and only the
-victims who asked get individual times, uniform within the segment: together an exact thinned
-Poisson process, without a process or even a random draw per victim.
+(scaled by demand growth). Rates are piecewise constant on periods (months), split where the
+statutory right commences for the group in the area (its phases may commence it on different
+days). Per segment the funnel is drawn in bulk (eligible victims, offender identified, diverted
+to police level-one RJ, informed, uninformed, asked for RJ) and only the victims who asked get
+individual times, uniform within the segment: together an exact thinned Poisson process,
+without a process or even a random draw per victim.
 """
 
 from __future__ import annotations
@@ -42,11 +43,10 @@ class GroupDemand:
     under_right: np.ndarray  # bool: offence on or after commencement
 
 
-def _segments(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+def _segments(scenario: Scenario, day: float | None) -> tuple[np.ndarray, np.ndarray]:
     horizon = scenario.run.horizon_days
     edges = list(np.arange(n_periods(horizon) + 1) * DAYS_PER_PERIOD)
     edges[-1] = horizon
-    day = scenario.commence_day
     if day is not None and day not in edges:
         edges.append(day)
     e = np.array(sorted(edges))
@@ -54,12 +54,13 @@ def _segments(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def generate(scenario: Scenario, area: str, group: str, victims_per_year: float,
-             streams: Streams) -> GroupDemand:
-    """Draw one replication's demand for ``group`` in ``area``."""
-    start, end = _segments(scenario)
+             streams: Streams, *, area_name: str = "") -> GroupDemand:
+    """Draw one replication's demand for ``group`` in ``area`` (its code; ``area_name`` too
+    when the right's phases may name areas by name)."""
+    day = scenario.right_commences(group, area, area_name)
+    start, end = _segments(scenario, day)
     right = scenario.statutory_right
     p_id, p_inf, p_want = scenario.funnel(group)
-    day = scenario.commence_day
     under = np.zeros(len(start), dtype=bool) if day is None else start >= day
     informed_p = np.where(under, right.informed, p_inf)
     wants_p = np.where(under, p_want if right.wants_rj is None else right.wants_rj, p_want)

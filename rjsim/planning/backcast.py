@@ -49,7 +49,7 @@ def status_quo(scenario: Scenario, years: float = YEARS,
     simulated with ``warmup_days`` discarded (the service starts with no backlog)."""
     return with_overrides(
         scenario, run={"years": years, "warmup_days": warmup_days},
-        statutory_right={"commence_day": None, "commence_date": None},
+        statutory_right={"commence_day": None, "commence_date": None, "phase": ()},
         funding={"schedule": ()})
 
 

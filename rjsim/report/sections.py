@@ -179,19 +179,37 @@ def _capacity_fact(res: Results) -> str:
             f"{plain(res.setting('funding.allocation', '?'))}")
 
 
+def _commencement(res: Results) -> str:
+    """When the right commences: one day or date, or each phase's."""
+    def when(table: Any) -> str:
+        day = table.get("commence_day")
+        return f"day {plain(day)}" if day is not None else str(table.get("commence_date"))
+
+    right = res.setting("statutory_right", {})
+    right = right if isinstance(right, dict) else {}
+    phases = [p for p in right.get("phase") or [] if isinstance(p, dict)]
+    if phases:
+        return f"commenced in {len(phases)} phases: " + "; ".join(
+            f"{p.get('label') or i + 1} on {when(p)} ("
+            f"{', '.join(map(str, p.get('groups') or ['every group']))} in "
+            f"{', '.join(map(str, p.get('areas') or ['every area']))})"
+            for i, p in enumerate(phases))
+    if right.get("commence_day") is None and right.get("commence_date") is None:
+        return "not commenced"
+    return f"commenced on {when(right)}"
+
+
 def what_was_run(res: Results) -> Html:
     """Scenario name and description, the run's shape, and the key assumptions with sources."""
     m, s = res.manifest, res.scenario()
     run = s.get("run", {})
-    commence = res.setting("statutory_right.commence_day")
     facts = [f"Scenario: {m.get('scenario', s.get('name', '?'))}",
              f"Areas: {len(m.get('areas', [])) or '?'} police force areas",
              f"Simulated: {plain(run.get('years', '?'))} years from "
              f"{run.get('start_date', '?')} (warm-up {plain(run.get('warmup_days', 0))} days, "
              "excluded from the figures)",
              _replications_fact(m),
-             "Statutory right: " + ("not commenced" if commence is None
-                                    else f"commenced on day {plain(commence)}"),
+             "Statutory right: " + _commencement(res),
              _capacity_fact(res)]
     parts: list[object] = [para(m.get("description") or s.get("description") or
                                 "(no description)"), bullets(facts)]

@@ -157,6 +157,37 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """From a day (or date) on, the right is in force for these offence groups in these areas
+    (empty: every group, every area). Areas are codes or names of the area data, checked
+    against it when the data is loaded."""
+
+    commence_day: float | None = field(default=None, metadata={"min": 0.0})
+    commence_date: str | None = None
+    groups: tuple[str, ...] = field(
+        default=(), metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
+    areas: tuple[str, ...] = ()
+    label: str = ""
+
+    def check(self, path: str, origin: Origin) -> list[Problem]:
+        if (self.commence_day is None) == (self.commence_date is None):
+            return [Problem(origin(path), "give exactly one of commence_day and commence_date")]
+        if self.commence_date is not None:
+            try:
+                dt.date.fromisoformat(self.commence_date)
+            except ValueError:
+                return [Problem(origin(f"{path}.commence_date"), "must be a date YYYY-MM-DD",
+                                self.commence_date)]
+        return []
+
+    def covers(self, group: str, area: tuple[str, ...]) -> bool:
+        """Whether this phase names ``group`` and one of ``area``'s keys (its code, name)."""
+        keys = {a.lower() for a in area}
+        return ((not self.groups or group in self.groups)
+                and (not self.areas or any(a.lower() in keys for a in self.areas)))
+
+
+@dataclass(frozen=True)
 class StatutoryRight:
     informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
     referral_delay: Distribution = _f("days from offence to referral under the right",
@@ -164,6 +195,7 @@ class StatutoryRight:
     commence_day: float | None = field(default=None, metadata={"min": 0.0})
     commence_date: str | None = None
     wants_rj: float | None = field(default=None, metadata=_P)
+    phase: tuple[Phase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,15 +220,50 @@ class Scenario:
 
     @property
     def commence_day(self) -> float | None:
-        """Day the statutory right commences (from ``commence_day`` or ``commence_date``), or
-        ``None`` when there is no right."""
+        """Day the statutory right is in force for every group and area it names (from
+        ``commence_day`` or ``commence_date``, or the last ``phase``), or ``None`` when there
+        is no right. The capacity test's window opens after it."""
+        days = self.phase_days
+        return max(days) if days else None
+
+    @property
+    def phase_days(self) -> tuple[float, ...]:
+        """The run day of each phase of the right, in file order (one for the simple form,
+        none without a right)."""
         right = self.statutory_right
-        if right.commence_date is None:
-            return right.commence_day
+        if right.phase:
+            return tuple(self._day(p.commence_day, p.commence_date) for p in right.phase)
+        if right.commence_day is None and right.commence_date is None:
+            return ()
+        return (self._day(right.commence_day, right.commence_date),)
+
+    def right_commences(self, group: str, *area: str) -> float | None:
+        """Day the right commences for ``group`` in the area known by ``area`` (its code and
+        name, any case): the earliest phase naming both; ``None`` if it never does."""
+        right = self.statutory_right
+        if not right.phase:
+            return self.commence_day
+        days = [d for p, d in zip(right.phase, self.phase_days, strict=True)
+                if p.covers(group, area)]
+        return min(days) if days else None
+
+    def _day(self, day: float | None, date: str | None) -> float:
+        if date is None:
+            return float(day or 0.0)
         start = dt.date.fromisoformat(self.run.start_date)
-        return float((dt.date.fromisoformat(right.commence_date) - start).days)
+        return float((dt.date.fromisoformat(date) - start).days)
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
+        problems = self._right_problems(origin) + self._schedule_problems(origin)
+        if problems:
+            return problems
+        if not self.service.caseload_per_fte and not all(
+                expected(self, g).facilitator_hours > 0 for g in self.demand.groups):
+            return [Problem(origin("stages"), "cases must take some facilitator time (all "
+                            "effort_hours are 0), or set service.caseload_per_fte")]
+        return []
+
+    def _right_problems(self, origin: Origin) -> list[Problem]:
         right = self.statutory_right
         key = "statutory_right.commence_date"
         if right.commence_date is not None:
@@ -208,26 +275,23 @@ class Scenario:
                 return [Problem(origin(key), "must be a date YYYY-MM-DD", right.commence_date)]
         else:
             key = "statutory_right.commence_day"
-        problems = self._schedule_problems(origin)
-        if problems:
-            return problems
-        if not self.service.caseload_per_fte and not all(
-                expected(self, g).facilitator_hours > 0 for g in self.demand.groups):
-            return [Problem(origin("stages"), "cases must take some facilitator time (all "
-                            "effort_hours are 0), or set service.caseload_per_fte")]
-        day = self.commence_day
-        if day is not None and not 0 <= day < self.run.horizon_days:
-            return [Problem(origin(key), f"must fall inside the run (from run.start_date "
-                            f"{self.run.start_date}, {self.run.horizon_days:g} days); omit it "
-                            "for no right", f"day {day:g}")]
-        return []
+        if right.phase:
+            if right.commence_day is not None or right.commence_date is not None:
+                return [Problem(origin(key), "give either one commencement (commence_day or "
+                                "commence_date) or phases ([[statutory_right.phase]]), not "
+                                "both")]
+            keys = [f"statutory_right.phase[{i}]" for i in range(len(right.phase))]
+        else:
+            keys = [key]
+        return [Problem(origin(k), f"must fall inside the run (from run.start_date "
+                        f"{self.run.start_date}, {self.run.horizon_days:g} days); omit it for "
+                        "no right", f"day {day:g}")
+                for k, day in zip(keys, self.phase_days, strict=False)
+                if not 0 <= day < self.run.horizon_days]
 
     def day_of(self, change: BudgetChange) -> float:
         """The run day a budget change takes effect."""
-        if change.from_date is None:
-            return float(change.from_day or 0.0)
-        start = dt.date.fromisoformat(self.run.start_date)
-        return float((dt.date.fromisoformat(change.from_date) - start).days)
+        return self._day(change.from_day, change.from_date)
 
     def _schedule_problems(self, origin: Origin) -> list[Problem]:
         days = [self.day_of(c) for c in self.funding.schedule]
