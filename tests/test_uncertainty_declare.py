@@ -16,6 +16,9 @@ from scipy import stats
 from rjsim.core.errors import ScenarioError
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_declare
+from rjsim.scenario import uncertainty_rules as rules
+from rjsim.scenario import uncertainty_sample as sampling
 
 ROOT = Path(__file__).resolve().parents[1]
 RIGHT = ROOT / "scenarios" / "statutory_right.toml"
@@ -37,13 +40,13 @@ def _param(decl: unc.Declaration, key: str) -> unc.Parameter:
 
 def test_every_ranged_uncertainty_gets_the_stated_rule() -> None:
     scenario = scenario_io.load(RIGHT)
-    decl = unc.declare(scenario, unc.UncertaintySettings(), lambda p: p)
-    log = {row["key"]: row for row in unc.assumptions_log()}
+    decl = uncertainty_declare.declare(scenario, unc.UncertaintySettings(), lambda p: p)
+    log = {row["key"]: row for row in rules.assumptions_log()}
     assert len(decl.parameters) > 30
     for p in decl.parameters:
         logged = next(k for k in log if p.key == k or p.key.startswith(k + "."))
         low, high = float(log[logged]["low"]), float(log[logged]["high"])
-        f = unc.NARROWING[log[logged]["confidence"]]
+        f = rules.NARROWING[log[logged]["confidence"]]
         d = p.distribution
         assert d.kind == "triangular" and d.mode == p.central
         assert d.low == pytest.approx(p.central - f * (p.central - low))
@@ -52,7 +55,7 @@ def test_every_ranged_uncertainty_gets_the_stated_rule() -> None:
 
 def test_rule_narrows_with_confidence_and_follows_the_scenario_value() -> None:
     scenario = scenario_io.load(RIGHT)
-    decl = unc.declare(scenario, unc.UncertaintySettings(), lambda p: p)
+    decl = uncertainty_declare.declare(scenario, unc.UncertaintySettings(), lambda p: p)
     wants = _param(decl, "demand.wants_rj")  # medium confidence, range 0.24-0.33, value 0.30
     assert (wants.distribution.low, wants.distribution.high) == pytest.approx(
         (0.30 - 0.75 * 0.06, 0.30 + 0.75 * 0.03))
@@ -64,7 +67,7 @@ def test_rule_narrows_with_confidence_and_follows_the_scenario_value() -> None:
 
 
 def test_choices_and_switched_off_settings_are_held() -> None:
-    held = dict(unc.declare(scenario_io.load(BASELINE), unc.UncertaintySettings(),
+    held = dict(uncertainty_declare.declare(scenario_io.load(BASELINE), unc.UncertaintySettings(),
                             lambda p: p).held)
     assert "capacity_test.timeliness_share" in held and "run.years" in held
     assert "funding.floor_gbp" in held
@@ -108,8 +111,8 @@ def declared_sample() -> tuple[unc.Declaration, np.ndarray]:
                                                        "sd": 0.05, "low": 0.2, "high": 0.5}},
         "correlations": [{"parameters": ["demand.informed", "demand.wants_rj"], "rho": 0.6}]},
         lambda p: p)
-    decl = unc.declare(scenario, settings, lambda p: p)
-    return decl, unc.sample(decl, seed=11)
+    decl = uncertainty_declare.declare(scenario, settings, lambda p: p)
+    return decl, sampling.sample(decl, seed=11)
 
 
 def test_marginals_match_the_declared_distributions(
@@ -139,7 +142,7 @@ def test_declared_correlation_is_imposed(
 
 
 def test_lhs_stratifies_every_margin() -> None:
-    u = unc.unit_sample(3, 50, "lhs", seed=3)
+    u = sampling.unit_sample(3, 50, "lhs", seed=3)
     for j in range(3):
         assert sorted(np.floor(u[:, j] * 50).astype(int)) == list(range(50))
 
@@ -208,7 +211,7 @@ def test_sample_file_gives_the_parameter_sets(write_toml: Callable[[str, str], P
                                        encoding="utf-8")
     decl = _declared(write_toml, '[uncertainty]\nsample_file = "sets.csv"\n')
     assert decl.keys == ["demand.informed", "service.patience.mean"] and decl.samples == 3
-    assert unc.sample(decl, seed=0).tolist() == [[0.21, 40.0], [0.33, 120.0], [0.45, 75.0]]
+    assert sampling.sample(decl, seed=0).tolist() == [[0.21, 40.0], [0.33, 120.0], [0.45, 75.0]]
 
 
 @pytest.mark.parametrize(("text", "needle"), [

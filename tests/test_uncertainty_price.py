@@ -11,6 +11,8 @@ from uncertainty_helpers import LAM_MAX, MU, mmc_scenario, write_area_csv
 
 from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_declare
+from rjsim.scenario import uncertainty_sample as sampling
 from rjsim.scenario.spec import Scenario
 from rjsim.uncertainty import price, propagate
 
@@ -37,8 +39,8 @@ def test_analytic_price_matches_erlang_c_per_parameter_set(right: Scenario) -> N
                                    "distributions": {"demand.offender_identified": {
                                        "kind": "uniform", "low": 0.3, "high": 0.9}}},
                                   lambda p: p)
-    decl = unc.declare(right, settings, lambda p: p)
-    values = unc.sample(decl, seed=1)
+    decl = uncertainty_declare.declare(right, settings, lambda p: p)
+    values = sampling.sample(decl, seed=1)
     prices = price.price_table(propagate.sample_scenarios(right, decl, values))
     nat = prices[prices["area"] == "national"].set_index("sample")["annual_cost_gbp"]
     expected = [least_slots(LAM_MAX * oi) * COST_PER_FTE for oi in values[:, 0]]

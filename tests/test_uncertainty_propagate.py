@@ -5,6 +5,7 @@ Erlang C, so the reported interval can be checked against the analytic quantiles
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,12 @@ import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
 from scipy import stats
-from uncertainty_helpers import erlang_wait, mmc_scenario, write_area_csv
+from uncertainty_helpers import erlang_wait, mmc_scenario, write_area_csv, write_mmc_toml
 
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_declare
 from rjsim.uncertainty import propagate
 
 LOCAL = ExperimentSettings(executor=ExecutorSettings("local"))
@@ -25,7 +27,7 @@ OI_LOW, OI_HIGH = 0.5, 0.85  # offender_identified: arrival rate 4 to 6.8 a day 
 
 def _declare(scenario: object, **table: object) -> unc.Declaration:
     settings = unc.parse_settings(table, lambda p: p)
-    return unc.declare(scenario, settings, lambda p: p)  # type: ignore[arg-type]
+    return uncertainty_declare.declare(scenario, settings, lambda p: p)  # type: ignore[arg-type]
 
 
 # ---- the variance split ---------------------------------------------------------------------
@@ -54,6 +56,22 @@ def test_variance_split_of_pure_noise_is_near_zero_parameter_variance() -> None:
 
 def test_variance_split_needs_replications_for_noise() -> None:
     assert all(math.isnan(v) for v in propagate.variance_split(np.ones((5, 1))))
+
+
+def test_summary_of_a_kpi_undefined_in_some_sets_is_quiet_and_uses_the_defined_ones() -> None:
+    # a KPI undefined (NaN) in every replication of set 0, and everywhere in another KPI,
+    # as a wait is when nobody is allocated: no "Mean of empty slice" warning, no split
+    nan = math.nan
+    runs = pd.DataFrame({"level": "national", "area": "national",
+                         "kpi": ["wait"] * 6 + ["never"] * 6,
+                         "sample": [0, 0, 1, 1, 2, 2] * 2, "replication": [0, 1] * 6,
+                         "value": [nan, nan, 1.0, 3.0, 5.0, 7.0] + [nan] * 6})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        k = propagate.summarise(runs).set_index("kpi")
+    assert k.loc["wait", "samples"] == 2 and k.loc["wait", "median"] == 4.0
+    assert k.loc["never", "samples"] == 0
+    assert k.loc[["never"], ["median", "share_parameter"]].isna().all(axis=None)
 
 
 # ---- on the model -----------------------------------------------------------------------------
@@ -134,21 +152,14 @@ def test_interval_matches_erlang_c_quantiles(area_csv: Path) -> None:
 
 
 def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) -> None:
-    path = tmp_path / "mmc_unc.toml"
-    path.write_text(f"""name = "mmc_unc"
-[run]
-years = 1
-warmup_days = 60
-[areas]
-data = "{area_csv}"
-[demand]
-groups = ["theft"]
-offender_identified = 0.2
-[uncertainty]
-samples = 2
-replications = 2
-vary = ["demand.offender_identified", "stages.assessment.duration.mean"]
-""", encoding="utf-8")
+    table = {"samples": 2, "replications": 2,
+             "vary": ["demand.offender_identified", "stages.assessment.duration.mean"],
+             "distributions": {
+                 "demand.offender_identified": {"kind": "uniform", "low": OI_LOW,
+                                                "high": OI_HIGH},
+                 "stages.assessment.duration.mean": {"kind": "uniform", "low": 0.9,
+                                                     "high": 1.0}}}
+    path = write_mmc_toml(tmp_path / "mmc_unc.toml", area_csv, uncertainty=table)
     proc = rjsim("uncertainty", str(path), "--workers", "1", "--no-cache", "--out",
                  str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -173,5 +184,8 @@ def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
     right = Path(__file__).resolve().parents[1] / "scenarios" / "statutory_right.toml"
     assert_clean_error(rjsim("uncertainty", str(right), "--samples", "1", cwd=tmp_path),
                        "--samples", "2 to 100000")
+    # no report is built for an uncertainty run, so there is no --no-report to pass
+    assert_clean_error(rjsim("uncertainty", str(right), "--no-report", cwd=tmp_path),
+                       "--no-report")
     assert_clean_error(rjsim("uncertainty", str(right), "--method", "sobol", "--samples",
                              "48", cwd=tmp_path), "power of two")

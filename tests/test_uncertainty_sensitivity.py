@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
-from uncertainty_helpers import mmc_scenario, write_area_csv
+from uncertainty_helpers import mmc_scenario, write_area_csv, write_mmc_toml
 
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_declare
 from rjsim.uncertainty import sensitivity
 
 DRIVER, WEAK, DUMMY = ("demand.offender_identified", "stages.assessment.duration.mean",
@@ -30,48 +31,7 @@ def area_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_morris_ranks_the_driver_first_and_the_dummy_near_zero(area_csv: Path,
                                                                 tmp_path: Path) -> None:
-    path = tmp_path / "mmc_sens.toml"
-    path.write_text(f"""name = "mmc_sens"
-[run]
-years = 1
-warmup_days = 60
-[areas]
-data = "{area_csv}"
-[demand]
-groups = ["theft"]
-offender_identified = 0.6
-informed = 1
-wants_rj = 1
-referral_delay = {{ kind = "fixed", value = 0 }}
-[service]
-patience = {{ kind = "never" }}
-window = {{ kind = "never" }}
-caseload_per_fte = 1
-[stages.assessment]
-duration = {{ kind = "exponential", mean = 1.0 }}
-[stages.preparation]
-duration = {{ kind = "fixed", value = 0 }}
-[stages.indirect]
-duration = {{ kind = "fixed", value = 0 }}
-[stages.follow_up]
-duration = {{ kind = "fixed", value = 0 }}
-[exits]
-victim_withdraws = 0
-offender_declines = 0
-unsuitable = 0
-preparation_withdraws = 0
-unsuitable_by_group = {{}}
-[interventions]
-direct_share = 0
-[funding]
-capacity_from = "fte"
-fte = {{ general = 8, specialist = 0 }}
-[uncertainty]
-vary = ["{DRIVER}", "{WEAK}", "{DUMMY}"]
-[uncertainty.distributions]
-"{DRIVER}" = {{ kind = "uniform", low = 0.5, high = 0.8 }}
-"{WEAK}" = {{ kind = "uniform", low = 0.95, high = 1.0 }}
-""", encoding="utf-8")
+    path = write_mmc_toml(tmp_path / "mmc_sens.toml", area_csv, uncertainty=TABLE)
     out = tmp_path / "out"
     proc = rjsim("sensitivity", str(path), "--trajectories", "4", "--workers", "2",
                  "--no-cache", "--out", str(out), cwd=tmp_path)
@@ -92,7 +52,8 @@ vary = ["{DRIVER}", "{WEAK}", "{DUMMY}"]
 @pytest.mark.slow
 def test_sobol_indices_rank_the_driver_first_and_the_dummy_near_zero(area_csv: Path) -> None:
     scenario = mmc_scenario(area_csv, years=1.0)
-    decl = unc.declare(scenario, unc.parse_settings(TABLE, lambda p: p), lambda p: p)
+    settings = unc.parse_settings(TABLE, lambda p: p)
+    decl = uncertainty_declare.declare(scenario, settings, lambda p: p)
     r = sensitivity.run_sensitivity(scenario, decl, "sobol", 8, ExperimentSettings(
         executor=ExecutorSettings("processes", 2)))
     wait = r.indices[r.indices["kpi"] == "wait_alloc_days_mean"].set_index("parameter")

@@ -39,8 +39,9 @@ non_negative_int = bounded(int, 0, 2**63, "0 or more")
 fraction = bounded(float, 0, 1, "between 0 and 1 (e.g. 0.05)", low_open=True, high_open=True)
 
 
-def add_experiment_options(p: argparse.ArgumentParser) -> None:
-    """Add the options every experiment command shares (run, compare, capacity-test, plan)."""
+def add_experiment_options(p: argparse.ArgumentParser, *, report: bool = True) -> None:
+    """Add the options every experiment command shares (run, compare, capacity-test, plan);
+    ``report=False`` leaves out ``--no-report`` (a command that builds no report)."""
     p.add_argument("--seed", type=non_negative_int, help="override run.seed")
     p.add_argument("--years", type=positive_float, help="override run.years (0-50)")
     p.add_argument("--replications", type=positive_int,
@@ -58,8 +59,9 @@ def add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="results directory (default results/<name>)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar; print only where results are")
-    p.add_argument("--no-report", action="store_true",
-                   help="do not write report.html, report.xlsx and figures/")
+    if report:
+        p.add_argument("--no-report", action="store_true",
+                       help="do not write report.html, report.xlsx and figures/")
 
 
 def experiment_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def experiment_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"seed": args.seed, "years": args.years, "replications": args.replications,
             "workers": args.workers, "executor": args.executor, "scheduler": args.scheduler,
             "cache_dir": None if args.no_cache else args.cache, "out": args.out,
-            "quiet": args.quiet, "report": not args.no_report}
+            "quiet": args.quiet, "report": not getattr(args, "no_report", False)}
 
 
 def display(args: argparse.Namespace) -> TerminalProgress:

@@ -109,7 +109,7 @@ def _uncertainty_parser(sub: Any) -> None:
                          "table; default: every setting with a range in the assumptions log), "
                          "run each set with common random numbers and summarise.")
     unc.add_argument("scenario", type=Path, help="scenario TOML file")
-    add_experiment_options(unc)
+    add_experiment_options(unc, report=False)
     for action in unc._actions:
         if action.dest == "replications":
             action.help = "replications per parameter set (default: uncertainty.replications, 5)"
@@ -127,7 +127,7 @@ def _uncertainty_parser(sub: Any) -> None:
                          "scenario's uncertain parameters ([uncertainty] table), each design "
                          "point on common random numbers.")
     sen.add_argument("scenario", type=Path, help="scenario TOML file")
-    add_experiment_options(sen)
+    add_experiment_options(sen, report=False)
     for action in sen._actions:
         if action.dest == "replications":
             action.help = "replications per design point (default 1)"

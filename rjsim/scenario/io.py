@@ -22,7 +22,7 @@ from typing import Any
 from rjsim.core import files
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import to_plain
-from rjsim.scenario import sweep
+from rjsim.scenario import sweep, uncertainty_declare
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario.spec import Scenario, validate
 
@@ -260,7 +260,7 @@ def load_uncertainty(path: Path | str, overrides: Mapping[str, Any] | None = Non
     settings = unc.parse_settings(raw, origin)
     if settings.sample_file:
         settings = replace(settings, sample_file=str((base / settings.sample_file).resolve()))
-    return scenario, unc.declare(scenario, settings, origin)
+    return scenario, uncertainty_declare.declare(scenario, settings, origin)
 
 
 def load(path: Path | str, overrides: Mapping[str, Any] | None = None,

@@ -33,6 +33,7 @@ from rjsim.capacity import capacity_test
 from rjsim.core.codes import Verdict
 from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
 from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_sample as sampling
 from rjsim.scenario.spec import Scenario
 from rjsim.uncertainty import price
 
@@ -176,7 +177,7 @@ def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
     r = replications or decl.settings.replications
     seed = seed if seed is not None else (decl.settings.seed if decl.settings.seed is not None
                                           else scenario.run.seed)
-    values = unc.sample(decl, seed)
+    values = sampling.sample(decl, seed)
     prices = (price.price_table(sample_scenarios(scenario, decl, values))
               if price.has_price(scenario) else None)
     done = run_sets(scenario, decl, values, settings, r, judge_capacity)
@@ -215,13 +216,14 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     for (level, area, kpi), g in runs.groupby(["level", "area", "kpi"], sort=False):
         wide = g.pivot(index="sample", columns="replication", values="value")
         y = wide.to_numpy(dtype=float)
-        means = np.nanmean(y, axis=1) if y.size and not np.isnan(y).all() else np.array([])
-        means = means[~np.isnan(means)]
+        defined = y[~np.isnan(y).all(axis=1)]  # sets with the KPI defined in some replication
+        means = np.nanmean(defined, axis=1) if defined.size else np.array([])
         p05, p50, p95 = (np.quantile(means, LEVELS) if len(means) else [np.nan] * 3)
         param, noise = variance_split(y)
         total = param + noise
-        if not total > 1e-12 * float(np.nanmean(np.abs(y)) ** 2 if y.size else 0.0):
-            total = 0.0  # a constant KPI (up to rounding): nothing to split
+        scale = float(np.mean(np.abs(means))) ** 2 if len(means) else 0.0
+        if not total > 1e-12 * scale:
+            total = 0.0  # a constant KPI (up to rounding), or undefined: nothing to split
         rows.append({"level": level, "area": area, "kpi": kpi, "median": p50,
                      "p05": p05, "p95": p95, "mean": float(np.mean(means)) if len(means)
                      else np.nan, "samples": len(means), "replications": y.shape[1],

@@ -28,6 +28,7 @@ import pandas as pd
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_sample as sampling
 from rjsim.scenario.spec import Scenario
 from rjsim.uncertainty import price, propagate
 
@@ -125,7 +126,7 @@ def run_sensitivity(scenario: Scenario, decl: unc.Declaration, method: Method = 
     seed = seed if seed is not None else (decl.settings.seed if decl.settings.seed is not None
                                           else scenario.run.seed)
     u = design(decl, method, n, seed)
-    values = unc.to_values(decl, EDGE + (1 - 2 * EDGE) * u)
+    values = sampling.to_values(decl, EDGE + (1 - 2 * EDGE) * u)
     done = propagate.run_sets(scenario, decl, values, settings, replications,
                               judge_capacity=False)
     national = done.runs[done.runs["level"] == "national"]
