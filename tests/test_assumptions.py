@@ -19,7 +19,7 @@ import pytest
 from rjsim.core.errors import ScenarioError
 from rjsim.scenario.io import from_dict
 
-EXEMPT = {"name", "description"}
+EXEMPT = {"name", "title", "description"}
 CONFIDENCE = {"high", "medium", "low"}
 _SECTION = re.compile(r"^\[([A-Za-z0-9_.]+)\]\s*(#.*)?$")
 _ASSIGN = re.compile(r"^([A-Za-z0-9_]+)\s*=")

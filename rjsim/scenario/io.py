@@ -320,6 +320,8 @@ def _validate_layers(layers: list[Layer], fallback: str) -> Scenario:
         # an unnamed scenario is named after its file (made safe for a directory name)
         merged["name"] = re.sub(r"[^A-Za-z0-9_.-]", "", Path(fallback).stem).lstrip(".-") or \
             "scenario"
+    if origins.get("title", DEFAULTS_NAME) not in (DEFAULTS_NAME, origins.get("name")):
+        merged["title"] = ""  # a title names one scenario: not inherited by one extending it
     return validate(merged, origin_of(origins, fallback))
 
 

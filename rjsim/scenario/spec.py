@@ -39,6 +39,9 @@ MAX_COUNT = 1e8
 
 
 
+#: Longest display title of a scenario (a table cell in the reports).
+MAX_TITLE = 80
+
 @dataclass(frozen=True)
 class RunSettings:
     years: float = _f("simulated horizon in years", gt=0.0, max=50.0)
@@ -204,6 +207,10 @@ class Scenario:
 
     name: str = _f("short name (letters, digits, '-', '_' and '.'; names the results)",
                    check=lambda v, p, o: _name_problems(v, p, o))
+    title: str = _f("display title for reports: a few plain words on one line, at most "
+                    f"{MAX_TITLE} characters (reports show the name when it is empty); not "
+                    "inherited from a file this one extends",
+                    check=lambda v, p, o: _title_problems(v, p, o))
     description: str = _f("what the scenario represents and where its numbers come from")
     run: RunSettings = _f("run settings")
     areas: AreaSettings = _f("which areas and which data")
@@ -346,6 +353,14 @@ def _name_problems(name: str, path: str, origin: Origin) -> list[Problem]:
         return []
     return [Problem(origin(path), "must be 1-80 letters, digits, '-', '_' or '.', not starting "
                     "with '.' or '-' (it names the results directory)", repr(name))]
+
+
+def _title_problems(title: str, path: str, origin: Origin) -> list[Problem]:
+    if len(title) <= MAX_TITLE and title == title.strip() and title.isprintable():
+        return []
+    return [Problem(origin(path), f"must be one line of at most {MAX_TITLE} printable "
+                    "characters without leading or trailing spaces (a display title; the "
+                    "description holds the detail)", repr(title[:100]))]
 
 
 def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem]:
