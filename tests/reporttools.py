@@ -21,13 +21,15 @@ AREAS = ("E23000036", "E23000026")  # Avon and Somerset, Cambridgeshire
 
 
 def small_scenario(folder: Path, name: str, base: str = "statutory_right.toml",
-                   extra: str = "") -> Path:
-    """A two-area scenario file extending a shipped scenario."""
+                   extra: str = "", title: str = "") -> Path:
+    """A two-area scenario file extending a shipped scenario (with a display title if
+    ``title``)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
     include = ", ".join(f'"{a}"' for a in AREAS)
     path.write_text(f'extends = "{(REPO / "scenarios" / base).as_posix()}"\nname = "{name}"\n'
-                    f'description = "Two areas: {name} <b>test</b> & more."\n'
+                    + (f'title = "{title}"\n' if title else "")
+                    + f'description = "Two areas: {name} <b>test</b> & more."\n'
                     f'[areas]\ninclude = [{include}]\n{extra}', encoding="utf-8")
     return path
 

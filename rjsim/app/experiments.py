@@ -237,6 +237,7 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
             outputs.write_experiment(tmp / "scenarios" / e.scenario.name, e,
                                      outputs.manifest(e, "", started), "")
     info = {"rjsim_results": 1, "command": store.command_line(), "compared": c.names,
+            "scenario_files": [source_name(s) for s in options.scenarios],
             "seed": c.experiments[0].scenario.run.seed,
             "replications": c.experiments[0].replications, "versions": store.versions(),
             "started_utc": started}

@@ -24,10 +24,10 @@ from matplotlib.figure import Figure
 from rjsim.core.errors import ResultsError
 from rjsim.report import capacity as report_capacity
 from rjsim.report import compare as report_compare
-from rjsim.report import figures, plots
+from rjsim.report import decision, figures, plots
 from rjsim.report import sections as report_sections
 from rjsim.report.html import Html, figure, join, page, para
-from rjsim.report.spreadsheet import write_workbook
+from rjsim.report.spreadsheet import Summary, write_workbook
 from rjsim.results.atomic import move_atomic, write_bytes_atomic, write_text_atomic
 from rjsim.results.reader import Results, open_results
 
@@ -125,9 +125,9 @@ def _subtitle(res: Results) -> str:
 
 
 def _write(res: Results, title: str, subtitle: str,
-           sections: list[tuple[str, str, Html]]) -> Path:
+           sections: list[tuple[str, str, Html]], summary: Summary | None = None) -> Path:
     text = page(title, subtitle, sections, report_sections.reproducibility(res))
-    write_workbook(res, res.path / WORKBOOK)
+    write_workbook(res, res.path / WORKBOOK, summary)
     out = write_text_atomic(res.path / REPORT, text)
     log.info("report written to %s", out)
     return out
@@ -162,8 +162,10 @@ def _comparison_figures(res: Results) -> Html:
 
 
 def _comparison_report(res: Results) -> Path:
+    rows = decision.option_rows(res)
     sections: list[tuple[str, str, Html]] = [
-        ("headline", "Headline", report_compare.headline(res)),
+        ("decision", "The options at a glance", decision.decision_section(res, rows)),
+        ("headline", "Differences from the baseline", report_compare.headline(res)),
         ("what", "What was compared and why", report_compare.what_was_compared(res)),
         ("options", "Options side by side", report_compare.side_by_side(res)),
         ("figures", "Figures", _comparison_figures(res)),
@@ -174,8 +176,11 @@ def _comparison_report(res: Results) -> Path:
                  "scenarios/<name>/, and 'rjsim report' on that folder gives its own report."),
             report_sections.assumptions_section(res)]))]
     names = ", ".join(report_compare.option_names(res))
+    summary = Summary(decision.summary_frame(rows), decision.SUMMARY_COLUMNS,
+                      [decision.conclusion(rows, decision.plan_command(res)),
+                       decision.LIMITATION])
     return _write(res, f"Restorative justice options compared: {names}", _subtitle(res),
-                  sections)
+                  sections, summary)
 
 
 def _sweep_report(res: Results) -> Path:

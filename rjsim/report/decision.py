@@ -1,0 +1,334 @@
+"""The decision table that opens every comparison report: one row per option, in plain words.
+
+For each option compared (``rjsim compare``): its title and a one-line description, what it
+costs a year once the right is in force, how many areas pass the capacity test and the
+national verdict, the share of referrals lost for lack of capacity, the mean wait for a
+facilitator, and, where the results hold them, the between-area gap and the probability of
+passing under parameter uncertainty. Under it, one sentence: the cheapest option that passes,
+or that none does and what to run for the least-cost plan.
+
+Every figure is read from the comparison directory's files (each option's own tables are under
+``scenarios/<name>/``); nothing is re-run:
+
+* **cost once in force**: spend (``cost_gbp`` of ``national_month``) over the final
+  :data:`STEADY_MONTHS` months of the run, and never before the capacity test's window opens
+  (commencement plus its settling period), as a rate a year: by then the right is in force and
+  the hiring ramp is over. The whole-run average (``annual_cost_gbp``), which includes the
+  months before commencement and while posts are being filled, is given only as a labelled
+  secondary figure;
+* **unmet demand**: of the referrals made in the capacity test's window, the share lost for
+  lack of capacity (``cohort_lost / cohort_referrals`` of ``capacity_metrics``, all areas);
+* **mean wait**: over the same window, the mean wait of referrals allocated a facilitator
+  (monthly means weighted by allocations).
+
+Each is a mean over replications with a 95% t-interval across them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rjsim.core import stats
+from rjsim.report.columns import fmt
+from rjsim.report.html import Html, badge, join, para, table, tag
+from rjsim.results.reader import Results
+from rjsim.scenario.spec import DAYS_PER_YEAR
+
+#: Months at the end of the run over which the cost once in force is measured.
+STEADY_MONTHS = 12
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+#: Longest one-line description in the table (characters).
+SUMMARY_CHARS = 160
+
+LIMITATION = ("These are model estimates. The 95% confidence intervals show simulation noise "
+              "only, not uncertainty in the assumptions, many of which are judgement (see "
+              "'Assumptions and limitations'); 'rjsim uncertainty' gives the probability of "
+              "passing once parameter uncertainty is included. Absolute levels depend on the "
+              "referral funnel's calibration: differences between options are more robust "
+              "than levels.")
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    """One option's line of the decision table (intervals are across replications)."""
+
+    name: str
+    title: str
+    summary: str
+    cost: stats.Interval  # GBP a year, once in force
+    cost_months: str  # the months the cost is measured over, e.g. "2029-04 to 2030-03"
+    run_cost: float  # GBP a year, whole-run average (secondary)
+    verdict: str | None  # national capacity-test verdict; None if the test could not run
+    areas_pass: int | None
+    areas: int | None
+    unmet: stats.Interval  # share of the window's referrals lost for lack of capacity
+    wait: stats.Interval  # mean wait for a facilitator in the window (days)
+    gap: str | None  # between-area gap: see between_area_gap
+    p_pass: float | None  # probability of passing under uncertainty: see probability_of_passing
+
+
+def summary_line(description: str) -> str:
+    """The first sentence of a description, on one line (cut at :data:`SUMMARY_CHARS`)."""
+    text = " ".join(description.split())
+    match = re.search(r"(?<=[.!?])\s+(?=[A-Z(])", text)
+    first = text[:match.start()] if match else text
+    return first if len(first) <= SUMMARY_CHARS else first[:SUMMARY_CHARS - 3].rstrip() + "..."
+
+
+def _period_days(periods: pd.Series, horizon: float) -> pd.Series:
+    start = periods.astype(float) * DAYS_PER_MONTH
+    return (start + DAYS_PER_MONTH).clip(upper=horizon) - start
+
+
+def steady_cost(month: pd.DataFrame, opens: float, horizon: float
+                ) -> tuple[stats.Interval, str]:
+    """Spend a year over the last :data:`STEADY_MONTHS` months of the run that start on or
+    after day ``opens``, per replication; and the months covered ('' if none)."""
+    first = max(opens, horizon - STEADY_MONTHS * DAYS_PER_MONTH)
+    start = month["period"].astype(float) * DAYS_PER_MONTH
+    rows = month[(start >= first - 1e-6) & (start < horizon)]
+    if "in_warmup" in rows:
+        rows = rows[~rows["in_warmup"].astype(bool)]
+    if not len(rows):
+        return stats.t_interval([]), ""
+    days = _period_days(rows["period"], horizon)
+    per_rep = (rows["cost_gbp"].groupby(rows["replication"]).sum()
+               / days.groupby(rows["replication"]).sum() * DAYS_PER_YEAR)
+    months = sorted(rows["month"].astype(str).unique())
+    return stats.t_interval(per_rep.to_numpy(dtype=float)), f"{months[0]} to {months[-1]}"
+
+
+def window_wait(month: pd.DataFrame, opens: float, closes: float) -> stats.Interval:
+    """Mean wait for a facilitator over the months from day ``opens`` to ``closes``: each
+    replication's monthly means weighted by allocations."""
+    start = month["period"].astype(float) * DAYS_PER_MONTH
+    rows = month[(start >= opens - 1e-6) & (start < closes)]
+    rows = rows[rows["allocations"] > 0]
+    weighted = (rows["wait_alloc_days_mean"] * rows["allocations"]).groupby(
+        rows["replication"]).sum()
+    return stats.t_interval((weighted / rows["allocations"].groupby(rows["replication"]).sum())
+                            .to_numpy(dtype=float))
+
+
+def window_unmet(metrics: pd.DataFrame) -> stats.Interval:
+    """Of the referrals made in the capacity test's window, the share lost for lack of
+    capacity, all areas together, per replication."""
+    rows = metrics[metrics["pool"] == "all"] if "pool" in metrics else metrics
+    by_rep = rows.groupby("replication")[["cohort_lost", "cohort_referrals"]].sum()
+    share = by_rep["cohort_lost"] / by_rep["cohort_referrals"].where(
+        by_rep["cohort_referrals"] > 0)
+    return stats.t_interval(share.to_numpy(dtype=float))
+
+
+def between_area_gap(option: Results) -> str | None:
+    """Slot for the between-area gap (the 'postcode lottery' inequality measures of the
+    analysis layer): None until the option's results carry them, and the table then leaves
+    the column out."""
+    del option
+    return None
+
+
+def probability_of_passing(option: Results) -> float | None:
+    """Slot for the probability of passing the capacity test under parameter uncertainty:
+    None until uncertainty results are part of a comparison, and the table then leaves the
+    column out."""
+    del option
+    return None
+
+
+def _national(res: Results, kpi: str) -> dict[str, float]:
+    est = res.table("comparison_estimates")
+    nat = est[(est["level"] == "national") & (est["kpi"] == kpi)]
+    return {str(r["scenario"]): float(r["mean"]) for _, r in nat.iterrows()}
+
+
+def _capacity(res: Results) -> dict[str, dict[str, Any]]:
+    table_ = res.optional("comparison_capacity_test")
+    if table_ is None or "verdict" not in table_:
+        return {}
+    return {str(r["option"]): {str(k): v for k, v in r.items()}
+            for r in table_.to_dict("records")}
+
+
+def option_rows(res: Results) -> list[OptionRow]:
+    """The decision table's rows, in the order compared."""
+    from rjsim.report.compare import option_names
+
+    run_cost = _national(res, "annual_cost_gbp")
+    tests = _capacity(res)
+    rows = []
+    for name in option_names(res):
+        option = Results(res.path / "scenarios" / name, {})
+        scenario = option.scenario()
+        horizon = float(option.setting("run.years", 0.0)) * DAYS_PER_YEAR
+        test = tests.get(name, {})
+        has_verdict = isinstance(test.get("verdict"), str)
+        opens = float(test["window_start_day"]) if has_verdict else _opens(option)
+        closes = float(test["window_end_day"]) if has_verdict else horizon
+        month = option.table("national_month")
+        cost, months = steady_cost(month, opens, horizon)
+        metrics = option.optional("capacity_metrics")
+        rows.append(OptionRow(
+            name=name, title=str(scenario.get("title") or "") or name,
+            summary=summary_line(str(scenario.get("description") or "")),
+            cost=cost, cost_months=months, run_cost=run_cost.get(name, math.nan),
+            verdict=str(test["verdict"]) if has_verdict else None,
+            areas_pass=int(test["areas_pass"]) if has_verdict else None,
+            areas=int(test["areas"]) if has_verdict else None,
+            unmet=(window_unmet(metrics) if metrics is not None and len(metrics)
+                   else stats.t_interval([])),
+            wait=window_wait(month, opens, closes),
+            gap=between_area_gap(option), p_pass=probability_of_passing(option)))
+    return rows
+
+
+def _opens(option: Results) -> float:
+    """Commencement plus the test's settling period (0 without a right)."""
+    commence = option.setting("statutory_right.commence_day")
+    settle = float(option.setting("capacity_test.settle_days", 0.0))
+    return (float(commence) + settle) if isinstance(commence, int | float) else 0.0
+
+
+def gbp_m(value: float) -> str:
+    """Money a year in GBP millions, to three significant figures at most: GBP 115m,
+    GBP 37.6m, GBP 5.84m (GBP 0.35m below a million)."""
+    if math.isnan(value):
+        return "n/a"
+    m = value / 1e6
+    decimals = 0 if abs(m) >= 100 else 1 if abs(m) >= 10 else 2
+    return f"GBP {m:,.{decimals}f}m"
+
+
+def _interval(iv: stats.Interval, show: Callable[[float], str]) -> str:
+    """A mean, with its 95% CI unless it is undefined or collapses at this precision."""
+    if iv.n == 0 or math.isnan(iv.mean):
+        return "n/a"
+    value = show(iv.mean)
+    if iv.n < 2 or math.isnan(iv.low) or show(iv.low) == show(iv.high):
+        return value
+    return f"{value} (95% CI {show(iv.low)} to {show(iv.high)})"
+
+
+def _pct(x: float) -> str:
+    return fmt(x, "share")
+
+
+def _days(x: float) -> str:
+    return f"{x:,.0f} days" if abs(x) >= 10 else f"{x:.1f} days"
+
+
+def passing_line(row: OptionRow) -> str:
+    """'PASS: 43 of 43 areas pass' or why there is no verdict."""
+    if row.verdict is None:
+        return "not tested (the run ends before the test's window)"
+    return f"{row.areas_pass} of {row.areas} areas pass"
+
+
+def conclusion(rows: list[OptionRow], plan_command: str) -> str:
+    """The sentence under the table: the cheapest option that passes, or that none does."""
+    tested = [r for r in rows if r.verdict is not None]
+    passing = [r for r in tested if r.verdict == "pass"]
+    if passing:
+        best = min(passing, key=lambda r: (math.inf if math.isnan(r.cost.mean)
+                                            else r.cost.mean))
+        others = (f" ({len(passing)} of {len(rows)} options pass)" if len(passing) > 1 else
+                  " (the only option that passes)")
+        return (f"The cheapest option that passes the capacity test is '{best.title}', at "
+                f"{gbp_m(best.cost.mean)} a year once in force{others}.")
+    if not tested:
+        return ("The capacity test could not be run for any option: each run ends before the "
+                "test's assessment window (commencement plus its settling period) has "
+                "enough months. Run the comparison with more years (--years).")
+    most = max(tested, key=lambda r: r.areas_pass or 0)
+    return (f"No option passes the capacity test (the most areas passing is {most.areas_pass} "
+            f"of {most.areas}, under '{most.title}'). The least-cost plan that would pass has "
+            f"not been computed here: run '{plan_command}' for the staffing each area needs "
+            "and its cost a year.")
+
+
+def plan_command(res: Results) -> str:
+    """The command that gives the least-cost plan, for the first option compared."""
+    files = res.manifest.get("scenario_files")
+    first = str(files[0]) if isinstance(files, list) and files and files[0] else ""
+    if not first:
+        from rjsim.report.compare import option_names
+        first = f"{option_names(res)[0]}.toml"
+    return f"rjsim plan {Path(first).as_posix()}"
+
+
+def decision_table(rows: list[OptionRow]) -> Html:
+    """The table itself: one row per option; the gap and probability columns only when some
+    option has them."""
+    gap = any(r.gap is not None for r in rows)
+    p_pass = any(r.p_pass is not None for r in rows)
+    header: list[object] = ["option", "cost a year once in force", "capacity test",
+                            "unmet demand", "mean wait"]
+    header += ["gap between areas"] * gap + ["probability of passing"] * p_pass
+    body = []
+    for r in rows:
+        cells: list[object] = [
+            join([tag("strong", r.title), tag("div", r.summary, cls="muted"),
+                  tag("div", tag("code", r.name), cls="muted")]),
+            join([_interval(r.cost, gbp_m),
+                  tag("div", f"whole-run average {gbp_m(r.run_cost)}", cls="muted")]),
+            join([badge(r.verdict) if r.verdict else "", " ", passing_line(r)]),
+            _interval(r.unmet, _pct), _interval(r.wait, _days)]
+        cells += [r.gap or "n/a"] * gap
+        cells += ([fmt(r.p_pass, "share") if r.p_pass is not None else "n/a"] * p_pass)
+        body.append(cells)
+    return table(header, body, numeric_from=99, min_width=40)
+
+
+def decision_section(res: Results, rows: list[OptionRow]) -> Html:
+    """The decision table of ``rows`` (:func:`option_rows`), the conclusion over it, what each
+    column means and the main limitation beside them."""
+    months = next((r.cost_months for r in rows if r.cost_months), "")
+    return join([
+        tag("div", para(conclusion(rows, plan_command(res))), cls="headline"),
+        decision_table(rows),
+        para(f"Cost once in force: spend a year over the last {STEADY_MONTHS} months of the run"
+             + (f" ({months})" if months else "") + ", after commencement and once posts are "
+             "filled; the whole-run average also counts the year before commencement and the "
+             "hiring ramp. Capacity test: the minister's test per area (an area passes when "
+             "every criterion passes at 95% confidence). Unmet demand: of referrals made from "
+             "commencement (after the test's settling period) to the end of the run, the share "
+             "lost for lack of capacity; mean wait: over the same months, for referrals "
+             "allocated a facilitator. Means over replications with 95% CIs where they are "
+             "not a single value.", cls="muted"),
+        para(LIMITATION, cls="muted")])
+
+
+#: Columns of the workbook's summary sheet, with their number formats.
+SUMMARY_COLUMNS = (("option", "Option", None), ("title", "Title", None),
+                   ("description", "Description", None),
+                   ("cost_gbp_m_once_in_force", "Cost a year once in force (GBP m)", "gbp_m"),
+                   ("cost_ci_low_gbp_m", "95% CI low (GBP m)", "gbp_m"),
+                   ("cost_ci_high_gbp_m", "95% CI high (GBP m)", "gbp_m"),
+                   ("cost_months", "Cost measured over", None),
+                   ("whole_run_average_cost_gbp_m", "Whole-run average cost a year (GBP m)",
+                    "gbp_m"),
+                   ("capacity_test_verdict", "Capacity test (national)", None),
+                   ("areas_passing", "Areas passing", "count"), ("areas", "Areas", "count"),
+                   ("unmet_demand_share", "Unmet demand (share of referrals)", "share"),
+                   ("mean_wait_days", "Mean wait (days)", "days"))
+
+
+def summary_frame(rows: list[OptionRow]) -> pd.DataFrame:
+    """The decision table as data, for the workbook's summary sheet (headers are the
+    readable names of :data:`SUMMARY_COLUMNS`)."""
+    records = [{
+        "option": r.name, "title": r.title, "description": r.summary,
+        "cost_gbp_m_once_in_force": r.cost.mean / 1e6, "cost_ci_low_gbp_m": r.cost.low / 1e6,
+        "cost_ci_high_gbp_m": r.cost.high / 1e6, "cost_months": r.cost_months,
+        "whole_run_average_cost_gbp_m": r.run_cost / 1e6,
+        "capacity_test_verdict": r.verdict or "not tested", "areas_passing": r.areas_pass,
+        "areas": r.areas, "unmet_demand_share": r.unmet.mean, "mean_wait_days": r.wait.mean}
+        for r in rows]
+    return pd.DataFrame(records, columns=[c for c, _, _ in SUMMARY_COLUMNS])

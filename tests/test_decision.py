@@ -1,0 +1,235 @@
+"""The decision table that opens every comparison report and the workbook's summary sheet.
+
+A real comparison of three two-area options (written once per module by ``rjsim compare``);
+its figures are recomputed here from the option's own tables with pandas and scipy,
+independently of :mod:`rjsim.report.decision`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from clitools import rjsim
+from reporttools import REPO, run_ok, small_scenario
+from scipy import stats as sps
+
+from rjsim.core import stats
+from rjsim.report import decision
+from rjsim.scenario import io as scenario_io
+
+COMMON = ("--replications", "3", "--no-cache", "--workers", "1", "-q")
+TITLES = {"dec_today": "Today's funding", "dec_more": "A much larger pot, by need"}
+
+
+@pytest.fixture(scope="module")
+def compare_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Status quo (no title), today's funding and GBP 120m by need, two areas, three years."""
+    tmp = tmp_path_factory.mktemp("decision")
+    files = [small_scenario(tmp, "dec_base", "baseline.toml"),
+             small_scenario(tmp, "dec_today", "funding_today.toml", title=TITLES["dec_today"]),
+             small_scenario(tmp, "dec_more", "funding_120m_need.toml",
+                            title=TITLES["dec_more"])]
+    run_ok("compare", *map(str, files), "--years", "3", "--out", str(tmp / "out"), *COMMON,
+           cwd=REPO)
+    return tmp / "out"
+
+
+def _text(html: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", html)
+    for entity, char in (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&#x27;", "'"),
+                         ("&quot;", '"')):
+        text = text.replace(entity, char)
+    return re.sub(r"\s+", " ", text)
+
+
+def _decision_text(out: Path) -> str:
+    html = (out / "report.html").read_text(encoding="utf-8")
+    start = html.index('<section id="decision">')
+    return _text(html[start:html.index("</section>", start)])
+
+
+def _t95(values: np.ndarray) -> tuple[float, float, float]:
+    mean, n = float(values.mean()), len(values)
+    half = float(sps.t.ppf(0.975, n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def _final_year_cost(out: Path, name: str) -> np.ndarray:
+    """Per replication: spend in the last 12 monthly periods of a 3-year run, a year."""
+    month = pd.read_csv(out / "scenarios" / name / "tables" / "national_month.csv")
+    last = month[month["period"] >= month["period"].max() - 11]
+    assert last["period"].nunique() == 12
+    return last.groupby("replication")["cost_gbp"].sum().to_numpy(dtype=float)
+
+
+def test_decision_table_is_the_first_section(compare_dir: Path) -> None:
+    html = (compare_dir / "report.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="([^"]+)">', html)
+    assert sections[0] == "decision"
+    assert html.index("The options at a glance") < html.index("<section", html.index(
+        '<section id="decision">') + 1)
+
+
+def test_one_row_per_option_with_titles_and_fallback_names(compare_dir: Path) -> None:
+    html = (compare_dir / "report.html").read_text(encoding="utf-8")
+    start = html.index('<section id="decision">')
+    block = html[start:html.index("</section>", start)]
+    assert block.count("<tr>") == 1 + 3  # header and one row per option
+    text = _decision_text(compare_dir)
+    for title in TITLES.values():
+        assert title in text
+    assert "Two areas: dec_base <b>test</b> & more." in text  # its description's first line
+    assert text.index(TITLES["dec_today"]) < text.index(TITLES["dec_more"])  # compared order
+
+
+def test_cost_once_in_force_is_the_final_year_not_the_run_average(compare_dir: Path) -> None:
+    text = _decision_text(compare_dir)
+    est = pd.read_csv(compare_dir / "tables" / "comparison_estimates.csv")
+    for name in ("dec_today", "dec_more"):
+        cost = _final_year_cost(compare_dir, name)
+        assert decision.gbp_m(float(cost.mean())) in text
+        run = est[(est["level"] == "national") & (est["kpi"] == "annual_cost_gbp")
+                  & (est["scenario"] == name)]["mean"].iloc[0]
+        assert f"whole-run average {decision.gbp_m(float(run))}" in text
+    # the larger pot is only paid from commencement: the run average understates it
+    more = _final_year_cost(compare_dir, "dec_more").mean()
+    run_more = est[(est["kpi"] == "annual_cost_gbp") & (est["scenario"] == "dec_more")
+                   & (est["level"] == "national")]["mean"].iloc[0]
+    assert more > 1.3 * run_more
+
+
+def test_capacity_unmet_and_wait_match_the_tables(compare_dir: Path) -> None:
+    text = _decision_text(compare_dir)
+    cap = pd.read_csv(compare_dir / "tables" / "comparison_capacity_test.csv")
+    for r in cap.itertuples():
+        assert f"{r.verdict} {r.areas_pass} of {r.areas} areas pass" in text
+    metrics = pd.read_csv(compare_dir / "scenarios" / "dec_today" / "tables" /
+                          "capacity_metrics.csv")
+    sums = metrics[metrics["pool"] == "all"].groupby("replication")[
+        ["cohort_lost", "cohort_referrals"]].sum()
+    mean, low, high = _t95((sums["cohort_lost"] / sums["cohort_referrals"]).to_numpy())
+    shown = f"{100 * mean:.1f}%"
+    if f"{100 * low:.1f}" != f"{100 * high:.1f}":
+        shown += f" (95% CI {100 * low:.1f}% to {100 * high:.1f}%)"
+    assert shown in text
+    month = pd.read_csv(compare_dir / "scenarios" / "dec_today" / "tables" /
+                        "national_month.csv")
+    start = float(cap[cap["option"] == "dec_today"]["window_start_day"].iloc[0])
+    rows = month[month["period"] * 365 / 12 >= start - 1e-6]
+    wait = ((rows["wait_alloc_days_mean"] * rows["allocations"]).groupby(rows["replication"])
+            .sum() / rows.groupby("replication")["allocations"].sum())
+    assert f"{wait.mean():,.0f} days" in text
+
+
+def test_conclusion_under_the_table_follows_the_verdicts(compare_dir: Path) -> None:
+    text = _decision_text(compare_dir)
+    cap = pd.read_csv(compare_dir / "tables" / "comparison_capacity_test.csv")
+    if (cap["verdict"] == "pass").any():
+        assert "The cheapest option that passes the capacity test is" in text
+    else:
+        best = int(cap["areas_pass"].max())
+        assert f"No option passes the capacity test (the most areas passing is {best} of 2" \
+            in text
+        assert "run 'rjsim plan " in text and "dec_base.toml'" in text
+    assert "simulation noise only" in text  # the main limitation beside the headline
+
+
+def _row(name: str, cost: float, verdict: str | None, passing: int) -> decision.OptionRow:
+    iv = stats.t_interval([cost, cost])
+    return decision.OptionRow(
+        name=name, title=name.title(), summary="", cost=iv, cost_months="", run_cost=cost,
+        verdict=verdict, areas_pass=passing if verdict else None, areas=43 if verdict else None,
+        unmet=iv, wait=iv, gap=None, p_pass=None)
+
+
+def test_conclusion_names_the_cheapest_passing_option() -> None:
+    rows = [_row("dear", 120e6, "pass", 43), _row("cheap", 40e6, "pass", 43),
+            _row("cheapest", 10e6, "fail", 30)]
+    assert decision.conclusion(rows, "rjsim plan x.toml") == (
+        "The cheapest option that passes the capacity test is 'Cheap', at GBP 40.0m a year "
+        "once in force (2 of 3 options pass).")
+    none = decision.conclusion([_row("a", 1e6, "fail", 30), _row("b", 2e6, "inconclusive", 41)],
+                               "rjsim plan a.toml")
+    assert none.startswith("No option passes the capacity test (the most areas passing is 41 "
+                           "of 43, under 'B').")
+    assert "run 'rjsim plan a.toml'" in none
+    untested = decision.conclusion([_row("a", 1e6, None, 0)], "rjsim plan a.toml")
+    assert untested.startswith("The capacity test could not be run for any option")
+
+
+def test_money_is_rounded_to_three_figures() -> None:
+    assert [decision.gbp_m(x) for x in (114_597_898, 37_573_786, 5_842_583, 350_000)] == [
+        "GBP 115m", "GBP 37.6m", "GBP 5.84m", "GBP 0.35m"]
+
+
+def test_summary_line_is_the_first_sentence() -> None:
+    assert decision.summary_line("A right after one year. Everything\nelse as today.") == \
+        "A right after one year."
+    assert decision.summary_line("GBP 4.6m (2016/17) by population.") == \
+        "GBP 4.6m (2016/17) by population."
+    long = decision.summary_line("word " * 100)
+    assert len(long) <= decision.SUMMARY_CHARS and long.endswith("...")
+
+
+def test_workbook_opens_with_the_decision_table(compare_dir: Path) -> None:
+    wb = openpyxl.load_workbook(compare_dir / "report.xlsx")
+    assert wb.sheetnames[:2] == ["Summary", "README"]
+    ws = wb["Summary"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    assert str(values[0][0]).startswith(("No option passes", "The cheapest option"))
+    header = values.index(next(r for r in values if r[0] == "Option"))
+    table_ = pd.DataFrame([r for r in values[header + 1:] if r[0]], columns=values[header])
+    assert list(table_["Option"]) == ["dec_base", "dec_today", "dec_more"]
+    assert list(table_["Title"]) == ["dec_base", *TITLES.values()]
+    cost = _final_year_cost(compare_dir, "dec_more").mean() / 1e6
+    got = table_.set_index("Option").loc["dec_more", "Cost a year once in force (GBP m)"]
+    assert got == pytest.approx(cost, rel=1e-9)
+    row = header + 2  # the first option's row (1-based)
+    cells = {ws.cell(header + 1, j + 1).value: ws.cell(row, j + 1) for j in range(ws.max_column)}
+    assert cells["Unmet demand (share of referrals)"].number_format == "0.0%"
+    assert "GBP" in cells["Cost a year once in force (GBP m)"].number_format
+    assert ws.auto_filter.ref == f"A{header + 1}:M{header + 4}"
+
+
+def test_workbook_tables_have_force_names_formats_and_filters(compare_dir: Path) -> None:
+    wb = openpyxl.load_workbook(compare_dir / "report.xlsx")
+    ws = wb["comparison_estimates"]
+    header = [c.value for c in ws[1]]
+    assert header[header.index("area") + 1] == "force"
+    est = pd.read_csv(compare_dir / "tables" / "comparison_estimates.csv")
+    assert ws.max_row == len(est) + 1
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}" \
+        f"{len(est) + 1}"
+    rows = list(ws.iter_rows(min_row=2, values_only=False))
+    by_kpi = {(r[header.index("area")].value, r[header.index("kpi")].value): r for r in rows}
+    share = by_kpi[("E23000036", "unmet_demand_rate")]
+    assert share[header.index("force")].value == "Avon and Somerset"
+    assert share[header.index("mean")].number_format == "0.0%"
+    assert "GBP" in by_kpi[("all", "annual_cost_gbp")][header.index("mean")].number_format
+    assert by_kpi[("all", "annual_cost_gbp")][header.index("force")].value in (None, "")
+    readme = pd.read_excel(compare_dir / "report.xlsx", sheet_name="README")
+    listed = readme[readme["sheet"] == "comparison_estimates"]["column"].tolist()
+    assert listed == header
+
+
+def test_title_is_validated_and_not_inherited(tmp_path: Path) -> None:
+    for name in ("baseline", "statutory_right", "funding_today", "funding_30m_need",
+                 "funding_120m_need"):
+        title = scenario_io.load(REPO / "scenarios" / f"{name}.toml").title
+        assert 0 < len(title) <= 80
+    child = small_scenario(tmp_path, "child", "funding_today.toml")
+    assert scenario_io.load(child).title == ""  # the parent's title names the parent
+    titled = small_scenario(tmp_path, "titled", "funding_today.toml", title="Mine")
+    assert scenario_io.load(titled).title == "Mine"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\ntitle = "two\\nlines"\n', encoding="utf-8")
+    proc = rjsim("validate", str(bad), cwd=REPO)
+    assert proc.returncode == 2
+    assert "title: must be one line of at most 80 printable characters" in proc.stdout + \
+        proc.stderr
