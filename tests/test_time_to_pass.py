@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 from capacity_helpers import AREA, Queue, queue_dict, run_assessed, write_area_csv
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis import rolling
 from rjsim.analysis.tables import period_edges
 from rjsim.capacity import time_to_pass as ttp
+from rjsim.cli import main as cli
 from rjsim.experiment import runner
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario.spec import DAYS_PER_YEAR, Scenario
@@ -35,7 +37,7 @@ MONTH = DAYS_PER_YEAR / 12  # one period
 COMMENCE, RAMP = 61.0, 200.0  # days: commencement, and the budget change that buys the slots
 
 
-def ramp_scenario(tmp_path: Path, ramp: float = RAMP, **test: Any) -> Scenario:
+def ramp_dict(tmp_path: Path, ramp: float = RAMP, **test: Any) -> dict[str, Any]:
     q = Queue(4.0, 1.0, 1)  # c is replaced by the budget below
     data = write_area_csv(tmp_path / "ramp.csv", {"theft": q.lam * 365.0})
     d = queue_dict(q, data, 3.0, {"wait_target_days": 0.5, "timeliness_share": 0.97, **test})
@@ -44,7 +46,11 @@ def ramp_scenario(tmp_path: Path, ramp: float = RAMP, **test: Any) -> Scenario:
                     "schedule": [{"from_day": ramp, "area_budget_gbp": {AREA: 2_000_000.0}}]}
     d["staffing"] = {"recruitment_lag_days": 0, "attrition_per_year": 0}
     d["statutory_right"] = {"commence_day": COMMENCE, "informed": 1.0}
-    return scenario_io.from_dict(d, source="test")
+    return d
+
+
+def ramp_scenario(tmp_path: Path, ramp: float = RAMP, **test: Any) -> Scenario:
+    return scenario_io.from_dict(ramp_dict(tmp_path, ramp, **test), source="test")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +86,7 @@ def test_ramp_first_passing_window_is_hand_computed(ramp_run: Any) -> None:
     w = result.windows[result.windows["area"] == ttp.NATIONAL]
     assert (w[w["window"] < ramp_period - first_start]["verdict"] == "fail").all()
     assert (w[w["window"] >= ramp_period - first_start]["verdict"] == "pass").all()
-    text = ttp.summary_text(result, e.scenario)
+    text = ttp.summary_text(result)
     assert f"the national test is first met {expected_months:.0f} months after commencement" \
         in text
 
@@ -103,7 +109,7 @@ def test_never_passing_is_censored(tmp_path: Path) -> None:
     nat = result.national
     assert nat["replications_censored"] == 6 and math.isinf(nat["median_months"])
     assert math.isinf(nat["demonstrated_months"])
-    assert "not met within the run" in ttp.summary_text(result, e.scenario)
+    assert "not met within the run" in ttp.summary_text(result)
 
 
 def test_whole_window_matches_the_capacity_metrics(tmp_path: Path) -> None:
@@ -141,3 +147,30 @@ def test_share_met_by() -> None:
                           [10.0, 12.0, 14.0, math.inf]})
     assert ttp.share_met_by(first, 12.0) == 0.5
     assert ttp.share_met_by(first, 100.0) == 0.75
+
+
+def test_capacity_test_command_reports_time_to_pass(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``rjsim capacity-test``: the sentence in its output and summary, the tidy tables, and
+    the report's section."""
+    toml = tmp_path / "ramp.toml"
+    toml.write_text(tomli_w.dumps(ramp_dict(tmp_path)), encoding="utf-8")
+    out = tmp_path / "res"
+    status = cli.main(["capacity-test", str(toml), "--replications", "4", "--executor",
+                       "local", "--no-cache", "--out", str(out)])
+    printed = capsys.readouterr().out
+    months = ((math.ceil(RAMP / MONTH) + 12) * MONTH - COMMENCE) / MONTH
+    sentence = f"the national test is first met {months:.0f} months after commencement"
+    # the test's own window (commencement + 90 days to the end) holds months before the ramp,
+    # so it fails (exit 1), yet later windows pass
+    assert status == 1 and sentence in printed, printed
+    assert sentence in (out / "summary.txt").read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "tables" / "time_to_pass.csv")
+    assert list(summary["area"]) == [AREA, "national"]
+    assert summary["median_months"].to_numpy() == pytest.approx([months, months])
+    reps = pd.read_csv(out / "tables" / "time_to_pass_replication.csv")
+    assert len(reps) == 8 and not reps["censored"].any()
+    windows = pd.read_csv(out / "tables" / "time_to_pass_windows.csv")
+    assert set(windows["verdict"]) == {"pass", "fail"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Time to pass" in html and sentence[1:] in html

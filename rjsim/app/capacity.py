@@ -26,6 +26,7 @@ from rjsim.core.errors import ResultsError
 
 if TYPE_CHECKING:
     from rjsim.capacity.capacity_test import CapacityTestResult
+    from rjsim.capacity.time_to_pass import TimeToPass
     from rjsim.experiment.experiment import Experiment
     from rjsim.planning.planner import PlanResult
     from rjsim.scenario.spec import Scenario
@@ -49,9 +50,11 @@ class CapacityTestOptions(ExperimentOptions):
 @dataclass(frozen=True, kw_only=True)
 class CapacityTestOutcome(Outcome):
     """The test's verdicts (``result.verdict``: the national one; ``result.tables()``: per
-    area and criterion) and the experiment they judge (over the assessment window)."""
+    area and criterion), the time to pass (``time_to_pass.summary``: per area and nationally,
+    over rolling windows) and the experiment they judge (over the assessment window)."""
 
     result: CapacityTestResult
+    time_to_pass: TimeToPass
     experiment: Experiment
 
     @property
@@ -66,6 +69,7 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
     from rjsim.analysis import capacity_metrics as capacity
     from rjsim.app import outputs
     from rjsim.capacity import capacity_test as test
+    from rjsim.capacity import time_to_pass
     from rjsim.experiment.experiment import run_experiment
     from rjsim.report import capmap
     from rjsim.report.text import national_text
@@ -87,7 +91,9 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
         shown.close()
     result = test.evaluate(assessed, e.per_replication["capacity_metrics"], e.plan.areas)
     summary = test.summary_text(result)
-    text = national_text(e) + "\n" + summary
+    passing = time_to_pass.evaluate(assessed, e.per_replication["rolling_metrics"], e.plan.areas)
+    text = (national_text(e) + "\n" + summary + "\n"
+            + time_to_pass.summary_text(passing))
 
     def figures(tmp: Path) -> None:
         (tmp / "figures").mkdir(exist_ok=True)
@@ -98,11 +104,12 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
     shown_text = text if not options.quiet else summary.splitlines()[1]
     lines: tuple[str, ...] = (shown_text,)
     if out is not None:
-        outputs.write_experiment(out, e, info, text, more=figures, tables=result.tables())
-        lines += (f"Results written to {out}/ (capacity_test_*.csv tables, "
-                  "figures/capacity_map)",)
+        outputs.write_experiment(out, e, info, text, more=figures,
+                                 tables=result.tables() | passing.tables())
+        lines += (f"Results written to {out}/ (capacity_test_*.csv and time_to_pass*.csv "
+                  "tables, figures/capacity_map)",)
     return finish(CapacityTestOutcome(status=status, lines=lines, out=out, result=result,
-                                      experiment=e), options)
+                                      time_to_pass=passing, experiment=e), options)
 
 
 @dataclass(frozen=True, kw_only=True)

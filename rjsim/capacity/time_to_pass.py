@@ -175,7 +175,8 @@ def evaluate(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...])
     window: the censoring time), ``demonstrated_months`` (first window the test itself passes,
     to its end; ``inf`` if none), ``demonstrated_start_day``, ``median_months``,
     ``ci_low_months``, ``ci_high_months`` (per-replication times, see the module docstring),
-    ``replications``, ``replications_censored``, ``confidence_level``.
+    ``replications``, ``replications_censored``, ``confidence_level``, ``commence_day`` (NaN
+    when no right is commenced: months then count from the start of the run).
     """
     level = scenario.capacity_test.confidence_level
     first = first_pass(scenario, per_rep) if len(per_rep) else pd.DataFrame(
@@ -200,49 +201,49 @@ def evaluate(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...])
                                        else math.nan),
             "median_months": median, "ci_low_months": low, "ci_high_months": high,
             "replications": len(mine), "replications_censored": int(mine["censored"].sum()),
-            "confidence_level": level})
+            "confidence_level": level,
+            "commence_day": math.nan if scenario.commence_day is None
+            else float(scenario.commence_day)})
     return TimeToPass(pd.DataFrame(rows), first, shown)
 
 
 def _months(value: float, last: float) -> str:
     if math.isnan(value):
         return "?"
-    return f"{value:.0f}" if math.isfinite(value) else f"not within the run (> {last:.0f})"
+    return f"{value:.0f}" if math.isfinite(value) else f"> {last:.0f}"
 
 
-def sentence(row: dict[str, Any], commences: bool = True) -> str:
+def sentence(row: dict[str, Any]) -> str:
     """One summary row in words: "the national test is first met N months after commencement
     (95% CI A-B)"."""
     last, median = float(row["last_window_months"]), float(row["median_months"])
     low, high = float(row["ci_low_months"]), float(row["ci_high_months"])
     level = 100 * float(row["confidence_level"])
+    commences = not math.isnan(float(row["commence_day"]))
     since = "after commencement" if commences else "after the start of the run"
     who = "the national test" if row["area"] == NATIONAL else f"the test in {row['force']}"
     n, censored = int(row["replications"]), int(row["replications_censored"])
     if n == 0 or math.isnan(last):
         return f"{who}: no assessment window fits in the run"
-    if math.isfinite(median):
-        head = f"{who} is first met {median:.0f} months {since}"
-    else:
-        head = f"{who} is not met within the run (median later than {last:.0f} months {since})"
-    ci = ("too few replications for an interval" if math.isnan(low) or math.isnan(high) else
-          f"{level:g}% CI {_months(low, last)}-{_months(high, last)}")
+    never = f"{censored} of {n} replications never pass within {last:.0f} months"
     demo = float(row["demonstrated_months"])
-    shown = (f"demonstrated (the test's own confidence rule) at {demo:.0f} months"
+    shown = (f"demonstrated by the test's own confidence rule at {demo:.0f} months"
              if math.isfinite(demo) else "never demonstrated within the run")
-    return (f"{head} ({ci}; {censored} of {n} replications never pass within "
-            f"{last:.0f} months; {shown})")
+    if not math.isfinite(median):
+        return f"{who} is not met within the run ({never}; {shown})"
+    ci = ("too few replications for an interval" if math.isnan(low) or math.isnan(high) else
+          f"{level:g}% CI {_months(low, last)} to {_months(high, last)}")
+    return f"{who} is first met {median:.0f} months {since} ({ci}; {never}; {shown})"
 
 
-def summary_text(result: TimeToPass, scenario: Scenario, k: int = 5) -> str:
+def summary_text(result: TimeToPass, k: int = 5) -> str:
     """The national sentence and the slowest areas."""
     s = result.summary
     if s.empty:
         return ""
-    commences = scenario.commence_day is not None
     head = (f"Time to pass (rolling {int(s['window_months'].iloc[0])}-month windows, a month "
             "apart, from the test's window start; months to the end of the first passing window)")
-    lines = [head, "  " + sentence(result.national, commences)]
+    lines = [head, "  " + sentence(result.national)]
     areas = s[s["area"] != NATIONAL].sort_values(["median_months", "replications_censored"],
                                                  ascending=False).head(k)
     if len(areas):

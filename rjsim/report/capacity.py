@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from rjsim.capacity import time_to_pass
 from rjsim.core.codes import Verdict
 from rjsim.report.columns import fmt
 from rjsim.report.html import Html, badge, figure, join, para, table, tag
@@ -82,6 +83,45 @@ def _criteria_table(a: pd.DataFrame) -> Html:
                   "replications needed", "unit"], rows, numeric_from=2, long=True)
 
 
+def _months(value: object) -> str:
+    v = float(value)  # type: ignore[arg-type]
+    return "" if math.isnan(v) else f"{v:.0f}" if math.isfinite(v) else "not within the run"
+
+
+def time_to_pass_section(res: Results) -> Html:
+    """Time to pass (``tables/time_to_pass``): the national sentence and each area's months
+    from commencement to the end of its first passing window, slowest first."""
+    ttp = res.optional("time_to_pass")
+    if ttp is None or ttp.empty:
+        return join([])
+    nat = ttp[ttp["area"] == time_to_pass.NATIONAL]
+    parts: list[object] = []
+    if len(nat):
+        text = time_to_pass.sentence(dict(nat.iloc[0]))
+        parts.append(para(text[0].upper() + text[1:] + "."))
+    r = ttp.iloc[0]
+    parts.append(para(
+        f"Rolling {int(r['window_months'])}-month assessment windows, a month apart, starting "
+        "where the test's own window starts; a window passes in a replication when every "
+        "criterion's value meets its threshold. Time to pass is counted to the end of the "
+        "first passing window. The median over replications has a distribution-free "
+        f"{100 * float(r['confidence_level']):g}% interval; replications in which no window "
+        "passes are counted as later than the last window "
+        f"({float(r['last_window_months']):.0f} months), never dropped. 'Demonstrated' is "
+        "the first window the test itself passes on its confidence intervals.", cls="muted"))
+    areas = ttp[ttp["area"] != time_to_pass.NATIONAL].sort_values(
+        ["median_months", "replications_censored", "force"], ascending=[False, False, True])
+    rows = [[a["force"], _months(a["median_months"]),
+             f"{_months(a['ci_low_months'])} to {_months(a['ci_high_months'])}"
+             if _num(a["ci_low_months"]) else "",
+             _months(a["demonstrated_months"]),
+             f"{int(a['replications_censored'])} of {int(a['replications'])}"]
+            for _, a in areas.iterrows()]
+    parts.append(table(["area", "median months to pass", "95% CI", "demonstrated at",
+                        "never pass"], rows, numeric_from=1, long=True))
+    return join(parts)
+
+
 def capacity_section(res: Results) -> Html:
     """The national verdict, the map, and each area's verdict and criteria."""
     parts: list[object] = [_summary(res.table("capacity_test_national"))]
@@ -92,6 +132,8 @@ def capacity_section(res: Results) -> Html:
     verdict = res.optional("capacity_test_verdict")
     if verdict is not None:
         parts += [tag("h3", "Verdict by area (failing areas first)"), _verdict_table(verdict)]
+    if res.has("time_to_pass"):
+        parts += [tag("h3", "Time to pass"), time_to_pass_section(res)]
     area = res.optional("capacity_test_area")
     if area is not None:
         parts += [tag("h3", "Every criterion in every area"), _criteria_table(area)]
