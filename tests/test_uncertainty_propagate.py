@@ -13,10 +13,21 @@ import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
 from scipy import stats
-from uncertainty_helpers import erlang_wait, mmc_scenario, write_area_csv, write_mmc_toml
+from uncertainty_helpers import (
+    LAM_MAX,
+    MU,
+    C,
+    erlang_wait,
+    mmc_scenario,
+    write_area_csv,
+    write_mmc_toml,
+)
 
+from rjsim.analysis import rolling
+from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.report import uncertainty_plots
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
 from rjsim.uncertainty import propagate
@@ -189,3 +200,57 @@ def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
                        "--no-report")
     assert_clean_error(rjsim("uncertainty", str(right), "--method", "sobol", "--samples",
                              "48", cwd=tmp_path), "power of two")
+
+
+# ---- P(the capacity test is met by a date) --------------------------------------------------
+
+
+TARGET_DAYS = 0.5  # the test's wait target: timeliness decides, so the rate decides
+
+
+def test_met_by_date_follows_each_sets_erlang_c_timeliness(area_csv: Path,
+                                                          tmp_path: Path) -> None:
+    # each set's M/M/c queue meets the timeliness criterion (90% allocated within half a day)
+    # or not by Erlang C: clear passes must pass in the first rolling window, clear failures
+    # never; P(met by date) is the share of sets that pass, in every window
+    right = mmc_scenario(area_csv, years=2.0, statutory_right={"commence_day": 30,
+                                                               "informed": 1},
+                         capacity_test={"wait_target_days": TARGET_DAYS, "settle_days": 0})
+    decl = _declare(right, samples=8, replications=2, vary=["demand.offender_identified"],
+                    distributions={"demand.offender_identified": {
+                        "kind": "uniform", "low": 0.3, "high": 0.95}})
+    r = propagate.run_uncertainty(right, decl, LOCAL)
+    assert r.passed_by is not None
+    late = {int(row["sample"]): mmc_wait_exceeds(LAM_MAX * row["demand.offender_identified"],
+                                                 MU, C, TARGET_DAYS)
+            for _, row in r.samples.iterrows()}
+    clear = {i: p < 0.05 for i, p in late.items() if p < 0.05 or p > 0.2}
+    assert 0 < sum(clear.values()) < len(clear)  # the sample has clear passes and failures
+    nat = r.passed_by[r.passed_by["area"] == "national"]
+    first_window = nat["months_after_commencement"][~nat["censored"]].min()
+    for sample, passes in clear.items():
+        months = nat.loc[nat["sample"] == sample, "months_after_commencement"]
+        assert (months == first_window).all() if passes else np.isinf(months).all(), sample
+    met = propagate.met_by_date(r.passed_by, right)
+    uncertainty_plots.met_by_date_chart(met, tmp_path / "met")
+    assert (tmp_path / "met.png").stat().st_size > 0
+    met = met[met["area"] == "national"]
+    share = sum(clear.values()) / len(late)
+    assert met["p_met"].iloc[0] >= share  # at least the clear passes, from the first window
+    assert met["p_met"].iloc[-1] <= share + (len(late) - len(clear)) / len(late)
+    assert met["p_met"].is_monotonic_increasing
+
+
+def test_met_by_date_is_the_mean_of_the_sets_shares(area_csv: Path) -> None:
+    right = mmc_scenario(area_csv, years=3.0, statutory_right={"commence_day": 30})
+    months = rolling.months_after(right, rolling.windows(right)["end_day"].to_numpy())
+    m0, m2 = float(months[0]), float(months[2])
+    passed_by = pd.DataFrame({"sample": [0, 0, 1, 1], "replication": [0, 1, 0, 1],
+                              "area": "national",
+                              "months_after_commencement": [m0, math.inf, m2, m2]})
+    met = propagate.met_by_date(passed_by, right).set_index("window")
+    assert met.loc[0, "p_met"] == 0.25 and met.loc[1, "p_met"] == 0.25
+    assert met.loc[2, "p_met"] == 0.75 and met.loc[len(months) - 1, "p_met"] == 0.75
+    assert met.loc[2, "p_met_sets_p05"] == pytest.approx(0.5 + 0.05 * 0.5)
+    assert met.loc[0, "date"] == str(np.datetime64(right.run.start_date, "D")
+                                     + int(rolling.windows(right)["end_day"].iloc[0]))

@@ -78,7 +78,28 @@ def summary_text(r: UncertaintyResult) -> str:
         sure = int((areas["p_pass"] >= 0.9).sum())
         lines.append(f"  Capacity test: the nation passes in {100 * nat['p_pass']:.0f}% of "
                      f"parameter sets; {sure} of {len(areas)} areas pass in at least 90%")
+    if r.passed_by is not None:
+        lines.append("  " + met_by_line(propagate.met_by_date(r.passed_by, r.scenario)))
     return "\n".join(lines) + "\n"
+
+
+def met_by_line(met: pd.DataFrame) -> str:
+    """P(the test is met nationally by a date): at each whole year after commencement that a
+    rolling window ends on, as far as the run reaches."""
+    nat = met[met["area"] == "national"]
+    if nat.empty:
+        return "Time to pass: no rolling assessment window fits in the run"
+    m = nat["months_after_commencement"].to_numpy(dtype=float)
+    picks: list[int] = []
+    for year in range(1, int(m.max() // 12) + 1):
+        i = int(abs(m - 12 * year).argmin())
+        if abs(m[i] - 12 * year) < 1 and i not in picks:
+            picks.append(i)
+    picks = picks or [len(nat) - 1]
+    parts = [f"by {nat['date'].iloc[i][:7]} ({m[i]:.0f} months after commencement) in "
+             f"{100 * nat['p_met'].iloc[i]:.0f}%" for i in picks]
+    return ("P(the capacity test is met nationally in a rolling window), across parameter "
+            "sets and replications: " + "; ".join(parts))
 
 
 def result_tables(r: UncertaintyResult) -> dict[str, pd.DataFrame]:
@@ -92,6 +113,9 @@ def result_tables(r: UncertaintyResult) -> dict[str, pd.DataFrame]:
     if r.capacity is not None:
         out["uncertainty_capacity"] = r.capacity
         out["uncertainty_capacity_probability"] = propagate.capacity_probabilities(r.capacity)
+    if r.passed_by is not None:
+        out["uncertainty_time_to_pass"] = r.passed_by
+        out["uncertainty_met_by_date"] = propagate.met_by_date(r.passed_by, r.scenario)
     return out
 
 
@@ -115,6 +139,9 @@ def write(out: Path, r: UncertaintyResult, scenario_file: str, started: str, tex
             if kpi in r.monthly.columns:
                 uncertainty_plots.fan_chart(r.monthly, kpi, tmp / "figures" / f"fan_{kpi}",
                                             None if day is None else day / (365.0 / 12))
+        if r.passed_by is not None:
+            uncertainty_plots.met_by_date_chart(propagate.met_by_date(r.passed_by, s),
+                                                tmp / "figures" / "met_by_date")
     return store.write_results(out, s, result_tables(r), info, extra)
 
 

@@ -69,3 +69,25 @@ def fan_chart(monthly: pd.DataFrame, kpi: str, stem: Path, commence_month: float
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     return _save(fig, stem)
+
+
+def met_by_date_chart(met: pd.DataFrame, stem: Path) -> list[Path]:
+    """P(the capacity test is met nationally by a date) after commencement: the share of runs
+    across parameter sets (line) and the 5th-95th percentile of the sets' own shares (band);
+    ``met``: :func:`rjsim.uncertainty.propagate.met_by_date`."""
+    nat = met[met["area"] == "national"]
+    x = nat["months_after_commencement"].to_numpy(dtype=float)
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
+    ax.fill_between(x, nat["p_met_sets_p05"], nat["p_met_sets_p95"], step="post",
+                    color=OKABE_ITO[0], alpha=0.25, label="90% of parameter sets")
+    ax.step(x, nat["p_met"], where="post", color=OKABE_ITO[0], lw=2,
+            label="across parameter sets and replications")
+    ax.set_title("Probability that the capacity test is met nationally by then (first rolling "
+                 "window that passes)", fontsize=10)
+    ax.set_xlabel("Months from commencement to the end of the assessment window")
+    ax.set_ylabel("probability")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, stem)

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from rjsim.analysis import rolling
 from rjsim.analysis.capacity_metrics import window_problem
-from rjsim.capacity import capacity_test
+from rjsim.capacity import capacity_test, time_to_pass
 from rjsim.core.codes import Verdict
 from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
 from rjsim.scenario import uncertainty as unc
@@ -60,7 +61,10 @@ class UncertaintyResult:
     ``capacity``: per (sample, area) the capacity test's verdict (area ``national`` for the
     nation), when the scenario's run holds an assessment window; ``prices``: per (sample,
     area) the analytic least annual cost that passes the test
-    (:mod:`rjsim.uncertainty.price`), when the scenario commences a right.
+    (:mod:`rjsim.uncertainty.price`), when the scenario commences a right; ``passed_by``: per
+    (sample, replication, area) the months from commencement to the end of the first rolling
+    assessment window in which the capacity test is met (:mod:`rjsim.capacity.time_to_pass`;
+    ``inf`` when no window within the run passes), when the run holds a rolling window.
     """
 
     scenario: Scenario
@@ -72,6 +76,7 @@ class UncertaintyResult:
     monthly: pd.DataFrame
     capacity: pd.DataFrame | None
     prices: pd.DataFrame | None = None  # analytic least annual cost per set and area
+    passed_by: pd.DataFrame | None = None  # time to pass per set, replication and area
     tasks_run: int = 0
     tasks_cached: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -120,16 +125,28 @@ def _capacity_rows(e: Experiment, sample: int) -> pd.DataFrame | None:
     return out
 
 
+def _passed_by_rows(e: Experiment, sample: int) -> pd.DataFrame | None:
+    windows = e.per_replication.get("rolling_metrics")
+    if windows is None or not len(windows):
+        return None  # the run holds no rolling window
+    first = time_to_pass.first_pass(e.scenario, windows)
+    out = first[["replication", "area", "first_window", "end_day",
+                 "months_after_commencement", "censored"]].copy()
+    out.insert(0, "sample", sample)
+    return out
+
+
 @dataclass
 class SetRuns:
     """Every parameter set's replications: tidy KPI rows, national monthly series, capacity
-    verdicts, and task counts."""
+    verdicts, times to pass, and task counts."""
 
     runs: pd.DataFrame
     monthly: pd.DataFrame
     capacity: pd.DataFrame | None
     tasks_run: int
     tasks_cached: int
+    passed_by: pd.DataFrame | None = None
 
 
 def run_sets(scenario: Scenario, decl: unc.Declaration, values: np.ndarray,
@@ -140,7 +157,7 @@ def run_sets(scenario: Scenario, decl: unc.Declaration, values: np.ndarray,
     scenarios = sample_scenarios(scenario, decl, values)
     total_sets = len(scenarios)
     outer = settings.progress
-    runs, monthly, capacity = [], [], []
+    runs, monthly, capacity, passed_by = [], [], [], []
     run_count = cached = 0
     for i, s in enumerate(scenarios):
         def progress(done: int, total: int, i: int = i) -> None:
@@ -159,11 +176,14 @@ def run_sets(scenario: Scenario, decl: unc.Declaration, values: np.ndarray,
             rows = _capacity_rows(e, i)
             if rows is not None:
                 capacity.append(rows)
+            first = _passed_by_rows(e, i)
+            if first is not None:
+                passed_by.append(first)
     months = pd.concat(monthly, ignore_index=True)
     months = months[["sample", *[c for c in months.columns if c != "sample"]]]
     return SetRuns(pd.concat(runs, ignore_index=True), months,
                    pd.concat(capacity, ignore_index=True) if capacity else None, run_count,
-                   cached)
+                   cached, pd.concat(passed_by, ignore_index=True) if passed_by else None)
 
 
 def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
@@ -183,8 +203,8 @@ def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
     done = run_sets(scenario, decl, values, settings, r, judge_capacity)
     return UncertaintyResult(
         scenario, decl, r, sample_table(decl, values), done.runs, summarise(done.runs),
-        done.monthly, done.capacity, prices, done.tasks_run, done.tasks_cached,
-        {"total_s": time.perf_counter() - t0})
+        done.monthly, done.capacity, prices, done.passed_by, done.tasks_run,
+        done.tasks_cached, {"total_s": time.perf_counter() - t0})
 
 
 def variance_split(y: np.ndarray) -> tuple[float, float]:
@@ -243,3 +263,29 @@ def capacity_probabilities(capacity: pd.DataFrame) -> pd.DataFrame:
     for v in (str(x) for x in (Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE)):
         out[f"p_{v}"] = (counts[v] / n).to_numpy() if v in counts else 0.0
     return out.reset_index(drop=True)
+
+
+def met_by_date(passed_by: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """P(the capacity test is met by a date), per area (and ``national``) and rolling window:
+    the share of (parameter set, replication) runs whose first passing window ends by that
+    window's end (``p_met``: each set weighs the same, as the mean of the sets' shares), with
+    the 5th and 95th percentiles of the sets' own shares (``p_met_sets_p05``/``_p95``: how much
+    the answer moves with the parameters). ``passed_by``: :attr:`UncertaintyResult.passed_by`."""
+    windows = rolling.windows(scenario)
+    ends = windows["end_day"].to_numpy(dtype=float)
+    months = np.asarray(rolling.months_after(scenario, ends), dtype=float)
+    start = np.datetime64(scenario.run.start_date, "D")
+    dates = start + ends.astype("timedelta64[D]")
+    rows = []
+    for area, g in passed_by.groupby("area", sort=False):
+        wide = g.pivot(index="sample", columns="replication",
+                       values="months_after_commencement").to_numpy(dtype=float)
+        for w, (m, end, when) in enumerate(zip(months, ends, dates, strict=True)):
+            met = np.where(np.isnan(wide), np.nan, wide <= m + 1e-9)
+            per_set = np.nanmean(met, axis=1)
+            rows.append({"area": area, "window": w, "end_day": end, "date": str(when),
+                         "months_after_commencement": m, "p_met": float(per_set.mean()),
+                         "p_met_sets_p05": float(np.quantile(per_set, 0.05)),
+                         "p_met_sets_p95": float(np.quantile(per_set, 0.95)),
+                         "samples": len(per_set), "replications": wide.shape[1]})
+    return pd.DataFrame(rows)
