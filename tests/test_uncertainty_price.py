@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from capacity_helpers import AREA
 from uncertainty_helpers import LAM_MAX, MU, mmc_scenario, write_area_csv
 
 from rjsim.capacity.queueing import mmc_wait_exceeds
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
 from rjsim.scenario import uncertainty_sample as sampling
@@ -34,14 +38,20 @@ def right(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
                         capacity_test={"wait_target_days": TARGET_DAYS, "settle_days": 0})
 
 
-def test_analytic_price_matches_erlang_c_per_parameter_set(right: Scenario) -> None:
-    settings = unc.parse_settings({"samples": 16, "vary": ["demand.offender_identified"],
+def _sets(right: Scenario, samples: int = 16) -> tuple[np.ndarray, list[Scenario],
+                                                       pd.DataFrame]:
+    settings = unc.parse_settings({"samples": samples, "vary": ["demand.offender_identified"],
                                    "distributions": {"demand.offender_identified": {
                                        "kind": "uniform", "low": 0.3, "high": 0.9}}},
                                   lambda p: p)
     decl = uncertainty_declare.declare(right, settings, lambda p: p)
     values = sampling.sample(decl, seed=1)
-    prices = price.price_table(propagate.sample_scenarios(right, decl, values))
+    scenarios = propagate.sample_scenarios(right, decl, values)
+    return values, scenarios, price.price_table(scenarios)
+
+
+def test_analytic_price_matches_erlang_c_per_parameter_set(right: Scenario) -> None:
+    values, _, prices = _sets(right)
     nat = prices[prices["area"] == "national"].set_index("sample")["annual_cost_gbp"]
     expected = [least_slots(LAM_MAX * oi) * COST_PER_FTE for oi in values[:, 0]]
     assert nat.to_numpy() == pytest.approx(expected)
@@ -58,3 +68,35 @@ def test_no_price_without_a_right(right: Scenario, tmp_path: Path) -> None:
     data = write_area_csv(tmp_path / "area.csv")
     assert price.has_price(right)
     assert not price.has_price(mmc_scenario(data))
+
+
+def test_quantile_sets_are_the_sets_at_the_inverted_cdf() -> None:
+    costs = [7.0, 3.0, 9.0, 1.0, 5.0, 8.0, 2.0, 10.0, 4.0, 6.0] * 2  # 20 sets, each cost twice
+    prices = pd.DataFrame({"sample": range(20), "area": "national", "annual_cost_gbp": costs})
+    got = price.quantile_sets(prices, (0.5, 0.9, 0.95))
+    # the least cost covering at least 50%, 90% and 95% of the 20 sets: the 10th, 18th and
+    # 19th smallest
+    assert [(q, cost) for q, _, cost in got] == [(0.5, 5.0), (0.9, 9.0), (0.95, 10.0)]
+    assert all(costs[sample] == cost for _, sample, cost in got)
+
+
+def test_price_is_confirmed_by_simulation_and_a_smaller_plan_is_not(right: Scenario) -> None:
+    # each quantile set's least staffing by Erlang C passes the simulated capacity test; the
+    # same sets two slots short must not (the check can fail)
+    _, scenarios, prices = _sets(right)
+    local = ExperimentSettings(executor=ExecutorSettings("local"))
+    confirmed = price.confirm(scenarios, prices, local, replications=10)
+    assert confirmed["quantile"].tolist() == list(price.CONFIRM_QUANTILES)
+    assert confirmed["passes"].all(), confirmed.to_dict("records")
+    assert (confirmed["areas_pass"] == 1).all()
+    at = dict(zip(confirmed["quantile"], confirmed["sample"], strict=True))
+    nat = prices[prices["area"] == "national"].set_index("sample")["annual_cost_gbp"]
+    assert nat[at[0.5]] == pytest.approx(np.quantile(nat, 0.5, method="inverted_cdf"))
+    short = prices.assign(general_fte=prices["general_fte"] - 2)
+    failed = price.confirm(scenarios, short, local, replications=10, quantiles=(0.5, 0.95))
+    assert not failed["passes"].any(), failed.to_dict("records")
+    assert failed["not_passing"].str.contains(AREA).all()
+    line = price.headline(price.price_summary(prices), confirmed)
+    assert "(10 replications), that set's plan: at the median (GBP" in line
+    assert line.endswith("at the 95th percentile (GBP "
+                         f"{confirmed['annual_cost_gbp'].iloc[2] / 1e6:.1f}m) it passes")

@@ -195,6 +195,8 @@ def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
     right = Path(__file__).resolve().parents[1] / "scenarios" / "statutory_right.toml"
     assert_clean_error(rjsim("uncertainty", str(right), "--samples", "1", cwd=tmp_path),
                        "--samples", "2 to 100000")
+    assert_clean_error(rjsim("uncertainty", str(right), "--confirm-replications", "-1",
+                             cwd=tmp_path), "--confirm-replications", "0 to 10000")
     # no report is built for an uncertainty run, so there is no --no-report to pass
     assert_clean_error(rjsim("uncertainty", str(right), "--no-report", cwd=tmp_path),
                        "--no-report")
@@ -219,8 +221,8 @@ def test_met_by_date_follows_each_sets_erlang_c_timeliness(area_csv: Path,
     decl = _declare(right, samples=8, replications=2, vary=["demand.offender_identified"],
                     distributions={"demand.offender_identified": {
                         "kind": "uniform", "low": 0.3, "high": 0.95}})
-    r = propagate.run_uncertainty(right, decl, LOCAL)
-    assert r.passed_by is not None
+    r = propagate.run_uncertainty(right, decl, LOCAL, confirm_replications=0)
+    assert r.passed_by is not None and r.capacity is not None and r.confirmed is None
     late = {int(row["sample"]): mmc_wait_exceeds(LAM_MAX * row["demand.offender_identified"],
                                                  MU, C, TARGET_DAYS)
             for _, row in r.samples.iterrows()}
@@ -239,6 +241,11 @@ def test_met_by_date_follows_each_sets_erlang_c_timeliness(area_csv: Path,
     assert met["p_met"].iloc[0] >= share  # at least the clear passes, from the first window
     assert met["p_met"].iloc[-1] <= share + (len(late) - len(clear)) / len(late)
     assert met["p_met"].is_monotonic_increasing
+    # the test over the whole window: passes in the clear-pass sets, never in the failures
+    verdicts = r.capacity[r.capacity["area"] == "national"].set_index("sample")["verdict"]
+    assert all((verdicts[i] == "pass") == passes for i, passes in clear.items())
+    p_pass = propagate.capacity_probabilities(r.capacity).set_index("area")["p_pass"]
+    assert p_pass["national"] == pytest.approx((verdicts == "pass").mean())
 
 
 def test_met_by_date_is_the_mean_of_the_sets_shares(area_csv: Path) -> None:

@@ -37,6 +37,7 @@ class UncertaintyOptions:
     method: str | None = None
     seed: int | None = None
     scenario_overrides: dict[str, Any] | None = None
+    confirm_replications: int | None = None  # None: the scenario's run.replications; 0: skip
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -70,7 +71,7 @@ def summary_text(r: UncertaintyResult) -> str:
         lines.append(f"    {label:<34} {_fmt(median, unit)} "
                      f"[{_fmt(p05, unit)} - {_fmt(p95, unit)}]{split}")
     if r.prices is not None:
-        lines.append("  " + price.headline(price.price_summary(r.prices)))
+        lines.append("  " + price.headline(price.price_summary(r.prices), r.confirmed))
     if r.capacity is not None:
         prob = propagate.capacity_probabilities(r.capacity)
         nat = prob[prob["area"] == "national"].iloc[0]
@@ -110,6 +111,8 @@ def result_tables(r: UncertaintyResult) -> dict[str, pd.DataFrame]:
     if r.prices is not None:
         out["uncertainty_price"] = r.prices
         out["uncertainty_price_summary"] = price.price_summary(r.prices)
+    if r.confirmed is not None:
+        out["uncertainty_price_confirmed"] = r.confirmed
     if r.capacity is not None:
         out["uncertainty_capacity"] = r.capacity
         out["uncertainty_capacity_probability"] = propagate.capacity_probabilities(r.capacity)
@@ -156,7 +159,8 @@ def run(options: UncertaintyOptions, settings: ExperimentSettings
                                                   "command line", table)
     out = options.out or Path("results") / f"{scenario.name}_uncertainty"
     store.prepare_target(out)  # before the work, not after
-    r = propagate.run_uncertainty(scenario, decl, settings, seed=options.seed)
+    r = propagate.run_uncertainty(scenario, decl, settings, seed=options.seed,
+                                  confirm_replications=options.confirm_replications)
     text = summary_text(r)
     write(out, r, str(options.scenario), started, text)
     return r, out, text

@@ -119,6 +119,10 @@ def _uncertainty_parser(sub: Any) -> None:
                      help="Latin hypercube or scrambled Sobol' (default: uncertainty.method)")
     unc.add_argument("--sample-seed", type=non_negative_int,
                      help="seed of the parameter sample (default: uncertainty.seed or run.seed)")
+    unc.add_argument("--confirm-replications", type=bounded(int, 0, 10_000, "0 to 10000"),
+                     help="with a right: replications of the capacity test that confirms the "
+                     "price at its median, 90th and 95th percentiles (default: run.replications; "
+                     "0 skips)")
     unc.set_defaults(func=_cmd_uncertainty)
 
     sen = sub.add_parser("sensitivity", help="global sensitivity (SALib): which uncertain "
@@ -145,7 +149,8 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     from rjsim.app import uncertainty as app
     bar = display(args)
     options = app.UncertaintyOptions(args.scenario, args.out, args.samples, args.replications,
-                                     args.method, args.sample_seed, run_overrides(args))
+                                     args.method, args.sample_seed, run_overrides(args),
+                                     args.confirm_replications)
     try:
         _, out, text = app.run(options, experiment_settings(args, bar))
     finally:

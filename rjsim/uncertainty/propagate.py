@@ -64,7 +64,9 @@ class UncertaintyResult:
     (:mod:`rjsim.uncertainty.price`), when the scenario commences a right; ``passed_by``: per
     (sample, replication, area) the months from commencement to the end of the first rolling
     assessment window in which the capacity test is met (:mod:`rjsim.capacity.time_to_pass`;
-    ``inf`` when no window within the run passes), when the run holds a rolling window.
+    ``inf`` when no window within the run passes), when the run holds a rolling window;
+    ``confirmed``: the analytic price confirmed by simulation at its median, 90th and 95th
+    percentiles (:func:`rjsim.uncertainty.price.confirm`).
     """
 
     scenario: Scenario
@@ -77,6 +79,7 @@ class UncertaintyResult:
     capacity: pd.DataFrame | None
     prices: pd.DataFrame | None = None  # analytic least annual cost per set and area
     passed_by: pd.DataFrame | None = None  # time to pass per set, replication and area
+    confirmed: pd.DataFrame | None = None  # the price confirmed by simulation (price.confirm)
     tasks_run: int = 0
     tasks_cached: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -188,23 +191,31 @@ def run_sets(scenario: Scenario, decl: unc.Declaration, values: np.ndarray,
 
 def run_uncertainty(scenario: Scenario, decl: unc.Declaration,
                     settings: ExperimentSettings | None = None, seed: int | None = None,
-                    replications: int | None = None, judge_capacity: bool = True
-                    ) -> UncertaintyResult:
+                    replications: int | None = None, judge_capacity: bool = True,
+                    confirm_replications: int | None = None) -> UncertaintyResult:
     """Sample the declared parameters, run every set ``replications`` times (default: the
-    declaration's) on common random numbers, and summarise (module docstring)."""
+    declaration's) on common random numbers, and summarise (module docstring). With a right,
+    the analytic price is confirmed by simulation with ``confirm_replications`` replications
+    (default: the scenario's ``run.replications``, as ``rjsim capacity-test`` runs; 0 skips)."""
     settings = settings or ExperimentSettings()
     t0 = time.perf_counter()
     r = replications or decl.settings.replications
     seed = seed if seed is not None else (decl.settings.seed if decl.settings.seed is not None
                                           else scenario.run.seed)
     values = sampling.sample(decl, seed)
-    prices = (price.price_table(sample_scenarios(scenario, decl, values))
-              if price.has_price(scenario) else None)
+    scenarios = sample_scenarios(scenario, decl, values)
+    prices = price.price_table(scenarios) if price.has_price(scenario) else None
     done = run_sets(scenario, decl, values, settings, r, judge_capacity)
+    timings = {"propagate_s": time.perf_counter() - t0}
+    n_confirm = (scenario.run.replications if confirm_replications is None
+                 else confirm_replications)
+    confirmed = (price.confirm(scenarios, prices, settings, n_confirm)
+                 if prices is not None and n_confirm > 0 else None)
+    timings["total_s"] = time.perf_counter() - t0
     return UncertaintyResult(
         scenario, decl, r, sample_table(decl, values), done.runs, summarise(done.runs),
-        done.monthly, done.capacity, prices, done.passed_by, done.tasks_run,
-        done.tasks_cached, {"total_s": time.perf_counter() - t0})
+        done.monthly, done.capacity, prices, done.passed_by, confirmed, done.tasks_run,
+        done.tasks_cached, timings)
 
 
 def variance_split(y: np.ndarray) -> tuple[float, float]:
@@ -289,3 +300,17 @@ def met_by_date(passed_by: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                          "p_met_sets_p95": float(np.quantile(per_set, 0.95)),
                          "samples": len(per_set), "replications": wide.shape[1]})
     return pd.DataFrame(rows)
+
+
+def pass_probabilities(scenario: Scenario, decl: unc.Declaration,
+                       settings: ExperimentSettings | None = None, seed: int | None = None,
+                       replications: int | None = None) -> pd.DataFrame:
+    """For a funding scenario: per area (and ``national``) the probability across parameter
+    sets that the capacity test passes (``p_pass``; also ``p_fail``, ``p_inconclusive`` and
+    ``samples``), each set judged on its own replications as ``rjsim capacity-test`` does.
+    The table comparisons use for a P(pass) column. Empty when the run cannot hold the test's
+    assessment window."""
+    r = run_uncertainty(scenario, decl, settings, seed, replications, confirm_replications=0)
+    if r.capacity is None:
+        return pd.DataFrame(columns=["area", "samples", "p_pass", "p_fail", "p_inconclusive"])
+    return capacity_probabilities(r.capacity)
