@@ -58,7 +58,9 @@ def window(scenario: Scenario) -> tuple[float, float]:
     """(first day, end day) of the assessment window the test asks for (before snapping the
     start to a month boundary, as every summary does)."""
     settings = scenario.capacity_test
-    start = (scenario.commence_day or 0.0) + settings.settle_days
+    start = settings.settle_days
+    if scenario.commence_day is not None:  # full demand once awareness has ramped up
+        start += scenario.commence_day + scenario.statutory_right.ramp_days
     end = scenario.run.horizon_days
     if settings.window_years is not None:  # never beyond the run
         end = min(end, start + settings.window_years * DAYS_PER_YEAR)
@@ -76,10 +78,10 @@ def window_problem(scenario: Scenario) -> str | None:
     target = scenario.capacity_test.wait_target_days or scenario.service.wait_target_days
     if end - start < DAYS_PER_YEAR / 12 + target:
         return (f"the assessment window runs from day {start:g} (commencement + "
-                f"capacity_test.settle_days) to day {end:g} (the end of the run or of "
-                f"window_years): it must be longer than a month plus the wait target "
-                f"({target:g} days) so that referrals can be judged; lengthen run.years or "
-                "shorten capacity_test.settle_days")
+                f"statutory_right.ramp_days + capacity_test.settle_days) to day {end:g} (the "
+                f"end of the run or of window_years): it must be longer than a month plus the "
+                f"wait target ({target:g} days) so that referrals can be judged; lengthen "
+                "run.years or shorten capacity_test.settle_days or the ramp")
     return None
 
 

@@ -6,7 +6,10 @@ statutory right commences for the group in the area (its phases may commence it 
 days). Per segment the funnel is drawn in bulk (eligible victims, offender identified, diverted
 to police level-one RJ, informed, uninformed, asked for RJ) and only the victims who asked get
 individual times, uniform within the segment: together an exact thinned Poisson process,
-without a process or even a random draw per victim.
+without a process or even a random draw per victim. While awareness ramps up after
+commencement (:mod:`rjsim.scenario.awareness`) the share informed changes within a segment:
+the segment is drawn at its largest share and the askers thinned to the share at their own
+offence time (thinning against the maximum rate, exact).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rjsim.core.streams import Streams
+from rjsim.scenario import awareness
 from rjsim.scenario.spec import DAYS_PER_YEAR, Scenario
 
 DAYS_PER_PERIOD = DAYS_PER_YEAR / 12.0
@@ -62,7 +66,13 @@ def generate(scenario: Scenario, area: str, group: str, victims_per_year: float,
     right = scenario.statutory_right
     p_id, p_inf, p_want = scenario.funnel(group)
     under = np.zeros(len(start), dtype=bool) if day is None else start >= day
-    informed_p = np.where(under, right.informed, p_inf)
+    ramping = day is not None and right.ramp_days > 0
+    if ramping:  # drawn against the most informed in each segment, then thinned (below)
+        since = [awareness.informed(p_inf, right.informed, right.ramp_days, right.ramp_curve,
+                                    np.maximum(edge - day, 0.0)) for edge in (start, end)]
+        informed_p = np.where(under, np.maximum(*since), p_inf)
+    else:
+        informed_p = np.where(under, right.informed, p_inf)
     wants_p = np.where(under, p_want if right.wants_rj is None else right.wants_rj, p_want)
     divert_p = (scenario.level_one.diversion_share if group in scenario.level_one.groups else 0.0)
     growth = (1.0 + scenario.demand.growth_per_year) ** ((start + end) / 2 / DAYS_PER_YEAR)
@@ -76,12 +86,53 @@ def generate(scenario: Scenario, area: str, group: str, victims_per_year: float,
     seg_of_victim = np.repeat(np.arange(len(start)), asked)
     offence_day = start[seg_of_victim] + rng.random(len(seg_of_victim)) * (end - start)[
         seg_of_victim]
+    if ramping:
+        informed, asked, keep = _thin_to_ramp(
+            scenario, _Drawn(start, end, under, informed_p, informed, asked),
+            (p_inf, float(day or 0.0)), seg_of_victim, offence_day,
+            streams.rng("demand", area, group, "ramp"))
+        seg_of_victim, offence_day = seg_of_victim[keep], offence_day[keep]
     funnel = np.zeros((len(FUNNEL), n_periods(scenario.run.horizon_days)), dtype=np.int64)
     period = period_of(start)
     for row, counts in enumerate((eligible, identified, diverted, informed,
                                   identified - diverted - informed, asked)):
         np.add.at(funnel[row], period, counts)
     return _referrals(scenario, offence_day, under[seg_of_victim], funnel, streams, area, group)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """Per segment: its bounds, whether the right is in force, the share informed drawn
+    against, and the victims informed and asking at that share."""
+
+    start: np.ndarray
+    end: np.ndarray
+    under: np.ndarray
+    informed_p: np.ndarray
+    informed: np.ndarray
+    asked: np.ndarray
+
+
+def _thin_to_ramp(scenario: Scenario, d: _Drawn, before_and_day: tuple[float, float],
+                  seg: np.ndarray, offence_day: np.ndarray, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thinning for an awareness ramp: each victim who asked at the segment's most informed
+    share ``q`` is kept with chance ``p(t) / q`` at their offence time ``t`` (an exact thinned
+    Poisson process at rate ``p(t)``); victims informed who did not ask are thinned in bulk by
+    the segment's mean ``p`` over ``q`` (their times are uniform, so each is kept with that
+    chance). Returns the victims informed and asking per segment, and which askers stay."""
+    right, (before, day) = scenario.statutory_right, before_and_day
+    p_at = np.where(d.under[seg], awareness.informed(
+        before, right.informed, right.ramp_days, right.ramp_curve, offence_day - day), before)
+    keep = rng.random(len(seg)) * d.informed_p[seg] < p_at
+    mean_p = np.full(len(d.start), before)
+    mean_p[d.under] = awareness.mean_informed(before, right.informed, right.ramp_days,
+                                              right.ramp_curve, d.start[d.under] - day,
+                                              d.end[d.under] - day)
+    ratio = np.divide(mean_p, d.informed_p, out=np.ones(len(d.start)), where=d.informed_p > 0)
+    asked = np.bincount(seg[keep], minlength=len(d.start))
+    informed = asked + rng.binomial(d.informed - d.asked, np.clip(ratio, 0.0, 1.0))
+    return informed, asked, keep
 
 
 def _referrals(scenario: Scenario, offence_day: np.ndarray, under_right: np.ndarray,

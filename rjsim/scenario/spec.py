@@ -17,6 +17,7 @@ from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import PROBABILITY as _P
 from rjsim.core.schema import FrozenMap, Origin, build, did_you_mean
 from rjsim.core.schema import setting as _f
+from rjsim.scenario.awareness import Curve
 from rjsim.scenario.capacity import CapacityTestSettings
 from rjsim.scenario.distributions import Distribution, DistributionKind
 from rjsim.scenario.expected import expected
@@ -195,6 +196,9 @@ class StatutoryRight:
     informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
     referral_delay: Distribution = _f("days from offence to referral under the right",
                                       check=lambda v, p, o: _finite(v, p, o))
+    ramp_days: float = _f("days over which the share informed rises from the status quo's to "
+                          "the right's after commencement (0: at once)", min=0.0, max=3650.0)
+    ramp_curve: Curve = _f("shape of the awareness ramp: 'linear' or 'logistic'")
     commence_day: float | None = field(default=None, metadata={"min": 0.0})
     commence_date: str | None = None
     wants_rj: float | None = field(default=None, metadata=_P)
