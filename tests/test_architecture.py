@@ -11,15 +11,19 @@ import modules of its own layer and of any layer below it. The top-level ``rjsim
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rjsim"
 
-#: Lowest first. Keep in step with README.md ("Layout").
+#: Lowest first. Keep in step with docs/developers.md ("Layout"; checked below).
 LAYERS = ("core", "scenario", "data", "results", "model", "funding", "analysis", "capacity",
           "experiment", "planning", "uncertainty", "report", "regress", "app", "cli")
+
+
+DEVELOPERS = PACKAGE.parent / "docs" / "developers.md"
 
 
 def _modules(root: Path = PACKAGE) -> dict[str, Path]:
@@ -176,3 +180,21 @@ def test_layer_docstring_names_only_lower_layers(name: str) -> None:
     line = next((ln for ln in doc.splitlines() if "may import" in ln.lower()), "")
     above = LAYERS[LAYERS.index(name) + 1:]
     assert not [w for w in above if f"``{w}``" in line], line
+
+
+def documented_layers(text: str) -> list[str]:
+    """The subpackages the "Layout" section's tree lists under ``rjsim/``, in order."""
+    section = text.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    tree = section.split("```", 2)[1]
+    return re.findall(r"^  ([a-z_]+)/", tree, flags=re.MULTILINE)
+
+
+def test_the_developer_docs_list_every_layer_lowest_first() -> None:
+    assert documented_layers(DEVELOPERS.read_text(encoding="utf-8")) == list(LAYERS)
+
+
+def test_the_layout_check_catches_a_missing_or_misplaced_layer() -> None:
+    text = DEVELOPERS.read_text(encoding="utf-8")
+    assert documented_layers(text.replace("\n  cli/", "\n  cli_gone")) != list(LAYERS)
+    swapped = text.replace("\n  core/", "\n  TMP/").replace("\n  scenario/", "\n  core/")
+    assert documented_layers(swapped.replace("\n  TMP/", "\n  scenario/")) != list(LAYERS)

@@ -40,6 +40,25 @@ def exit_status(verdict: str) -> int:
     return EXIT_OK if verdict == "pass" else EXIT_NOT_PASSED
 
 
+def answer_text(result: CapacityTestResult, name: str) -> str:
+    """The committee's question answered in one plain sentence from a capacity test's national
+    verdict: is there sufficient capacity to provide RJ to all victims who want it?"""
+    n = result.national.iloc[0]
+    areas, passing = int(n["areas"]), int(n["areas_pass"])
+    failing, unsure = int(n["areas_fail"]), int(n["areas_inconclusive"])
+    if result.verdict == "pass":
+        return (f"Answer: yes. Under '{name}' all {areas} areas demonstrably have the capacity "
+                "to provide RJ to every victim who wants it: the capacity test passes.")
+    counts = f"{failing} fail, {unsure} inconclusive"
+    if failing == 0:
+        return (f"Answer: not yet known. Under '{name}' {passing} of {areas} areas "
+                f"demonstrably have the capacity to provide RJ to every victim who wants it "
+                f"({counts}): run more replications to decide.")
+    return (f"Answer: no. Under '{name}' {passing} of {areas} areas demonstrably have the "
+            f"capacity to provide RJ to every victim who wants it ({counts}), so the capacity "
+            "test for commencing the right fails; 'rjsim plan' prices the staffing that passes.")
+
+
 @dataclass(frozen=True, kw_only=True)
 class CapacityTestOptions(ExperimentOptions):
     """``rjsim capacity-test``: the scenario (file or object) to judge."""
@@ -108,6 +127,8 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
                                  tables=result.tables() | passing.tables())
         lines += (f"Results written to {out}/ (capacity_test_*.csv and time_to_pass*.csv "
                   "tables, figures/capacity_map)",)
+    if not options.quiet:
+        lines += (answer_text(result, scenario.name),)
     return finish(CapacityTestOutcome(status=status, lines=lines, out=out, result=result,
                                       time_to_pass=passing, experiment=e), options)
 

@@ -301,8 +301,8 @@ def _write(root: Path, manifest: Mapping[str, Any], declaration: Declaration,
     write_references(root, new, tables, kept)
 
 
-_DESCRIPTION = ("Regression references for 'rjsim regress' (README: Regression checks). "
-                "'config' and 'tolerances' are declarations you may edit (then run rjsim "
+_DESCRIPTION = ("Regression references for 'rjsim regress' (docs/developers.md: Regression "
+                "checks). 'config' and 'tolerances' are declarations you may edit (then run rjsim "
                 "regress --update --reason ...); everything else is written by --update.")
 
 

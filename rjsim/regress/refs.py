@@ -147,7 +147,7 @@ class References:
 # every referral is unmet), Cumbria and Dyfed-Powys (small, one English and one Welsh), Avon and
 # Somerset (large), West Midlands (among the largest; the Metropolitan Police is left out for
 # time). Tolerances: each above its KPI's noise floor at this configuration in every shipped
-# scenario and area (README: Regression checks).
+# scenario and area (docs/developers.md: Regression checks).
 DEFAULT_AREAS = ("E23000034", "E23000002", "W15000004", "E23000036", "E23000014")
 DEFAULT_TOLERANCES: dict[str, dict[str, Tolerance]] = {
     "national": {
