@@ -43,7 +43,9 @@ def add_experiment_options(p: argparse.ArgumentParser, *, report: bool = True) -
     """Add the options every experiment command shares (run, compare, capacity-test, plan);
     ``report=False`` leaves out ``--no-report`` (a command that builds no report)."""
     p.add_argument("--seed", type=non_negative_int, help="override run.seed")
-    p.add_argument("--years", type=positive_float, help="override run.years (0-50)")
+    p.add_argument("--years", type=positive_float,
+                   help="simulated years: more than 0 and at most 50, leaving a month after "
+                   "run.warmup_days (default: the scenario's run.years)")
     p.add_argument("--replications", type=positive_int,
                    help="replications to run (default: the scenario's run.replications)")
     p.add_argument("--workers", type=positive_int,

@@ -32,7 +32,8 @@ def register(sub: Any, experiment_options: Callable[[argparse.ArgumentParser], N
         if action.dest == "replications":
             action.help = f"replications (default {BACKCAST_REPLICATIONS})"
         elif action.dest == "years":
-            action.help = "simulated years, the first discarded as warm-up (default 3)"
+            action.help = ("simulated years, more than 1.1 (a month after the one-year "
+                           "warm-up) and at most 50 (default 3)")
         elif action.dest == "no_report":
             action.help = "not used (the back-cast writes tables and summary.txt)"
     p.set_defaults(func=backcast_command)
@@ -97,8 +98,9 @@ def register_verify(sub: Any, verify_command: Callable[[argparse.Namespace], int
     p.add_argument("--replications", type=int, default=VERIFY_REPLICATIONS,
                    help=f"replications of each queue (default {VERIFY_REPLICATIONS})")
     p.add_argument("--years", type=float, default=VERIFY_YEARS,
-                   help=f"simulated years (default {VERIFY_YEARS:g}; the first "
-                   f"{VERIFY_WARMUP_YEARS:g} are warm-up, the last year's referrals a margin)")
+                   help=f"simulated years, {VERIFY_WARMUP_YEARS + 2:g} to 200 (default "
+                   f"{VERIFY_YEARS:g}; the first {VERIFY_WARMUP_YEARS:g} are warm-up, the last "
+                   "year's referrals a margin)")
     p.add_argument("--out", type=Path, help="results directory (default results/verify_<name>)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only where results are")
     p.set_defaults(func=verify_command)

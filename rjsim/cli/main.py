@@ -20,6 +20,7 @@ from typing import Any
 from rjsim.app.common import ReportFailed
 from rjsim.cli import capacity as cli_capacity
 from rjsim.cli import evidence as cli_evidence
+from rjsim.cli import examples
 from rjsim.cli.common import (
     add_experiment_options,
     bounded,
@@ -44,13 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so docs and tests can inspect it)."""
     parser = argparse.ArgumentParser(
         prog="rjsim", description="Simulate restorative justice capacity in the 43 police "
-        "force areas of England and Wales.")
+        "force areas of England and Wales.", epilog=examples.main_epilog(),
+        formatter_class=examples.Formatter)
     parser.add_argument("--version", action="version", version=f"rjsim {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
 
     run = sub.add_parser("run", help="run a scenario (or a sweep) and write a results directory")
-    run.add_argument("scenario", type=Path, help="scenario TOML file")
+    run.add_argument("scenario", type=Path, help="scenario TOML file (a [sweep] runs every point)")
     add_experiment_options(run)
     run.add_argument("--target-precision", type=fraction, metavar="P",
                      help="add replications until key KPIs' 95%% CI half-width is within P "
@@ -62,12 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     cmp_ = sub.add_parser("compare", help="compare scenarios under common random numbers")
-    cmp_.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    cmp_.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
+                      help="scenario TOML files; every difference is from the first")
     add_experiment_options(cmp_)
     cmp_.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
-    val.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    val.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                     help="scenario TOML files to check (with the area data they name)")
     val.set_defaults(func=_cmd_validate)
 
     ass = sub.add_parser("assumptions", help="list every default with its source and confidence")
@@ -75,16 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     ass.set_defaults(func=_cmd_assumptions)
 
     _regress_parser(sub)
-    bench = sub.add_parser("bench", help="time a national run against a bare SimPy model")
-    bench.add_argument("--scenario", type=Path, default=Path("scenarios/statutory_right.toml"))
-    bench.add_argument("--years", type=positive_float, default=5.0)
+    bench = sub.add_parser("bench", description="Developer command: "
+                           + examples.DEVELOPER["bench"] + ".")
+    bench.add_argument("--scenario", type=Path, default=Path("scenarios/statutory_right.toml"),
+                       help="scenario to time (default scenarios/statutory_right.toml)")
+    bench.add_argument("--years", type=positive_float, default=5.0,
+                       help="simulated years, more than 0 and at most 50 (default 5)")
     bench.add_argument("--repeats", type=positive_int, default=3,
                        help="timed repeats; medians are reported (default 3)")
     bench.add_argument("--no-baseline", action="store_true", help="skip the bare SimPy model")
     bench.add_argument("--replications", type=positive_int,
                        help="instead: time an experiment of this many replications")
     bench.add_argument("--workers", type=positive_int, help="workers for --replications")
-    bench.add_argument("--executor", choices=("processes", "local", "dask"), default="processes")
+    bench.add_argument("--executor", choices=("processes", "local", "dask"), default="processes",
+                       help="executor for --replications (default processes)")
     bench.add_argument("--plan", action="store_true",
                        help="instead: time a national 'rjsim plan' (--replications per round, "
                        "default 10)")
@@ -93,12 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     _uncertainty_parser(sub)
     rep = sub.add_parser("report", help="build report.html, report.xlsx and figures/ from a "
                          "results directory (never re-runs the model)")
-    rep.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    rep.add_argument("results", type=Path, metavar="RESULTS_DIR",
+                     help="a results directory written by run, compare, capacity-test, plan, "
+                     "uncertainty or sensitivity")
     rep.set_defaults(func=_cmd_report)
     cli_capacity.register(sub)
     cli_evidence.register(sub, add_experiment_options, _cmd_backcast)
     cli_evidence.register_verify(sub, _cmd_verify)
     cli_evidence.register_calibrate(sub, add_experiment_options, _cmd_calibrate)
+    for name, command in sub.choices.items():
+        command.formatter_class = examples.Formatter
+        if name in examples.EXAMPLES:
+            command.epilog = examples.epilog(examples.EXAMPLES[name])
     return parser
 
 
@@ -135,7 +150,8 @@ def _uncertainty_parser(sub: Any) -> None:
     for action in sen._actions:
         if action.dest == "replications":
             action.help = "replications per design point (default 1)"
-    sen.add_argument("--method", choices=("morris", "sobol"), default="morris")
+    sen.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                     help="Morris screening (default) or Sobol' first-order and total indices")
     sen.add_argument("--trajectories", type=bounded(int, 2, 10_000, "2 to 10000"),
                      help="Morris trajectories (default 10; (parameters + 1) runs each) or "
                      "Sobol' base sample, a power of two (default 32; (parameters + 2) runs "
@@ -207,8 +223,8 @@ def _cmd_assumptions(args: argparse.Namespace) -> int:
 
 
 def _regress_parser(sub: Any) -> None:
-    reg = sub.add_parser("regress", help="check scenario KPIs against committed references "
-                         "(exit 1 on a regression)")
+    reg = sub.add_parser("regress", description="Developer command: "
+                         + examples.DEVELOPER["regress"] + ".")
     reg.add_argument("--scenarios", nargs="+", default=[], metavar="NAME_OR_FILE",
                      help="only these reference scenarios (default: every one)")
     reg.add_argument("--reference", type=Path, default=Path("results/reference"),
