@@ -20,6 +20,7 @@ import pandas as pd
 
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.data.areas import Area, AreaTable, packaged, victims_per_year
+from rjsim.scenario.funding import Funding
 from rjsim.scenario.spec import Scenario
 
 CURRENT_COLUMN = "rj_budget_gbp"
@@ -150,14 +151,68 @@ def area_budgets_for(scenario: Scenario, table: AreaTable, pot_gbp: float,
         leakage = 0.0 if f.ringfenced else f.leakage_share
     pot_gbp *= 1.0 - leakage
     if rule != "floor_plus":
-        return {c: pot_gbp * s for c, s in shares(scenario, table, rule).items()}
+        by_rule = {c: pot_gbp * s for c, s in shares(scenario, table, rule).items()}
+        return _with_minimum(scenario, table, by_rule)
     n = len(_national(table))
     rest = pot_gbp - n * f.floor_gbp
     if rest < 0:
         raise ScenarioError([Problem("funding.floor_gbp", f"floors of GBP {f.floor_gbp:,.0f} for "
                                      f"{n} areas exceed the pot of GBP {pot_gbp:,.0f}")],
                             "invalid funding allocation")
-    return {c: f.floor_gbp + rest * s for c, s in shares(scenario, table, f.floor_rule).items()}
+    return _with_minimum(scenario, table, {
+        c: f.floor_gbp + rest * s for c, s in shares(scenario, table, f.floor_rule).items()})
+
+
+def cost_per_fte(f: Funding) -> tuple[float, float]:
+    """Annual cost (GBP) of a general and of a specialist FTE.
+
+    salary x on-cost factor x (1 + overhead share); specialists add their pay uplift and their
+    one-off training cost spread over the amortisation period.
+    """
+    general = f.salary_gbp * f.on_cost_factor * (1.0 + f.overhead_share)
+    specialist = (general * (1.0 + f.specialist_pay_uplift)
+                  + f.specialist_training_gbp / f.training_amortisation_years)
+    return general, specialist
+
+
+def volunteers(scenario: Scenario, area: Area) -> tuple[float, float]:
+    """(FTE-equivalent, annual coordination cost in GBP) of an area's volunteers."""
+    dyn = scenario.staffing
+    hours = dyn.volunteer_hours_per_100k_population * area.population / 1e5
+    per_fte_year = scenario.service.productive_hours_per_fte_day * 365.0
+    return hours / per_fte_year, hours * dyn.volunteer_coordination_gbp_per_hour
+
+
+def minimum_budget(scenario: Scenario, area: Area) -> float:
+    """The budget that keeps ``funding.min_fte_per_area`` FTE in ``area`` (general and
+    specialist by the specialist share) after its volunteers' coordination cost."""
+    f = scenario.funding
+    general, specialist = cost_per_fte(f)
+    blended = (1 - f.specialist_share) * general + f.specialist_share * specialist
+    return f.min_fte_per_area * blended + volunteers(scenario, area)[1]
+
+
+def _with_minimum(scenario: Scenario, table: AreaTable,
+                  budgets: dict[str, float]) -> dict[str, float]:
+    """``budgets`` with every area raised to its minimum establishment's budget, paid for by
+    scaling down the others' in proportion (until none of them falls below its own minimum);
+    unchanged without a minimum."""
+    if not scenario.funding.min_fte_per_area:
+        return budgets
+    need = {a.code: minimum_budget(scenario, a) for a in _national(table)}
+    pot, raised, out = sum(budgets.values()), set[str](), dict(budgets)
+    while low := {c for c, b in out.items() if c not in raised and b < need[c]}:
+        raised |= low
+        rest = pot - sum(need[c] for c in raised)
+        others = sum(b for c, b in budgets.items() if c not in raised)
+        if rest < 0 or others <= 0:
+            raise ScenarioError([Problem(
+                "funding.min_fte_per_area", f"minimum establishments of "
+                f"{scenario.funding.min_fte_per_area:g} FTE in {len(raised)} areas cost more "
+                f"than the pot of GBP {pot:,.0f}; lower the minimum or raise the pot")],
+                "invalid funding allocation")
+        out = {c: need[c] if c in raised else rest * b / others for c, b in budgets.items()}
+    return out
 
 
 def timeline(scenario: Scenario, table: AreaTable) -> tuple[list[float], list[dict[str, float]]]:

@@ -11,24 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from rjsim.core.errors import Problem, ScenarioError
-from rjsim.data.areas import Area, AreaTable, packaged
+from rjsim.data.areas import AreaTable, packaged
 from rjsim.funding import allocation
+from rjsim.funding.allocation import cost_per_fte as cost_per_fte  # re-exported
+from rjsim.funding.allocation import volunteers as volunteers
 from rjsim.model import workforce
 from rjsim.model.staffing import Staffing, period_days
 from rjsim.scenario.funding import AreaFte, Funding
 from rjsim.scenario.spec import Scenario
-
-
-def cost_per_fte(f: Funding) -> tuple[float, float]:
-    """Annual cost (GBP) of a general and of a specialist FTE.
-
-    salary x on-cost factor x (1 + overhead share); specialists add their pay uplift and their
-    one-off training cost spread over the amortisation period.
-    """
-    general = f.salary_gbp * f.on_cost_factor * (1.0 + f.overhead_share)
-    specialist = (general * (1.0 + f.specialist_pay_uplift)
-                  + f.specialist_training_gbp / f.training_amortisation_years)
-    return general, specialist
 
 
 def unknown_area_problems_all(scenario: Scenario, table: AreaTable) -> list[Problem]:
@@ -115,9 +105,3 @@ def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Work
     return out
 
 
-def volunteers(scenario: Scenario, area: Area) -> tuple[float, float]:
-    """(FTE-equivalent, annual coordination cost in GBP) of an area's volunteers."""
-    dyn = scenario.staffing
-    hours = dyn.volunteer_hours_per_100k_population * area.population / 1e5
-    per_fte_year = scenario.service.productive_hours_per_fte_day * 365.0
-    return hours / per_fte_year, hours * dyn.volunteer_coordination_gbp_per_hour

@@ -100,6 +100,9 @@ class Funding:
     training_amortisation_years: float = _f("years over which training is spread", gt=0.0)
     specialist_share: float = _f("share of FTE that is specialist-trained", **_P)
     fte: AreaFte = _f("FTE per area when capacity_from = 'fte'")
+    min_fte_per_area: float = _f("minimum establishment of every area, FTE (split by "
+                                 "specialist_share), top-sliced from the pot; 0: none",
+                                 min=0.0, max=1000.0)
     area_budget_gbp: FrozenMap[float] = field(default_factory=FrozenMap,
                                               metadata={"min": 0.0})
     area_fte: FrozenMap[AreaFte] = field(default_factory=FrozenMap)
@@ -114,8 +117,9 @@ class Funding:
                 key = "area_fte" if self.area_fte else "fte"
                 p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                                  "funding.capacity_from = 'fte' (it is 'budget')"))
-        elif self.area_budget_gbp or self.schedule:
-            key = "area_budget_gbp" if self.area_budget_gbp else "schedule"
+        elif self.area_budget_gbp or self.schedule or self.min_fte_per_area:
+            key = ("area_budget_gbp" if self.area_budget_gbp else "schedule" if self.schedule
+                   else "min_fte_per_area")
             p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                              "funding.capacity_from = 'budget' (it is 'fte')"))
         return p
