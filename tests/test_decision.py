@@ -233,3 +233,61 @@ def test_title_is_validated_and_not_inherited(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "title: must be one line of at most 80 printable characters" in proc.stdout + \
         proc.stderr
+
+
+def test_differences_are_one_compact_table(compare_dir: Path) -> None:
+    html = (compare_dir / "report.html").read_text(encoding="utf-8")
+    start = html.index('<section id="differences">')
+    block = html[start:html.index("</section>", start)]
+    assert block.count("<tr>") == 1 + 2  # header and one row per option after the first
+    assert "<li>" not in block  # no bullet per difference
+    diff = pd.read_csv(compare_dir / "tables" / "comparison_differences.csv")
+    cost = diff[(diff["level"] == "national") & (diff["kpi"] == "annual_cost_gbp")
+                & (diff["scenario"] == "dec_more")].iloc[0]
+    assert bool(cost["significant"])
+    assert f"{decision.gbp_m(cost['difference']).replace('GBP ', 'GBP +')} real" in _text(block)
+    for kpi in ("unmet_demand_rate", "annual_cost_gbp"):
+        assert f">{kpi}<" not in block  # plain labels, not identifiers
+
+
+def test_small_real_differences_and_collapsed_intervals_are_not_shown_as_zero() -> None:
+    from rjsim.report.compare import signed
+    from rjsim.report.html import estimate
+    assert signed(0.0003, "share") == "+0.03 pp"
+    assert signed(-0.2, "count") == "-0.2"
+    assert signed(0.0, "share") == "+0.0 pp"
+    assert estimate(43.0, 43.0 - 1e-9, 43.0 + 1e-9, "count", 30) == "43"
+    assert estimate(0.6892, 0.6891, 0.6894, "share", 30) == "68.92% (95% CI 68.91% to 68.94%)"
+
+
+def test_assumptions_show_the_funding_schedule_and_commencement() -> None:
+    from rjsim.app.reports import AssumptionsOptions, assumptions
+    lines = assumptions(AssumptionsOptions(scenario=REPO / "scenarios" /
+                                           "funding_30m_need.toml")).lines
+    assert lines[0] == ("Effective settings of 'funding_30m_need' (GBP 30.5m pot (2017 prices), "
+                        "ringfenced, shared by need):")
+    text = "\n".join(lines)
+    assert ("Funding from day 365 (2026-04-01): a national pot of GBP 39.3m a year (GBP 30.5m x "
+            "1.29 price uprating), shared by need") in text
+    assert "Funding from the start: a national pot of GBP 6.1m a year" in text
+    assert "Statutory right: commenced on day 365; then 95% of eligible victims" in text
+    assert text.index("Funding from day 365") < text.index("funding.national_budget_gbp =")
+
+
+def test_settings_that_differ_are_plain_words(compare_dir: Path) -> None:
+    html = (compare_dir / "report.html").read_text(encoding="utf-8")
+    start = html.index("Settings that differ between the options")
+    block = _text(html[start:html.index("</table>", start)])
+    assert "Statutory right not commenced commenced on day 365" in block
+    assert "Funding from day 365 (2026-04-01) no change" in block
+    assert "a national pot of GBP 120.0m a year, shared by need" in block
+    assert "{" not in block and "[" not in block  # no raw JSON
+
+
+def test_an_options_own_report_states_its_funding_schedule(compare_dir: Path) -> None:
+    from rjsim.report.build import build_report
+    page = build_report(compare_dir / "scenarios" / "dec_more")
+    text = _text(page.read_text(encoding="utf-8"))
+    assert "Funding from day 365 (2026-04-01): a national pot of GBP 120.0m a year" in text
+    assert "Replications: 3" in text
+    assert "(from the start; the funding schedule above changes it)" in text

@@ -227,20 +227,23 @@ def test_sheet_names_are_short_and_unique() -> None:
 
 def test_comparison_report_says_which_differences_are_real(compare_dir: Path) -> None:
     diff = pd.read_csv(compare_dir / "tables" / "comparison_differences.csv")
-    nat = diff[(diff["level"] == "national") & diff["kpi"].isin(report_compare.COMPARE_KPIS)]
+    nat = diff[(diff["level"] == "national") & diff["kpi"].isin(report_compare.DIFFERENCE_KPIS)]
     real = int(nat["significant"].sum())
-    text = _text(_html(compare_dir))
-    assert f"{real} of {len(nat)} national differences from the baseline are real at 95%." in text
-    referrals = nat[nat["kpi"] == "referrals"].iloc[0]
-    assert bool(referrals["significant"])  # the right brings many more referrals
-    assert (f"Under 'cmp_b', referrals to RJ services is {referrals['difference']:,.0f} higher "
-            f"than under 'cmp_a' (95% CI +{referrals['ci_low']:,.0f} to "
-            f"+{referrals['ci_high']:,.0f}): a real difference at 95%.") in text
-    assert "is identical to 'cmp_a' in every replication" in text  # same budget: same cost
-    section = text[text.index("Real at 95%"):text.index("Not distinguishable from noise at 95%")]
-    assert section.count("a real difference at 95%") == real
-    assert "Settings that differ between the options" in text
-    assert "statutory_right.commence_day" in text
+    html = _html(compare_dir)
+    start = html.index('<section id="differences">')
+    text = _text(html[start:html.index("</section>", start)])
+    assert f"{real} of the {len(nat)} differences below are." in text
+    interventions = nat[nat["kpi"] == "interventions"].iloc[0]
+    cost = nat[nat["kpi"] == "annual_cost_gbp"].iloc[0]
+    assert cost["difference"] == 0 and cost["paired_variance"] == 0  # same budget
+    assert "identical in every replication" in text
+    if interventions["significant"]:
+        assert f"{interventions['difference']:+,.0f} real" in text
+    else:
+        assert "no real difference" in text
+    assert html[start:].split("</section>")[0].count('<div class="muted">real</div>') == real
+    assert "Settings that differ between the options" in _text(html)
+    assert "Statutory right" in _text(html) and "not commenced" in _text(html)
     for stem in ("option_differences", "funding_frontier"):
         assert (compare_dir / "figures" / f"{stem}.png").stat().st_size > 5_000
         assert (compare_dir / "figures" / f"{stem}.svg").stat().st_size > 5_000

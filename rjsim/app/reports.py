@@ -43,15 +43,23 @@ class AssumptionsOutcome(Outcome):
 
 
 def assumptions(options: AssumptionsOptions) -> AssumptionsOutcome:
-    """Every parameter with its value (in the scenario, if given), range, source and
-    confidence."""
+    """The scenario's effective settings in plain words (run, commencement and phasing,
+    funding with its dated schedule, staffing), then every parameter with its value (in the
+    scenario, if given), range, source and confidence."""
+    from rjsim.core.schema import to_plain
+    from rjsim.report.settings import effective_settings
     from rjsim.results import store
     from rjsim.scenario import io as scenario_io
 
     scenario = (scenario_io.load(options.scenario) if options.scenario
                 else scenario_io.from_dict({}))
     table = store.assumptions_table(scenario)
-    lines = []
+    lines = [f"Effective settings of '{scenario.name}'"
+             + (f" ({scenario.title})" if scenario.title else "") + ":"]
+    lines += [f"  {what}: {value}" for what, value in
+              effective_settings(to_plain(scenario))]
+    lines += ["", "Every parameter (the value before any dated change of the funding "
+              "schedule above), its range, confidence and source:"]
     for row in table.itertuples():
         rng = f" (range {row.low}-{row.high})" if row.low or row.high else ""
         lines.append(f"{row.key} = {row.value}{rng} [{row.confidence}]\n    {row.source}")

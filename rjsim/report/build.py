@@ -165,7 +165,8 @@ def _comparison_report(res: Results) -> Path:
     rows = decision.option_rows(res)
     sections: list[tuple[str, str, Html]] = [
         ("decision", "The options at a glance", decision.decision_section(res, rows)),
-        ("headline", "Differences from the baseline", report_compare.headline(res)),
+        ("differences", "How each option differs from the first",
+         report_compare.differences_table(res)),
         ("what", "What was compared and why", report_compare.what_was_compared(res)),
         ("options", "Options side by side", report_compare.side_by_side(res)),
         ("figures", "Figures", _comparison_figures(res)),

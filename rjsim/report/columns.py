@@ -320,7 +320,7 @@ def kind(kpi: str) -> str:
 
 
 def fmt(value: float, how: str, *, signed: bool = False, extra: int = 0) -> str:
-    """``value`` as text for its kind: 12,345; 87.6%; 41 days; GBP 1.23m; 12.5 FTE
+    """``value`` as text for its kind: 12,345; 87.6%; 41 days; GBP 1.23m, GBP 37.6m; 12.5 FTE
     (``extra`` more decimals, to tell apart the ends of a narrow interval)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -328,8 +328,10 @@ def fmt(value: float, how: str, *, signed: bool = False, extra: int = 0) -> str:
     if how == "share":
         return f"{100 * value:{sign}.{1 + extra}f}" + (" pp" if signed else "%")
     if how == "gbp":
-        if abs(value) >= 1e6:
-            return f"GBP {value / 1e6:{sign}.{2 + extra}f}m"
+        if abs(value) >= 1e6:  # three significant figures: GBP 115m, 37.6m, 5.84m
+            m = value / 1e6
+            places = 0 if abs(m) >= 100 else 1 if abs(m) >= 10 else 2
+            return f"GBP {m:{sign},.{places + extra}f}m"
         return f"GBP {value:{sign},.{extra}f}"
     if how == "days":
         return f"{value:{sign}.{extra}f} days"

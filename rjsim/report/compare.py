@@ -2,9 +2,11 @@
 
 A comparison directory holds ``tables/comparison_estimates``, ``comparison_differences`` and
 ``comparison_options`` (paired differences from the first option with 95% CIs, under common
-random numbers) and each option's own results under ``scenarios/<name>/``. The report puts
-the options side by side and says in plain words which differences are real at 95% (the
-interval of the paired difference excludes zero) and which are not distinguishable from noise.
+random numbers) and each option's own results under ``scenarios/<name>/``. The report opens
+with the decision table (:mod:`rjsim.report.decision`), then gives each option's differences
+from the first in one compact table (the difference where it is real at 95%, the paired
+interval excluding zero; otherwise 'no real difference'), the options side by side and the
+settings that differ between them in plain words.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from rjsim.report import settings as option_settings
 from rjsim.report.columns import fmt, kind, label
-from rjsim.report.html import Html, bullets, esc, estimate, join, para, table, tag
+from rjsim.report.html import Html, esc, estimate, join, para, table, tag
 from rjsim.report.sections import plain
 from rjsim.results.reader import Results, open_results
 
@@ -69,58 +72,75 @@ def what_was_compared(res: Results) -> Html:
              f"differences are measured more precisely than levels. The first option, "
              f"'{names[0]}', is the baseline every difference is taken from."),
         tag("ul", *items)]
+    if len(scenarios) != len(names):
+        return join(parts)
+    reps = res.manifest.get("replications")
+    readable = option_settings.differing({n: option_settings.effective_settings(
+        scenarios[n], reps) for n in names})
     flat = {n: _flatten(s) for n, s in scenarios.items()}
-    keys = sorted({k for f in flat.values() for k in f} - {"name", "description"})
-    differ = [k for k in keys if len({f.get(k, "") for f in flat.values()}) > 1]
-    if differ and len(flat) == len(names):
+    keys = sorted({k for f in flat.values() for k in f})
+    other = [k for k in keys if not option_settings.covered(k)
+             and len({f.get(k, "") for f in flat.values()}) > 1]
+    if readable or other:
         parts += [tag("h3", "Settings that differ between the options"),
                   table(["setting", *names],
-                        [[k, *(plain(flat[n][k]) if k in flat[n] else "(not set)"
-                               for n in names)] for k in differ], numeric_from=99, long=True)]
+                        [*readable, *([k, *(plain(flat[n][k]) if k in flat[n] else "not set"
+                                            for n in names)] for k in other)],
+                        numeric_from=99, min_width=40)]
+    else:
+        parts.append(para("The options' settings are the same apart from their names."))
     return join(parts)
 
 
-def _statement(d: pd.Series) -> str:
-    kpi = str(d["kpi"])
-    how = kind(kpi)
-    diff, lo, hi = float(d["difference"]), float(d["ci_low"]), float(d["ci_high"])
-    name = label(kpi)
-    subject = f"Under '{d['scenario']}', {name[:1].lower() + name[1:]}"
+#: National KPIs of the differences table, in order.
+DIFFERENCE_KPIS = ("interventions", "unmet_demand_rate", "wait_alloc_days_mean",
+                   "share_allocated_within_target", "annual_cost_gbp")
+
+
+def signed(value: float, how: str) -> str:
+    """A difference for its kind, with as many more decimals (up to three) as it takes not to
+    show a real difference as zero: +55.1 pp, +0.03 pp, -102,697."""
+    text = fmt(value, how, signed=True)
+    for extra in range(1, 4):
+        if value == 0 or any(c in "123456789" for c in text):
+            break
+        text = fmt(value, how, signed=True, extra=extra)
+    return text
+
+
+def _cell(d: pd.Series | None) -> Html:
+    if d is None:
+        return Html("n/a")
+    how = kind(str(d["kpi"]))
+    diff = float(d["difference"])
     if float(d.get("paired_variance", math.nan)) == 0 and diff == 0:
-        return (f"{subject} is identical to '{d['baseline']}' in every replication: no "
-                "difference.")
-    size = fmt(abs(diff), how).replace("%", " percentage points")
-    word = "higher" if diff > 0 else "lower"
-    ci = f"95% CI {fmt(lo, how, signed=True)} to {fmt(hi, how, signed=True)}"
+        return join(["identical", tag("div", "in every replication", cls="muted")])
     if bool(d["significant"]):
-        return (f"{subject} is {size} {word} than under '{d['baseline']}' ({ci}): a real "
-                "difference at 95%.")
-    return (f"{subject} differs from '{d['baseline']}' by {fmt(diff, how, signed=True)} ({ci}): "
-            "not distinguishable from noise at 95%, so there is no evidence of a difference.")
+        return join([signed(diff, how), tag("div", "real", cls="muted")])
+    return join(["no real difference", tag("div", f"{signed(diff, how)}, 95% CI "
+                                        f"{signed(float(d['ci_low']), how)} to "
+                                        f"{signed(float(d['ci_high']), how)}", cls="muted")])
 
 
-def national_differences(res: Results) -> tuple[list[str], list[str]]:
-    """Plain statements of the national differences: (real at 95%, not real)."""
+def differences_table(res: Results) -> Html:
+    """Each option's national differences from the first, one row per option: the
+    difference where it is real at 95%, otherwise 'no real difference' with its interval."""
     diff = res.table("comparison_differences")
-    nat = diff[(diff["level"] == "national") & diff["kpi"].isin(COMPARE_KPIS)]
-    nat = nat.assign(_o=nat["kpi"].map({k: i for i, k in enumerate(COMPARE_KPIS)}))
-    real: list[str] = []
-    noise: list[str] = []
-    for _, d in nat.sort_values(["scenario", "_o"], kind="stable").iterrows():
-        (real if bool(d["significant"]) else noise).append(_statement(d))
-    return real, noise
-
-
-def headline(res: Results) -> Html:
-    """Which differences from the baseline are real at 95% and which are not."""
-    real, noise = national_differences(res)
-    return join([tag("div", para(f"{len(real)} of {len(real) + len(noise)} national "
-                                 "differences from the baseline are real at 95%."),
-                     cls="headline"),
-                 tag("h3", "Real at 95% (the 95% CI of the paired difference excludes zero)"),
-                 bullets(real) if real else para("None."),
-                 tag("h3", "Not distinguishable from noise at 95%"),
-                 bullets(noise) if noise else para("None.")])
+    nat = diff[diff["level"] == "national"]
+    names = option_names(res)
+    rows = []
+    for name in names[1:]:
+        mine = {str(r["kpi"]): r for _, r in nat[nat["scenario"] == name].iterrows()}
+        rows.append([name, *(_cell(mine.get(k)) for k in DIFFERENCE_KPIS)])
+    shown = nat[nat["kpi"].isin(DIFFERENCE_KPIS)]
+    real = int(shown["significant"].astype(bool).sum())
+    return join([
+        para(f"Each option minus '{names[0]}' (the first compared), nationally, over the whole "
+             "run after warm-up; options are paired replication by replication (common random "
+             "numbers). A difference is 'real' when its 95% confidence interval excludes zero: "
+             f"{real} of the {len(shown)} differences below are."),
+        table(["option", *(label(k) for k in DIFFERENCE_KPIS)], rows, numeric_from=99,
+              min_width=40)])
 
 
 def side_by_side(res: Results) -> Html:

@@ -100,10 +100,13 @@ def badge(verdict: str) -> Html:
 
 
 def estimate(mean: float, low: float, high: float, how: str, n: int = 2) -> str:
-    """``mean (95% CI low to high)``; the interval is left out when it is undefined."""
+    """``mean (95% CI low to high)``, with up to two more places where that tells the ends
+    apart; the interval is left out when it is undefined or its ends are the same even then."""
     if n < 2 or math.isnan(low) or math.isnan(high) or low == high:
         return fmt(mean, how)
-    extra = next((k for k in range(3) if fmt(low, how, extra=k) != fmt(high, how, extra=k)), 3)
+    extra = next((k for k in range(3) if fmt(low, how, extra=k) != fmt(high, how, extra=k)), None)
+    if extra is None:  # the same to two more places: a single value, not '43.0 (43.0 to 43.0)'
+        return fmt(mean, how)
     return (f"{fmt(mean, how, extra=extra)} (95% CI {fmt(low, how, extra=extra)} to "
             f"{fmt(high, how, extra=extra)})")
 

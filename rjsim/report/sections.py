@@ -16,6 +16,7 @@ import pandas as pd
 from rjsim.core import stats
 from rjsim.report.columns import fmt, kind, label
 from rjsim.report.html import Html, badge, bullets, estimate, join, para, table, tag
+from rjsim.report.settings import effective_settings, right_in_force
 from rjsim.results.reader import Results
 
 #: The share of referrals allocated within the wait target that an area should reach.
@@ -147,10 +148,16 @@ def _range(low: object, high: object) -> str:
     return f"from {low}" if low else (f"up to {high}" if high else "")
 
 
-def _key_assumption_rows(log: pd.DataFrame) -> list[list[str]]:
+#: Assumptions a dated funding change can override.
+SCHEDULED = ("funding.national_budget_gbp", "funding.allocation", "funding.uprating_factor")
+
+
+def _key_assumption_rows(log: pd.DataFrame, scheduled: bool = False) -> list[list[str]]:
     out = []
     for _, r in log[log["key"].isin(KEY_ASSUMPTIONS)].iterrows():
-        out.append([r["key"], f"{plain(r['value'])} {r.get('unit', '')}".strip(),
+        later = (" (from the start; the funding schedule above changes it)"
+                 if scheduled and r["key"] in SCHEDULED else "")
+        out.append([r["key"], f"{plain(r['value'])} {r.get('unit', '')}".strip() + later,
                     _range(r.get("low"), r.get("high")), r.get("source", ""),
                     r.get("confidence", "")])
     return out
@@ -162,41 +169,10 @@ def _replications_fact(manifest: dict[str, Any]) -> str:
         f"Replications: {n}" + (f" ({why})" if why else ""))
 
 
-def _capacity_fact(res: Results) -> str:
-    per_area = res.setting("funding.area_fte") or {}
-    if res.setting("funding.capacity_from") == "fte" and per_area:
-        general = sum(float(v.get("general", 0)) for v in per_area.values())
-        specialist = sum(float(v.get("specialist", 0)) for v in per_area.values())
-        return (f"Capacity: set directly per area, {general:,.1f} general and "
-                f"{specialist:,.1f} specialist facilitators (FTE) in all")
-    if res.setting("funding.capacity_from") == "fte":
-        return (f"Capacity: set directly, {plain(res.setting('funding.fte.general', '?'))} "
-                f"general and {plain(res.setting('funding.fte.specialist', '?'))} specialist "
-                "facilitators (FTE) in each area")
-    budget = res.setting("funding.national_budget_gbp")
-    money = fmt(float(budget), "gbp") if isinstance(budget, int | float) else "n/a"
-    return (f"Capacity: from a national budget of {money} a year, shared by "
-            f"{plain(res.setting('funding.allocation', '?'))}")
-
-
 def _commencement(res: Results) -> str:
     """When the right commences: one day or date, or each phase's."""
-    def when(table: Any) -> str:
-        day = table.get("commence_day")
-        return f"day {plain(day)}" if day is not None else str(table.get("commence_date"))
-
     right = res.setting("statutory_right", {})
-    right = right if isinstance(right, dict) else {}
-    phases = [p for p in right.get("phase") or [] if isinstance(p, dict)]
-    if phases:
-        return f"commenced in {len(phases)} phases: " + "; ".join(
-            f"{p.get('label') or i + 1} on {when(p)} ("
-            f"{', '.join(map(str, p.get('groups') or ['every group']))} in "
-            f"{', '.join(map(str, p.get('areas') or ['every area']))})"
-            for i, p in enumerate(phases))
-    if right.get("commence_day") is None and right.get("commence_date") is None:
-        return "not commenced"
-    return f"commenced on {when(right)}"
+    return right_in_force(right if isinstance(right, dict) else {})
 
 
 def what_was_run(res: Results) -> Html:
@@ -209,15 +185,15 @@ def what_was_run(res: Results) -> Html:
              f"{run.get('start_date', '?')} (warm-up {plain(run.get('warmup_days', 0))} days, "
              "excluded from the figures)",
              _replications_fact(m),
-             "Statutory right: " + _commencement(res),
-             _capacity_fact(res)]
+             *(f"{what}: {value}" for what, value in effective_settings(s)[1:])]
     parts: list[object] = [para(m.get("description") or s.get("description") or
                                 "(no description)"), bullets(facts)]
     log = res.assumptions()
     if log is not None:
         parts += [tag("h3", "Key assumptions"),
                   table(["assumption", "value", "range", "source", "confidence"],
-                        _key_assumption_rows(log), numeric_from=99, min_width=40)]
+                        _key_assumption_rows(log, bool(res.setting("funding.schedule"))),
+                        numeric_from=99, min_width=40)]
     return join(parts)
 
 
@@ -226,7 +202,7 @@ def national_table(res: Results) -> Html:
     kpis = res.table("kpi_national")
     rows = kpi_lookup(kpis)
     main = [[label(k), kpi_estimate(rows, k)] for k in NATIONAL_KPIS if k in rows]
-    every = [[r["kpi"], fmt(float(r["mean"]), kind(str(r["kpi"]))),
+    every = [[label(str(r["kpi"])), fmt(float(r["mean"]), kind(str(r["kpi"]))),
               fmt(float(r["ci_low"]), kind(str(r["kpi"]))),
               fmt(float(r["ci_high"]), kind(str(r["kpi"]))), int(r["n"])]
              for _, r in kpis.iterrows()]
@@ -234,7 +210,7 @@ def national_table(res: Results) -> Html:
                       "'a year' figures divide by its length."),
                  table(["measure", "mean (95% CI)"], main),
                  tag("h3", "Every national KPI"),
-                 table(["kpi", "mean", "95% CI low", "95% CI high", "replications"], every,
+                 table(["measure", "mean", "95% CI low", "95% CI high", "replications"], every,
                        long=True)])
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 
 from rjsim.core import stats
 from rjsim.experiment.comparison import Comparison, capacity_table
 from rjsim.experiment.experiment import Experiment
+from rjsim.report.columns import kind, label
+from rjsim.report.compare import signed
 from rjsim.scenario.expected import caseload_per_fte
 
 Fmt = Callable[[float], str]
@@ -175,6 +178,9 @@ def _verdict(d: pd.Series, fmt: Fmt) -> str:
     if d["paired_variance"] == 0 and d["difference"] == 0:
         return "identical in every replication (common random numbers)"
     verdict = "real at 95%" if d["significant"] else "not distinguishable from noise at 95%"
+    if d["significant"] and not any(c in "123456789" for c in fmt(d["difference"])):
+        fmt = partial(signed, how=kind(str(d["kpi"])))  # never '+0.0 pp ... real'
+        verdict = "real at 95% but small"
     vr = float(d["variance_reduction"])
     how = ("" if math.isnan(vr) else f"; pairing cut its variance by {100 * vr:.0f}%" if vr >= 0
            else f"; pairing raised its variance by {-100 * vr:.0f}%")
@@ -192,7 +198,7 @@ def comparison_text(c: Comparison) -> str:
              f"(same seed {c.experiments[0].scenario.run.seed}). National means; differences "
              f"are each scenario minus '{c.names[0]}' with 95% CIs.", ""]
     for kpi, fmt in COMPARE_KPIS:
-        lines.append(f"  {kpi}")
+        lines.append(f"  {label(kpi)}")
         for name in c.names:
             r = est[(est["kpi"] == kpi) & (est["scenario"] == name)].iloc[0]
             lines.append(f"    {name:<{width}}{fmt(float(r['mean'])):>12}")
