@@ -291,3 +291,16 @@ def test_an_options_own_report_states_its_funding_schedule(compare_dir: Path) ->
     assert "Funding from day 365 (2026-04-01): a national pot of GBP 120.0m a year" in text
     assert "Replications: 3" in text
     assert "(from the start; the funding schedule above changes it)" in text
+
+
+def test_commencement_states_phases_and_the_awareness_ramp() -> None:
+    from rjsim.report.settings import commencement
+    right = {"commence_day": 365, "informed": 0.95, "ramp_days": 365, "ramp_curve": "logistic"}
+    assert commencement({"statutory_right": right}) == (
+        "commenced on day 365; then 95% of eligible victims are told about RJ, reached over "
+        "365 days (logistic ramp)")
+    phased = {"phase": [{"commence_day": 365, "groups": ["hate"], "areas": []}],
+              "informed": 0.5}
+    assert commencement({"statutory_right": phased}).startswith(
+        "commenced in 1 phases: 1 on day 365 (hate in every area); then 50%")
+    assert commencement({"statutory_right": {"informed": 0.95}}) == "not commenced"

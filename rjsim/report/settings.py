@@ -125,7 +125,11 @@ def commencement(s: Mapping[str, Any]) -> str:
     informed = right.get("informed")
     if text == "not commenced" or informed is None:
         return text
-    return f"{text}; then {100 * float(informed):.0f}% of eligible victims are told about RJ"
+    ramp = float(right.get("ramp_days") or 0)
+    rise = (f", reached over {_num(ramp)} days ({right.get('ramp_curve', 'linear')} ramp)"
+            if ramp > 0 else "")
+    return (f"{text}; then {100 * float(informed):.0f}% of eligible victims are told about RJ"
+            f"{rise}")
 
 
 def effective_settings(s: Mapping[str, Any], replications: object = None
@@ -158,7 +162,8 @@ def effective_settings(s: Mapping[str, Any], replications: object = None
 #: Scenario keys (dotted prefixes) that :func:`effective_settings` states in words.
 COVERED = ("name", "title", "description", "run.years", "run.start_date", "run.seed",
            "run.replications", "statutory_right.commence_day", "statutory_right.commence_date",
-           "statutory_right.phase", "statutory_right.informed", "funding.capacity_from",
+           "statutory_right.phase", "statutory_right.informed",
+           "statutory_right.ramp_days", "statutory_right.ramp_curve", "funding.capacity_from",
            "funding.national_budget_gbp", "funding.uprating_factor", "funding.allocation",
            "funding.ringfenced", "funding.leakage_share", "funding.schedule",
            "funding.area_budget_gbp", "funding.area_fte", "funding.fte", "funding.salary_gbp",
