@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,11 +26,13 @@ import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis import rolling, summary, tables
-from rjsim.core.errors import Problem, ScenarioError
+from rjsim.core.errors import Problem, RjsimError, ScenarioError
+from rjsim.core.schema import did_you_mean
 from rjsim.data import areas as areadata
 from rjsim.data.areas import Area, AreaTable
 from rjsim.funding import budgets as funding
 from rjsim.model.area import AreaRecords, simulate_area
+from rjsim.model.region import RegionArea, simulate_region
 from rjsim.model.staffing import Staffing
 from rjsim.model.workforce import Workforce
 from rjsim.scenario.spec import Scenario
@@ -64,6 +68,10 @@ class TaskPlan:
     staffing: dict[str, Staffing]  # day-0 establishment
     workforce: dict[str, Workforce]  # staffing per period
     model: AreaModel = simulate_area
+    # area code -> the codes of its pooled region's selected areas (scenario.pooling)
+    pooled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # names this plan's pooled regions in a process's memo (never part of any result)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
     def area(self, code: str) -> Area:
         """The selected area with this code."""
@@ -114,10 +122,32 @@ def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPl
     problems += table.group_problems(scenario.demand.groups)
     problems += table.phase_problems(scenario.statutory_right.phase)
     problems += funding.unknown_area_problems_all(scenario, table)
+    problems += _pooling_problems(scenario, table, model)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
     return TaskPlan(scenario, table, areas, funding.staffing(scenario, table),
-                funding.workforces(scenario, table), model)
+                    funding.workforces(scenario, table), model, _pooled_regions(scenario, areas))
+
+
+def _pooling_problems(scenario: Scenario, table: AreaTable, model: AreaModel) -> list[Problem]:
+    """Pooled regions the area data does not have, named twice, or with another model."""
+    named, known = scenario.pooling.regions, sorted({a.region for a in table.areas} - {""})
+    where = "pooling.regions"
+    out = [Problem(where, f"unknown region '{r}'{did_you_mean(r, known)}; regions in "
+                   f"{table.source}: {', '.join(known) or 'none (no region column)'}")
+           for r in dict.fromkeys(named) if r not in known]
+    if len(set(named)) != len(named):
+        out.append(Problem(where, "names a region twice", repr(list(named))))
+    if named and model is not simulate_area:
+        out.append(Problem(where, "pooled regions are simulated by rjsim's own model only; "
+                           "remove the pooling or the other model"))
+    return out
+
+
+def _pooled_regions(scenario: Scenario, areas: tuple[Area, ...]) -> dict[str, tuple[str, ...]]:
+    pooled = set(scenario.pooling.regions)
+    return {a.code: tuple(b.code for b in areas if b.region == a.region)
+            for a in areas if a.region in pooled}
 
 
 def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) -> AreaDigest:
@@ -141,9 +171,41 @@ def simulate_task(p: TaskPlan, replication: int, area: Area, staffed: Staffed | 
                   ) -> AreaRecords:
     """Simulate one area for one replication with the plan's model (raw records), at the
     plan's staffing or at ``staffed``."""
+    if area.code in p.pooled:
+        if staffed is not None:
+            raise RjsimError(f"area {area.code} pools its specialists with its region: it "
+                             "cannot be simulated at its own staffing alone (plan without "
+                             "[pooling])")
+        return _pooled_records(p, replication, area.code)
     if staffed is None:
         staffed = Staffed(p.staffing[area.code], p.workforce[area.code])
     return p.model(p.scenario, area, staffed.staffing, replication, staffed.workforce)
+
+
+#: Regions simulated in this process, kept until each area's task has taken its records (at
+#: most this many: a region whose other areas ran in another process is dropped in time).
+_REGION_MEMO_SIZE = 16
+_region_memo: OrderedDict[tuple[str, int, tuple[str, ...]], dict[str, AreaRecords]] = (
+    OrderedDict())
+
+
+def _pooled_records(p: TaskPlan, replication: int, code: str) -> AreaRecords:
+    """An area's records from its pooled region's model. The region runs once for all its
+    areas' tasks in this process; a task that finds its records gone (taken, or dropped)
+    simulates the region again, which is deterministic, so the results never depend on it."""
+    region = p.pooled[code]
+    key = (p.token, replication, region)
+    held = _region_memo.get(key)
+    if held is None or code not in held:
+        held = simulate_region(p.scenario, [RegionArea(p.area(c), p.staffing[c], p.workforce[c])
+                                            for c in region], replication)
+        _region_memo[key] = held
+        while len(_region_memo) > _REGION_MEMO_SIZE:
+            _region_memo.popitem(last=False)
+    records = held.pop(code)
+    if not held:
+        del _region_memo[key]
+    return records
 
 
 def run_task(p: TaskPlan, replication: int, area_code: str, *, with_records: bool = False,

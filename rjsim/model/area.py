@@ -8,9 +8,10 @@ and raises :class:`~rjsim.core.errors.ConservationError` naming the area and gro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 import simpy
@@ -85,7 +86,8 @@ class _GroupDraw:
 
 @dataclass(frozen=True)
 class _Referrals:
-    """Every referral of an area, all groups together, sorted by referral day."""
+    """Every referral of an area, all groups together, sorted by referral day (the same
+    draws whether the area is simulated on its own or in a pooled region)."""
 
     group: np.ndarray
     referral_day: np.ndarray
@@ -138,6 +140,35 @@ class _Capacity:
     caseload_per_fte: float
     slots_by_period: np.ndarray  # (periods, 2) slots of each Pool
     workforce: Workforce
+
+
+class Served(Protocol):
+    """What an engine leaves per case of an area: when and on which slot kind each case was
+    allocated, and cases closed and in service per offence group."""
+
+    @property
+    def allocation_day(self) -> np.ndarray: ...
+    @property
+    def skill(self) -> np.ndarray: ...
+    @property
+    def closed(self) -> Sequence[int]: ...
+    @property
+    def busy(self) -> Sequence[int]: ...
+
+
+class Simulated(Protocol):
+    """One area's referrals and what the engine did with them (on its own or in a region)."""
+
+    @property
+    def ref(self) -> _Referrals: ...
+    @property
+    def service(self) -> Served: ...
+    @property
+    def no_service(self) -> np.ndarray: ...
+    @property
+    def lost(self) -> np.ndarray: ...
+    @property
+    def waiting(self) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -208,7 +239,7 @@ def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replicatio
     return records
 
 
-def _assemble(scenario: Scenario, area: Area, replication: int, sim: _Simulated,
+def _assemble(scenario: Scenario, area: Area, replication: int, sim: Simulated,
               capacity: _Capacity) -> AreaRecords:
     horizon, target = scenario.run.horizon_days, scenario.service.wait_target_days
     ref, no_service = sim.ref, sim.no_service
@@ -247,7 +278,7 @@ def _assemble(scenario: Scenario, area: Area, replication: int, sim: _Simulated,
         skill=sim.service.skill, stage_end_day=stage_end, stage_hours=hours)
 
 
-def _check_conservation(rec: AreaRecords, sim: _Simulated) -> None:
+def _check_conservation(rec: AreaRecords, sim: Simulated) -> None:
     """referrals = closed + lost + in progress, per group, from independent counters."""
     n_groups = len(rec.groups)
     ref = sim.ref

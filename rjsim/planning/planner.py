@@ -47,6 +47,7 @@ import pandas as pd
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.capacity import capacity_test, queueing
 from rjsim.core.codes import ALL_POOLS, Pool, Verdict
+from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
@@ -411,6 +412,10 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     used). ``on_round(round, areas_still_searching)`` reports progress.
     """
     assessed = capacity.assessed(scenario)
+    if scenario.pooling.regions:  # a region's areas share slots: no per-area least FTE
+        raise ScenarioError([Problem("pooling.regions", "rjsim plan finds each area's own "
+                                     "least FTE and cannot plan pooled regions; remove "
+                                     "[pooling] regions to plan")], "cannot plan")
     areas = {a.code: a for a in runner.task_plan(assessed).areas}
     search = Search(expected_path.caseload_per_fte(assessed),
                     {c: _brackets(assessed, a) for c, a in areas.items()})

@@ -26,6 +26,7 @@ from rjsim.scenario.funding import (
     Funding,
     StaffingDynamics,
 )
+from rjsim.scenario.pooling import Pooling
 
 #: Offence groups, in the fixed order used by every table.
 GROUPS: tuple[str, ...] = ("violence", "sexual", "domestic_abuse", "hate", "robbery", "burglary",
@@ -228,6 +229,7 @@ class Scenario:
     staffing: StaffingDynamics = _f("recruitment, attrition and volunteers")
     statutory_right: StatutoryRight = _f("a statutory right to RJ")
     capacity_test: CapacityTestSettings = _f("the minister's capacity test (MODEL.md s6)")
+    pooling: Pooling = _f("regional pooling of specialist facilitators (MODEL.md s2)")
 
     @property
     def commence_day(self) -> float | None:
