@@ -102,3 +102,18 @@ def copy_results(src: Path, dst: Path) -> Path:
     """A copy of a results directory without its report files."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("report.*", "figures"))
     return dst
+
+
+#: Shipped options with long names (one of them very long), for layout and PDF tests.
+LONG_OPTIONS = ("funding_today", "funding_30m_population", "funding_30m_crime",
+                "funding_30m_population_not_ringfenced")
+
+
+def small_comparison(folder: Path, *more: str) -> Path:
+    """A real two-area comparison of shipped funding options under their own (long) names,
+    1.5 simulated years and 2 replications; ``more``: extra ``rjsim compare`` arguments."""
+    files = [str(small_scenario(folder, name, f"{name}.toml")) for name in LONG_OPTIONS]
+    out = folder / "compare"
+    run_ok("compare", *files, "--years", "1.5", "--replications", "2", "--no-cache",
+           "--workers", "1", "-q", "--out", str(out), *more, cwd=REPO)
+    return out

@@ -1,8 +1,11 @@
 """The HTML report in a real browser: headless Chromium (Debian's ``chromium`` and
 ``chromium-driver`` packages, driven by Selenium).
 
-The page must render with no severe console errors, every image must load, it must not be
-wider than a phone's screen (wide tables scroll inside their own boxes) and it must print.
+The page must render with no severe console errors, every image must load, and it must print.
+Both the single-run report and the comparison report (four options with long names) must fit
+a laptop's 1,366-pixel window and a phone's 390-pixel screen with no sideways scrolling of the
+page (wide tables and figures scroll inside their own boxes), and on the phone every figure
+must be shown at least at its legible width.
 Screenshots are saved under the test's ``tmp_path``. Without Chromium the test fails, saying
 how to install it (``make test`` installs it when run as root): it is never skipped.
 """
@@ -16,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reporttools import REPO, add_capacity_test, copy_results, run_ok, small_scenario
+from reporttools import (
+    REPO,
+    add_capacity_test,
+    copy_results,
+    run_ok,
+    small_comparison,
+    small_scenario,
+)
 
 from rjsim.report.build import build_report
 
@@ -110,3 +120,48 @@ def test_report_fits_a_phone_screen(report: Path, tmp_path: Path) -> None:
         assert phone.save_screenshot(str(tmp_path / "phone.png"))
     finally:
         phone.quit()
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real comparison report of four shipped options with long names."""
+    return small_comparison(tmp_path_factory.mktemp("browser_cmp")) / "report.html"
+
+
+LAPTOP, PHONE = (1366, 768), (390, 844)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1366px", "390px"])
+@pytest.mark.parametrize("which", ["single-run", "comparison"])
+def test_reports_fit_laptop_and_phone(which: str, size: tuple[int, int], report: Path,
+                                      comparison: Path, tmp_path: Path) -> None:
+    page = report if which == "single-run" else comparison
+    driver = _driver(*size, phone=size == PHONE)
+    try:
+        _load(driver, page)
+        page_width, screen_width = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert screen_width == size[0]
+        assert page_width <= screen_width, f"{which} report scrolls sideways at {size[0]} px"
+        # nothing sticks out of the page: every element ends within the screen's width,
+        # except inside a box that scrolls on its own
+        outside = driver.execute_script(
+            "const w = window.innerWidth; return Array.from(document.querySelectorAll("
+            "'main *')).filter(e => !e.closest('.scroll, .fig'))"
+            ".filter(e => e.getBoundingClientRect().right > w + 1)"
+            ".map(e => e.tagName + ' ' + (e.textContent || '').slice(0, 40))")
+        assert outside == []
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth, "
+            "i.getBoundingClientRect().width, parseFloat(getComputedStyle(i.parentElement)"
+            ".getPropertyValue('--legible'))])")
+        assert images and all(ok and natural > 0 for _, ok, natural, _, _ in images)
+        if size == PHONE:  # shown no narrower than legible, scrolling in its own box
+            small = [alt for alt, _, _, shown, legible in images if shown < legible - 1]
+            assert not small, f"figures shrunk below their legible width: {small}"
+        severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        assert not severe, f"console errors: {severe}"
+        assert driver.save_screenshot(str(tmp_path / f"{which}_{size[0]}.png"))
+    finally:
+        driver.quit()

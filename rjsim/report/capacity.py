@@ -11,6 +11,7 @@ import pandas as pd
 
 from rjsim.capacity import time_to_pass
 from rjsim.core.codes import Verdict
+from rjsim.report import capmap
 from rjsim.report.columns import fmt
 from rjsim.report.html import Html, badge, figure, join, para, table, tag
 from rjsim.results.reader import Results
@@ -36,6 +37,15 @@ def _num(x: object) -> str:
     if math.isnan(v):
         return ""
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def map_key(forces: list[str]) -> Html:
+    """The key of the map's tile abbreviations (:func:`rjsim.report.capmap.labels`), in
+    alphabetical order of abbreviation, flowing into as many columns as the page allows."""
+    pairs = sorted(zip(capmap.labels(forces), forces, strict=True))
+    items = [tag("div", tag("dt", short), tag("dd", name)) for short, name in pairs]
+    return tag("section", tag("h3", "Key to the map"), tag("dl", *items, cls="key"),
+               cls="map-key")
 
 
 def _summary(nat: pd.DataFrame) -> Html:
@@ -130,6 +140,8 @@ def capacity_section(res: Results) -> Html:
         parts.append(figure(map_png.read_bytes(), "Map of capacity-test verdicts by area",
                             "Capacity-test verdict of each police force area."))
     verdict = res.optional("capacity_test_verdict")
+    if map_png is not None and verdict is not None and "force" in verdict:
+        parts.append(map_key(list(verdict["force"].astype(str))))
     if verdict is not None:
         parts += [tag("h3", "Verdict by area (failing areas first)"), _verdict_table(verdict)]
     if res.has("time_to_pass"):

@@ -17,11 +17,11 @@ import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from rjsim.core import stats
 from rjsim.report.columns import fmt, kind, label
-from rjsim.report.plots import OKABE_ITO
+from rjsim.report.plots import OKABE_ITO, wrap
 
 FUNNEL = {"eligible_victims": "Eligible victims", "offender_identified": "Offender identified",
           "informed": "Told about RJ",
@@ -34,6 +34,19 @@ WAIT_STATS = (("wait_alloc_days_median", "median", "o"), ("wait_alloc_days_mean"
               ("wait_alloc_days_p95", "95th percentile", "^"))
 DAYS_PER_MONTH = 365.0 / 12
 THOUSANDS = FuncFormatter(lambda x, _: f"{x:,.0f}")
+
+
+def _compact(x: float, _: object = None) -> str:
+    """A tick label short enough for a narrow panel: 1,500, 25k, 1.5m."""
+    size = abs(x)
+    if size >= 1e6:
+        return f"{x / 1e6:.3g}m"
+    if size >= 1e4:
+        return f"{x / 1e3:.3g}k"
+    return f"{x:,.4g}"
+
+
+COMPACT = FuncFormatter(_compact)
 
 
 def render(fig: Figure) -> tuple[bytes, bytes]:
@@ -234,8 +247,9 @@ def option_differences(differences: pd.DataFrame, kpis: tuple[str, ...]) -> Figu
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
     real = nat[nat["kpi"].isin(kpis)]["significant"].astype(bool)
-    fig.suptitle(f"{int(real.sum())} of {len(real)} differences from '{base}' are real at 95% "
-                 "(filled: real; hollow: not distinguishable from noise)", fontsize=10)
+    fig.suptitle(wrap(f"{int(real.sum())} of {len(real)} differences from '{base}' are real "
+                      "at 95% (filled: real; hollow: not distinguishable from noise)", fig, 10),
+                 fontsize=10)
     return fig
 
 
@@ -257,6 +271,10 @@ def _difference_panel(ax: Axes, rows: pd.DataFrame, names: list[str], kpi: str, 
     ax.axvline(0, color="#666666", linewidth=0.8)
     ax.set_yticks(range(len(names)), names if show_names else [""] * len(names), fontsize=7)
     ax.set_ylim(-0.5, len(names) - 0.5)
-    ax.set_title(f"{label(kpi)} ({unit})", fontsize=8)
+    figure = ax.get_figure()
+    assert isinstance(figure, Figure)
+    ax.set_title(wrap(f"{label(kpi)} ({unit})", figure, 8, share=0.34), fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.xaxis.set_major_formatter(COMPACT)
     ax.grid(axis="x", alpha=0.3)

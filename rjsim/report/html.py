@@ -83,13 +83,27 @@ def png_size(png: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
+#: Figures are drawn at 150 dots per inch; on a narrow screen each is shown at least this many
+#: CSS pixels per point of the figure (so 7-point text is about 8 pixels high), scrolling
+#: sideways inside its own box rather than shrinking further.
+FIGURE_DPI = 150
+PX_PER_POINT = 1.1
+
+
+def legible_width(png_width: int) -> int:
+    """The narrowest a figure ``png_width`` pixels wide (at :data:`FIGURE_DPI`) is shown."""
+    return round(png_width / FIGURE_DPI * 72 * PX_PER_POINT)
+
+
 def figure(png: bytes, alt: str, caption: str) -> Html:
-    """A figure embedded as a base64 PNG, scaled to the page width."""
+    """A figure embedded as a base64 PNG, scaled to the page width; on a narrow screen no
+    narrower than :func:`legible_width`, in a box of its own that scrolls sideways."""
     width, height = png_size(png)
     data = base64.b64encode(png).decode("ascii")
     img = Html(f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" width="{width}" '
                f'height="{height}">')
-    return tag("figure", img, tag("figcaption", caption))
+    box = tag("div", img, cls="fig", style=f"--legible:{legible_width(width)}px")
+    return tag("figure", box, tag("figcaption", caption))
 
 
 def badge(verdict: str) -> Html:
@@ -142,10 +156,20 @@ img{max-width:100%;height:auto;display:block}
 .badge.pass{background:#009E73}.badge.fail{background:#D55E00}
 .badge.inconclusive{background:#E69F00;color:#000}.badge.other{background:#777}
 code{font-size:.85rem;word-break:break-all}
+h1,h2,h3,p,li,dd,dt,figcaption,caption,.headline{overflow-wrap:break-word}
+th{overflow-wrap:anywhere}td{overflow-wrap:break-word}
+.key{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:.1rem 1rem;
+ margin:.3rem 0 1rem;font-size:.85rem}
+.key div{display:flex;gap:.5rem}.key dt{font-weight:600;min-width:3.2rem}.key dd{margin:0}
 footer{margin-top:2rem;border-top:1px solid var(--line);font-size:.85rem;color:var(--muted)}
 @media (max-width:40rem){body{font-size:15px}main{padding:.6rem}h1{font-size:1.3rem}
- table{font-size:.8rem}}
-@media print{body{font-size:10pt}main{max-width:none;padding:0}nav{display:none}
+ table{font-size:.8rem}
+ .fig{overflow-x:auto;-webkit-overflow-scrolling:touch}
+ .fig img{width:var(--legible);max-width:none}}
+@page{size:A4;margin:15mm 14mm 18mm;
+ @bottom-center{content:"Page " counter(page) " of " counter(pages);font-size:9pt;color:#555}}
+@media print{body{font-size:10pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ main{max-width:none;padding:0}nav{display:none}.fig img{width:auto;max-width:100%}
  table{min-width:0!important}
  .scroll,.long{overflow:visible;max-height:none;border:none}th{position:static}
  h2{break-after:avoid}figure,tr{break-inside:avoid}a{color:inherit;text-decoration:none}
