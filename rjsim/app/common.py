@@ -40,7 +40,8 @@ class ExperimentOptions:
     ``replications`` its ``run.replications``. ``workers=1`` runs every task in this process;
     ``cache_dir=None`` neither reads nor writes the task cache. ``write`` writes a results
     directory at ``out`` (``None``: ``results/<name>``, with a command-specific suffix), and
-    ``report`` builds ``report.html``, ``report.xlsx`` and ``figures/`` in it; without
+    ``report`` builds ``report.html``, ``report.xlsx`` and ``figures/`` in it (``pdf``: and
+    prints it to ``report.pdf`` with headless Chromium); without
     ``write`` the command only returns its results. ``quiet`` shortens the lines returned to
     where the results are.
     """
@@ -56,6 +57,7 @@ class ExperimentOptions:
     quiet: bool = False
     write: bool = True
     report: bool = True
+    pdf: bool = False
 
     def __post_init__(self) -> None:
         """Refuse values the command line would refuse (API callers get the same checks)."""
@@ -144,7 +146,20 @@ def finish(outcome: OutcomeT, options: ExperimentOptions) -> OutcomeT:
         page = build_report(outcome.out)
     except RjsimError as exc:
         raise ReportFailed(exc, outcome.lines) from None
-    return dataclasses.replace(outcome, lines=(*outcome.lines, f"Report: {page}"), report=page)
+    lines = (*outcome.lines, f"Report: {page}")
+    if options.pdf:
+        lines += pdf_line(outcome.out, lines)
+    return dataclasses.replace(outcome, lines=lines, report=page)
+
+
+def pdf_line(results: Path, lines: tuple[str, ...]) -> tuple[str]:
+    """Print ``results``' report to ``report.pdf`` and return the line saying where it is;
+    a failure keeps ``lines`` (:class:`ReportFailed`)."""
+    from rjsim.report.pdf import write_pdf
+    try:
+        return (f"PDF: {write_pdf(results)}",)
+    except RjsimError as exc:
+        raise ReportFailed(exc, lines) from None
 
 
 class _Quiet:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rjsim.app.common import Outcome
+from rjsim.app.common import Outcome, pdf_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,13 +19,18 @@ class ReportOptions:
     ``figures/`` in (it never re-runs the model)."""
 
     results: Path
+    pdf: bool = False
 
 
 def report(options: ReportOptions) -> Outcome:
-    """Build the report; ``Outcome.report`` is ``report.html``."""
+    """Build the report (``pdf``: and print it to ``report.pdf``); ``Outcome.report`` is
+    ``report.html``."""
     from rjsim.report.build import build_report
     page = build_report(Path(options.results))
-    return Outcome(lines=(f"Report: {page}",), out=Path(options.results), report=page)
+    lines: tuple[str, ...] = (f"Report: {page}",)
+    if options.pdf:
+        lines += pdf_line(Path(options.results), lines)
+    return Outcome(lines=lines, out=Path(options.results), report=page)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from rjsim.app.capacity import PLAN_REPLICATIONS
-from rjsim.cli.common import add_experiment_options, display, experiment_options, show
+from rjsim.cli.common import (
+    add_experiment_options,
+    add_pdf_option,
+    display,
+    experiment_options,
+    show,
+)
 
 
 def register(sub: Any) -> None:
@@ -24,6 +30,7 @@ def register(sub: Any) -> None:
         "inconclusive; 2 error.")
     test.add_argument("scenario", type=Path, help="scenario TOML file")
     add_experiment_options(test)
+    add_pdf_option(test)
     test.set_defaults(func=_cmd_capacity_test)
 
     plan = sub.add_parser(
@@ -35,6 +42,7 @@ def register(sub: Any) -> None:
         "area still does not, 2 on error.")
     plan.add_argument("scenario", type=Path, help="scenario TOML file (with a statutory right)")
     add_experiment_options(plan)
+    add_pdf_option(plan)
     for action in plan._actions:  # the plan's own defaults, not the shared ones
         if action.dest == "replications":
             action.help = f"replications per search round and check (default {PLAN_REPLICATIONS})"

@@ -66,13 +66,23 @@ def add_experiment_options(p: argparse.ArgumentParser, *, report: bool = True) -
                        help="do not write report.html, report.xlsx and figures/")
 
 
+PDF_HELP = ("also print the report to report.pdf (A4, page numbers, vector figures) with "
+            "headless Chromium, for circulation")
+
+
+def add_pdf_option(p: argparse.ArgumentParser) -> None:
+    """``--pdf`` for the commands that build a report."""
+    p.add_argument("--pdf", action="store_true", help=PDF_HELP)
+
+
 def experiment_options(args: argparse.Namespace) -> dict[str, Any]:
     """The shared experiment options of a parsed command line, as keyword arguments of
     :class:`rjsim.app.common.ExperimentOptions` (and its subclasses)."""
     return {"seed": args.seed, "years": args.years, "replications": args.replications,
             "workers": args.workers, "executor": args.executor, "scheduler": args.scheduler,
             "cache_dir": None if args.no_cache else args.cache, "out": args.out,
-            "quiet": args.quiet, "report": not getattr(args, "no_report", False)}
+            "quiet": args.quiet, "report": not getattr(args, "no_report", False),
+            "pdf": bool(getattr(args, "pdf", False))}
 
 
 def display(args: argparse.Namespace) -> TerminalProgress:

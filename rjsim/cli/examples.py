@@ -21,7 +21,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                 "scenarios/funding_120m_need.toml --replications 5",),
     "validate": ("rjsim validate scenarios/*.toml",),
     "assumptions": ("rjsim assumptions", "rjsim assumptions scenarios/funding_30m_need.toml"),
-    "report": ("rjsim report results/statutory_right_capacity_test",),
+    "report": ("rjsim report results/statutory_right_capacity_test",
+               "rjsim report results/statutory_right_capacity_test --pdf"),
     "capacity-test": ("rjsim capacity-test scenarios/statutory_right.toml --replications 10",),
     "plan": ("rjsim plan scenarios/statutory_right.toml "
              "--write-scenario scenarios/commencement_plan.toml",),

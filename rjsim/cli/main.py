@@ -23,6 +23,7 @@ from rjsim.cli import evidence as cli_evidence
 from rjsim.cli import examples
 from rjsim.cli.common import (
     add_experiment_options,
+    add_pdf_option,
     bounded,
     display,
     experiment_options,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario (or a sweep) and write a results directory")
     run.add_argument("scenario", type=Path, help="scenario TOML file (a [sweep] runs every point)")
     add_experiment_options(run)
+    add_pdf_option(run)
     run.add_argument("--target-precision", type=fraction, metavar="P",
                      help="add replications until key KPIs' 95%% CI half-width is within P "
                      "of the mean (e.g. 0.05)")
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
                       help="scenario TOML files; every difference is from the first")
     add_experiment_options(cmp_)
+    add_pdf_option(cmp_)
     cmp_.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
@@ -105,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("results", type=Path, metavar="RESULTS_DIR",
                      help="a results directory written by run, compare, capacity-test, plan, "
                      "uncertainty or sensitivity")
+    add_pdf_option(rep)
     rep.set_defaults(func=_cmd_report)
     cli_capacity.register(sub)
     cli_evidence.register(sub, add_experiment_options, _cmd_backcast)
@@ -209,7 +213,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from rjsim.app.reports import ReportOptions, report
-    return show(report(ReportOptions(results=args.results)))
+    return show(report(ReportOptions(results=args.results, pdf=args.pdf)))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
