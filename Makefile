@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/statutory_right.toml
 REPLICATIONS ?= 10
 
-.PHONY: run test regress bench bench-memory bench-experiment bench-plan lint typecheck check clean browser fuzz
+.PHONY: run test regress bench bench-memory bench-experiment bench-plan bench-uncertainty bench-morris lint typecheck check clean browser fuzz
 
 # Two installs: `make run` needs only the runtime dependencies; `make test` adds the test,
 # lint and Dask extras. Each stamp is remade when pyproject.toml changes.
@@ -67,6 +67,18 @@ bench-experiment: $(RUN_STAMP)
 # The national plan benchmark (issue target: <= 10 minutes on 2 cores); one repeat.
 bench-plan: $(RUN_STAMP)
 	$(BIN)/rjsim bench --plan --repeats 1
+
+# Parameter uncertainty (issue 15 targets on 2 cores: 64 sets x 5 replications <= 15 minutes;
+# Morris screening of every ranged parameter <= 30 minutes). On a busy machine time a fraction
+# (e.g. make bench-uncertainty BENCH_SAMPLES=4, make bench-morris BENCH_POINTS=20): both
+# extrapolate to the whole design and print CPU time and load average.
+BENCH_SAMPLES ?= 64
+BENCH_POINTS ?=
+bench-uncertainty: $(RUN_STAMP)
+	$(BIN)/rjsim bench --uncertainty --samples $(BENCH_SAMPLES) --replications 5 --workers 2
+
+bench-morris: $(RUN_STAMP)
+	$(BIN)/rjsim bench --morris --trajectories 10 --workers 2 $(if $(BENCH_POINTS),--points $(BENCH_POINTS))
 
 # The long fuzz campaign (hostile scenario files and area CSVs; docs/developers.md: Hardening): prints
 # inputs tried, tracebacks and hangs; failing inputs are kept in fuzz-failures/.

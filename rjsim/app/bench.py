@@ -234,12 +234,24 @@ class BenchOptions:
     workers: int | None = None
     executor: str = "processes"
     plan: bool = False
+    uncertainty: bool = False  # rjsim uncertainty: ``samples`` sets x ``replications``
+    morris: bool = False  # Morris screening: ``trajectories``, the first ``points`` timed
+    samples: int = 64
+    trajectories: int = 10
+    points: int | None = None
+    scheduler: str | None = None
 
 
 def bench(options: BenchOptions) -> Outcome:
     """Run the benchmark the options choose; its report is the one line group returned."""
     o = options
-    if o.plan:
+    if o.uncertainty or o.morris:
+        from rjsim.app import bench_uncertainty as b
+        text = (b.uncertainty_bench(o.scenario, o.years, o.samples, o.replications or 5,
+                                    o.executor, o.workers, o.scheduler) if o.uncertainty
+                else b.morris_bench(o.scenario, o.years, o.trajectories, o.points, o.executor,
+                                    o.workers, o.scheduler))
+    elif o.plan:
         text = run_plan_bench(o.scenario, o.years, o.replications or 10, o.workers, o.repeats)
     elif o.replications:
         text = run_experiment_bench(o.scenario, o.years, o.replications, o.executor,

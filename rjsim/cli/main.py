@@ -100,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--plan", action="store_true",
                        help="instead: time a national 'rjsim plan' (--replications per round, "
                        "default 10)")
+    bench.add_argument("--uncertainty", action="store_true",
+                       help="instead: time 'rjsim uncertainty' on --samples sets x "
+                       "--replications (default 64 x 5) and extrapolate to 64 x 5")
+    bench.add_argument("--morris", action="store_true",
+                       help="instead: time Morris screening of every ranged parameter "
+                       "(--trajectories, default 10; --points N times the first N design "
+                       "points and extrapolates)")
+    bench.add_argument("--samples", type=bounded(int, 2, 100_000, "2 to 100000"), default=64,
+                       help="parameter sets for --uncertainty (default 64)")
+    bench.add_argument("--trajectories", type=bounded(int, 2, 10_000, "2 to 10000"),
+                       default=10, help="Morris trajectories for --morris (default 10)")
+    bench.add_argument("--points", type=positive_int,
+                       help="time only the first N Morris design points")
+    bench.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler for --executor dask (default: a local cluster)")
     bench.set_defaults(func=_cmd_bench)
 
     _uncertainty_parser(sub)
@@ -279,7 +294,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return show(bench(BenchOptions(
         scenario=args.scenario, years=args.years, repeats=args.repeats,
         baseline=not args.no_baseline, replications=args.replications, workers=args.workers,
-        executor=args.executor, plan=args.plan)))
+        executor=args.executor, plan=args.plan, uncertainty=args.uncertainty,
+        morris=args.morris, samples=args.samples, trajectories=args.trajectories,
+        points=args.points, scheduler=args.scheduler)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
