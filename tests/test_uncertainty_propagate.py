@@ -27,6 +27,7 @@ from rjsim.analysis import rolling
 from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.report import uncertainty as report_uncertainty
 from rjsim.report import uncertainty_plots
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
@@ -163,7 +164,7 @@ def test_interval_matches_erlang_c_quantiles(area_csv: Path) -> None:
 
 
 def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) -> None:
-    table = {"samples": 2, "replications": 2,
+    table = {"samples": 3, "replications": 2,
              "vary": ["demand.offender_identified", "stages.assessment.duration.mean"],
              "distributions": {
                  "demand.offender_identified": {"kind": "uniform", "low": OI_LOW,
@@ -181,7 +182,7 @@ def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) 
                                      "stages.assessment.duration.mean"]
     runs = pd.read_parquet(tables / "uncertainty_runs.parquet")
     assert set(runs["level"]) == {"national", "area"}
-    assert runs.groupby(["sample", "replication"]).ngroups == 4
+    assert runs.groupby(["sample", "replication"]).ngroups == 6
     kpis = pd.read_csv(tables / "uncertainty_kpis.csv")
     assert {"median", "p05", "p95", "share_parameter", "share_noise"} <= set(kpis.columns)
     for kpi in ("backlog_end", "wait_alloc_days_mean", "share_allocated_within_target"):
@@ -189,6 +190,13 @@ def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) 
     assert not (tables / "uncertainty_price.csv").exists()  # no right, no price
     params = pd.read_csv(tables / "uncertainty_parameters.csv")
     assert params.loc[params["varied"], "key"].tolist() == list(samples.columns[1:])
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    for section in ("National figures with uncertainty intervals", "What would narrow the "
+                    "interval most", "The capacity test under uncertainty", "Over time"):
+        assert section in html, section
+    assert "The interval of the national mean wait would narrow most with better evidence " \
+           "on " in html
+    assert (tmp_path / "out" / "report.xlsx").stat().st_size > 0
 
 
 def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
@@ -197,9 +205,6 @@ def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
                        "--samples", "2 to 100000")
     assert_clean_error(rjsim("uncertainty", str(right), "--confirm-replications", "-1",
                              cwd=tmp_path), "--confirm-replications", "0 to 10000")
-    # no report is built for an uncertainty run, so there is no --no-report to pass
-    assert_clean_error(rjsim("uncertainty", str(right), "--no-report", cwd=tmp_path),
-                       "--no-report")
     assert_clean_error(rjsim("uncertainty", str(right), "--method", "sobol", "--samples",
                              "48", cwd=tmp_path), "power of two")
 
@@ -261,3 +266,19 @@ def test_met_by_date_is_the_mean_of_the_sets_shares(area_csv: Path) -> None:
     assert met.loc[2, "p_met_sets_p05"] == pytest.approx(0.5 + 0.05 * 0.5)
     assert met.loc[0, "date"] == str(np.datetime64(right.run.start_date, "D")
                                      + int(rolling.windows(right)["end_day"].iloc[0]))
+
+
+def test_what_would_narrow_the_interval_most_ranks_the_driver_first() -> None:
+    rng = np.random.default_rng(8)
+    samples = pd.DataFrame({"sample": range(64), "driver": rng.uniform(0, 1, 64),
+                            "dummy": rng.uniform(0, 1, 64), "fixed": 0.5})
+    y = pd.Series(np.exp(3 * samples["driver"]) + rng.normal(0, 0.05, 64), index=range(64))
+    d = report_uncertainty.drivers(samples, y)
+    assert d["parameter"].tolist() == ["driver", "dummy"]  # the constant one is left out
+    assert d["share"].iloc[0] > 0.95
+    # |rho| of an independent parameter over 64 sets: about 1/sqrt(63); 4 of those
+    assert d["share"].iloc[1] < (4 / math.sqrt(63)) ** 2
+    line = report_uncertainty.narrow_line("the price", d, 1)
+    assert line == ("The interval of the price would narrow most with better evidence on "
+                    f"driver (each alone accounts for {100 * d['share'].iloc[0]:.0f}% of its "
+                    "spread across parameter sets, by rank correlation).")

@@ -13,6 +13,7 @@ from uncertainty_helpers import mmc_scenario, write_area_csv, write_mmc_toml
 
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.report.build import build_report
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
 from rjsim.uncertainty import sensitivity
@@ -34,7 +35,7 @@ def test_morris_ranks_the_driver_first_and_the_dummy_near_zero(area_csv: Path,
     path = write_mmc_toml(tmp_path / "mmc_sens.toml", area_csv, uncertainty=TABLE)
     out = tmp_path / "out"
     proc = rjsim("sensitivity", str(path), "--trajectories", "4", "--workers", "2",
-                 "--no-cache", "--out", str(out), cwd=tmp_path)
+                 "--no-cache", "--no-report", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"The national mean wait depends most on {DRIVER} and {WEAK}." in proc.stdout
     idx = pd.read_csv(out / "tables" / "sensitivity_indices.csv")
@@ -47,6 +48,9 @@ def test_morris_ranks_the_driver_first_and_the_dummy_near_zero(area_csv: Path,
     assert (out / "figures" / "tornado_wait_alloc_days_mean.png").stat().st_size > 0
     design = pd.read_csv(out / "tables" / "sensitivity_design.csv")
     assert len(design) == 4 * (3 + 1)  # trajectories x (parameters + 1)
+    assert not (out / "report.html").exists()  # --no-report
+    html = build_report(out).read_text(encoding="utf-8")
+    assert f"wait_alloc_days_mean depends most on {DRIVER}, {WEAK} and {DUMMY}." in html
 
 
 @pytest.mark.slow

@@ -103,10 +103,12 @@ def uncertainty_bench(scenario_path: Path, years: float, samples: int, replicati
     extra = [f"parameters varied          {len(decl.parameters)}",
              f"tasks simulated            {r.tasks_run:,} (from cache: {r.tasks_cached})"]
     if confirm:
+        runs, cores = samples * replications, workers or os.cpu_count() or 1
         extra.append(f"price confirmation         {confirm} more runs (3 quantiles x "
                      f"run.replications {scenario.run.replications}): add "
-                     f"{timing.wall_s / (samples * replications) * confirm / 60:.1f} min at "
-                     "the same wall time a run")
+                     f"{timing.wall_s / runs * confirm / 60:.1f} min at the measured wall time "
+                     f"a run, {timing.cpu_s / runs * confirm / cores / 60:.1f} min on {cores} "
+                     "idle cores (not in the target's design; --confirm-replications 0 skips)")
     return _report(f"rjsim uncertainty benchmark: scenario '{scenario.name}', {years:g} years, "
                    f"{samples} sets x {replications} replications timed (target design "
                    f"{FULL_SAMPLES} x {FULL_REPLICATIONS}), executor {executor}",

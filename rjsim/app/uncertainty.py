@@ -13,6 +13,7 @@ import pandas as pd
 
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.report import uncertainty_plots
+from rjsim.report.build import build_report
 from rjsim.results import store
 from rjsim.scenario import io as scenario_io
 from rjsim.uncertainty import price, propagate, sensitivity
@@ -38,6 +39,7 @@ class UncertaintyOptions:
     seed: int | None = None
     scenario_overrides: dict[str, Any] | None = None
     confirm_replications: int | None = None  # None: the scenario's run.replications; 0: skip
+    report: bool = True  # build report.html, report.xlsx (and figures) in the directory
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -163,6 +165,8 @@ def run(options: UncertaintyOptions, settings: ExperimentSettings
                                   confirm_replications=options.confirm_replications)
     text = summary_text(r)
     write(out, r, str(options.scenario), started, text)
+    if options.report:
+        build_report(out)
     return r, out, text
 
 
@@ -180,6 +184,7 @@ class SensitivityOptions:
     replications: int = 1
     seed: int | None = None
     scenario_overrides: dict[str, Any] | None = None
+    report: bool = True  # build report.html and report.xlsx in the directory
 
 
 def sensitivity_text(r: sensitivity.SensitivityResult) -> str:
@@ -226,4 +231,6 @@ def run_sensitivity(options: SensitivityOptions, settings: ExperimentSettings
               "sensitivity_outputs": r.outputs,
               "uncertainty_parameters": pd.DataFrame(decl.table())}
     store.write_results(out, scenario, tables, info, extra)
+    if options.report:
+        build_report(out)
     return r, out, text

@@ -143,7 +143,7 @@ def _uncertainty_parser(sub: Any) -> None:
                          "table; default: every setting with a range in the assumptions log), "
                          "run each set with common random numbers and summarise.")
     unc.add_argument("scenario", type=Path, help="scenario TOML file")
-    add_experiment_options(unc, report=False)
+    add_experiment_options(unc)
     for action in unc._actions:
         if action.dest == "replications":
             action.help = "replications per parameter set (default: uncertainty.replications, 5)"
@@ -165,7 +165,7 @@ def _uncertainty_parser(sub: Any) -> None:
                          "scenario's uncertain parameters ([uncertainty] table), each design "
                          "point on common random numbers.")
     sen.add_argument("scenario", type=Path, help="scenario TOML file")
-    add_experiment_options(sen, report=False)
+    add_experiment_options(sen)
     for action in sen._actions:
         if action.dest == "replications":
             action.help = "replications per design point (default 1)"
@@ -185,7 +185,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     bar = display(args)
     options = app.UncertaintyOptions(args.scenario, args.out, args.samples, args.replications,
                                      args.method, args.sample_seed, run_overrides(args),
-                                     args.confirm_replications)
+                                     args.confirm_replications, not args.no_report)
     try:
         _, out, text = app.run(options, experiment_settings(args, bar))
     finally:
@@ -201,7 +201,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     bar = display(args)
     options = app.SensitivityOptions(args.scenario, args.out, args.method, args.trajectories,
                                      args.replications or 1, args.sample_seed,
-                                     run_overrides(args))
+                                     run_overrides(args), not args.no_report)
     try:
         _, out, text = app.run_sensitivity(options, experiment_settings(args, bar))
     finally:

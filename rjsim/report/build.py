@@ -26,6 +26,7 @@ from rjsim.report import capacity as report_capacity
 from rjsim.report import compare as report_compare
 from rjsim.report import decision, figures, plots
 from rjsim.report import sections as report_sections
+from rjsim.report import uncertainty as report_uncertainty
 from rjsim.report.html import Html, figure, join, page, para
 from rjsim.report.spreadsheet import Summary, write_workbook
 from rjsim.results.atomic import move_atomic, write_bytes_atomic, write_text_atomic
@@ -61,6 +62,8 @@ def build_report(results_dir: Path) -> Path:
             return _sweep_report(res)
         if res.kind == "comparison":
             return _comparison_report(res)
+        if res.kind in ("uncertainty", "sensitivity"):
+            return _uncertainty_report(res)
         return _experiment_report(res)
     except (KeyError, ValueError) as exc:  # a table edited or damaged by hand
         raise ResultsError(f"{res.path}: a table does not have the columns or values rjsim "
@@ -115,6 +118,15 @@ def _experiment_report(res: Results) -> Path:
          report_sections.assumptions_section(res))]
     name = str(res.manifest.get("scenario") or res.path.name)
     return _write(res, f"Restorative justice capacity: {name}", _subtitle(res), sections)
+
+
+def _uncertainty_report(res: Results) -> Path:
+    name = str(res.manifest.get("scenario") or res.path.name)
+    if res.kind == "sensitivity":
+        return _write(res, f"What drives the answer: {name}", _subtitle(res),
+                      report_uncertainty.sensitivity_sections(res))
+    return _write(res, f"Restorative justice capacity under uncertainty: {name}", _subtitle(res),
+                  report_uncertainty.uncertainty_sections(res))
 
 
 def _subtitle(res: Results) -> str:

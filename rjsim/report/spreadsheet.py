@@ -40,7 +40,9 @@ UNDOCUMENTED = "(no description)"
 #: Text starting with one of these is a formula to a spreadsheet (formula injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Tables kept out of the workbook (too large to be useful in a spreadsheet or quick to write).
-FILE_ONLY = ("area_month_group", "area_month", "rolling_metrics")
+FILE_ONLY = ("area_month_group", "area_month", "rolling_metrics",
+             # every run of every parameter set: tidy but long; the summaries are sheets
+             "uncertainty_runs", "uncertainty_monthly", "uncertainty_time_to_pass")
 NOT_IN_WORKBOOK = "(not in this workbook)"
 SUMMARY, README = "Summary", "README"
 #: Number formats by unit (see :func:`unit_format`).

@@ -21,7 +21,7 @@ from rjsim.core import files
 from rjsim.core.errors import ResultsError
 from rjsim.results.store import MANIFEST
 
-Kind = Literal["experiment", "comparison", "sweep"]
+Kind = Literal["experiment", "comparison", "sweep", "uncertainty", "sensitivity"]
 
 #: Tables every experiment results directory has; a report cannot be built without them.
 EXPERIMENT_TABLES = ("national_summary", "area_summary", "kpi_national", "kpi_area")
@@ -45,9 +45,13 @@ class Results:
 
     @property
     def kind(self) -> Kind:
-        """``"sweep"``, ``"comparison"`` or ``"experiment"``, from the manifest."""
+        """``"sweep"``, ``"comparison"``, ``"uncertainty"``, ``"sensitivity"`` or
+        ``"experiment"``, from the manifest."""
         if "points" in self.manifest:
             return "sweep"
+        for kind in ("uncertainty", "sensitivity"):
+            if kind in self.manifest:
+                return kind
         return "comparison" if "compared" in self.manifest else "experiment"
 
     def table_names(self) -> list[str]:
