@@ -13,6 +13,7 @@ from uncertainty_helpers import mmc_scenario, write_area_csv, write_mmc_toml
 
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.report import columns
 from rjsim.report.build import build_report
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
@@ -48,6 +49,10 @@ def test_morris_ranks_the_driver_first_and_the_dummy_near_zero(area_csv: Path,
     assert (out / "figures" / "tornado_wait_alloc_days_mean.png").stat().st_size > 0
     design = pd.read_csv(out / "tables" / "sensitivity_design.csv")
     assert len(design) == 4 * (3 + 1)  # trajectories x (parameters + 1)
+    undescribed = [f"{csv.stem}.{c}" for csv in (out / "tables").glob("*.csv")
+                   for c in pd.read_csv(csv, nrows=1).columns
+                   if columns.describe(str(c), csv.stem) is None]
+    assert not undescribed, f"add these to rjsim/report/uncertainty_columns.py: {undescribed}"
     assert not (out / "report.html").exists()  # --no-report
     html = build_report(out).read_text(encoding="utf-8")
     assert f"wait_alloc_days_mean depends most on {DRIVER}, {WEAK} and {DUMMY}." in html

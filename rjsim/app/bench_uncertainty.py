@@ -111,7 +111,7 @@ def uncertainty_bench(scenario_path: Path, years: float, samples: int, replicati
                      "idle cores (not in the target's design; --confirm-replications 0 skips)")
     return _report(f"rjsim uncertainty benchmark: scenario '{scenario.name}', {years:g} years, "
                    f"{samples} sets x {replications} replications timed (target design "
-                   f"{FULL_SAMPLES} x {FULL_REPLICATIONS}), executor {executor}",
+                   f"{FULL_SAMPLES} x {FULL_REPLICATIONS}), executor {settings.executor.kind}",
                    timing, samples * replications, full, TARGET_UNCERTAINTY_S, workers, extra)
 
 
@@ -137,5 +137,5 @@ def morris_bench(scenario_path: Path, years: float, trajectories: int, points: i
     return _report(f"rjsim sensitivity (Morris) benchmark: scenario '{scenario.name}', "
                    f"{years:g} years, {len(decl.parameters)} ranged parameters, "
                    f"{trajectories} trajectories = {full} design points x 1 replication; "
-                   f"{n} timed, executor {executor}",
+                   f"{n} timed, executor {settings.executor.kind}",
                    timing, n, full, TARGET_MORRIS_S, workers, [])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from rjsim.report.uncertainty_columns import UNCERTAINTY_COLUMNS
+
 #: Column name -> description with units.
 COLUMNS: dict[str, str] = {
     # keys and labels
@@ -223,6 +225,7 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     "workload / slot-days available; can exceed 1 (ratio)",
     ("rolling_metrics", "unmet_demand_rate"): "Of the window's referrals, the share lost for "
     "lack of capacity, followed to the end of the run (0-1)",
+    **UNCERTAINTY_COLUMNS,
 }
 
 _WAIT_STATS = {"mean": "mean", "median": "median", "p90": "90th percentile",

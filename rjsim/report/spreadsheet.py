@@ -40,9 +40,10 @@ UNDOCUMENTED = "(no description)"
 #: Text starting with one of these is a formula to a spreadsheet (formula injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Tables kept out of the workbook (too large to be useful in a spreadsheet or quick to write).
-FILE_ONLY = ("area_month_group", "area_month", "rolling_metrics",
-             # every run of every parameter set: tidy but long; the summaries are sheets
-             "uncertainty_runs", "uncertainty_monthly", "uncertainty_time_to_pass")
+FILE_ONLY = ("area_month_group", "area_month", "rolling_metrics")
+#: The same for an uncertainty run: every run of every parameter set, tidy but long (its
+#: summaries are sheets).
+FILE_ONLY_UNCERTAINTY = ("uncertainty_runs", "uncertainty_monthly", "uncertainty_time_to_pass")
 NOT_IN_WORKBOOK = "(not in this workbook)"
 SUMMARY, README = "Summary", "README"
 #: Number formats by unit (see :func:`unit_format`).
@@ -266,7 +267,8 @@ def national_summary(res: Results) -> Summary | None:
 def write_workbook(res: Results, path: Path, summary: Summary | None = None) -> Path:
     """Write the summary sheet (``summary``, else :func:`national_summary`), the README sheet
     and every table of ``res`` to ``path`` atomically."""
-    sheets = sheet_names(_order([n for n in res.table_names() if n not in FILE_ONLY]))
+    sheets = sheet_names(_order([n for n in res.table_names()
+                                 if n not in FILE_ONLY + FILE_ONLY_UNCERTAINTY]))
     summary = summary or national_summary(res)
     names = force_names(res)
 
