@@ -27,8 +27,8 @@ from rjsim.analysis import rolling
 from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.report import columns, uncertainty_plots
 from rjsim.report import uncertainty as report_uncertainty
-from rjsim.report import uncertainty_plots
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
 from rjsim.uncertainty import propagate
@@ -197,6 +197,10 @@ def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) 
     assert "The interval of the national mean wait would narrow most with better evidence " \
            "on " in html
     assert (tmp_path / "out" / "report.xlsx").stat().st_size > 0
+    undescribed = [f"{csv.stem}.{c}" for csv in tables.glob("*.csv")
+                   for c in pd.read_csv(csv, nrows=1).columns
+                   if columns.describe(str(c), csv.stem) is None]
+    assert not undescribed, f"add these to rjsim/report/uncertainty_columns.py: {undescribed}"
 
 
 def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:
@@ -282,3 +286,30 @@ def test_what_would_narrow_the_interval_most_ranks_the_driver_first() -> None:
     assert line == ("The interval of the price would narrow most with better evidence on "
                     f"driver (each alone accounts for {100 * d['share'].iloc[0]:.0f}% of its "
                     "spread across parameter sets, by rank correlation).")
+
+
+def test_options_side_by_side() -> None:
+    def result(wait: float, passes: list[bool], costs: list[float] | None
+               ) -> propagate.UncertaintyResult:
+        kpis = pd.DataFrame({"level": ["national", "area"], "area": ["national", "E1"],
+                             "kpi": "wait_alloc_days_mean", "median": [wait, 99.0],
+                             "p05": wait - 1, "p95": wait + 1, "share_parameter": 0.8})
+        capacity = pd.DataFrame({"sample": range(len(passes)), "area": "national",
+                                 "verdict": ["pass" if p else "fail" for p in passes],
+                                 "binding_criterion": ""})
+        prices = None if costs is None else pd.DataFrame(
+            {"sample": range(len(costs)), "area": "national", "annual_cost_gbp": costs})
+        return propagate.UncertaintyResult(
+            None, None, 5, pd.DataFrame(), pd.DataFrame(), kpis,  # type: ignore[arg-type]
+            pd.DataFrame(), capacity, prices)
+    table = propagate.options_table({
+        "today": result(40.0, [False, False, True, False], None),
+        "more": result(10.0, [True, True, True, False], [1e6, 2e6, 3e6, 4e6])})
+    t = table.set_index(["option", "kpi"])
+    assert t.loc[("today", "wait_alloc_days_mean"), "median"] == 40.0
+    assert t.loc[("more", "wait_alloc_days_mean"), "p95"] == 11.0
+    assert t.loc[("today", "p_pass_national"), "median"] == 0.25
+    assert t.loc[("more", "p_pass_national"), "median"] == 0.75
+    assert t.loc[("more", "price_of_commencement_gbp"), "median"] == 2.5e6
+    assert ("today", "price_of_commencement_gbp") not in t.index
+    assert len(table) == 5  # national rows only

@@ -22,7 +22,7 @@ KPI is the 5th-95th percentile of its set means (median in the middle).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -314,3 +314,31 @@ def pass_probabilities(scenario: Scenario, decl: unc.Declaration,
     if r.capacity is None:
         return pd.DataFrame(columns=["area", "samples", "p_pass", "p_fail", "p_inconclusive"])
     return capacity_probabilities(r.capacity)
+
+
+def options_table(results: Mapping[str, UncertaintyResult]) -> pd.DataFrame:
+    """Several funding options' uncertainty results side by side (``results``: option name ->
+    its :func:`run_uncertainty` result, best run with the same declaration and sample seed so
+    that every option sees the same parameter sets): per option and national KPI the median,
+    the 90% interval across parameter sets and the share of variance from parameters, plus
+    ``p_pass_national`` (the share of sets in which the nation passes the capacity test) and
+    ``price_of_commencement_gbp`` (the analytic least annual cost) where the option has them."""
+    cols = ["option", "kpi", "median", "p05", "p95", "share_parameter"]
+    parts = []
+    for name, r in results.items():
+        nat = r.kpis[r.kpis["level"] == "national"]
+        parts.append(nat[cols[1:]].assign(option=name))
+        extra = []
+        if r.capacity is not None:
+            p = capacity_probabilities(r.capacity)
+            share = float(p.loc[p["area"] == "national", "p_pass"].iloc[0])
+            extra.append({"kpi": "p_pass_national", "median": share})
+        if r.prices is not None:
+            s = price.price_summary(r.prices)
+            n = s[s["area"] == "national"].iloc[0]
+            extra.append({"kpi": "price_of_commencement_gbp", "median": float(n["median_gbp"]),
+                          "p05": float(n["p05_gbp"]), "p95": float(n["p95_gbp"])})
+        if extra:
+            parts.append(pd.DataFrame(extra).assign(option=name))
+    out = pd.concat(parts, ignore_index=True).reindex(columns=cols)
+    return out.reset_index(drop=True)
