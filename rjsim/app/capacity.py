@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rjsim.capacity.time_to_pass import TimeToPass
     from rjsim.experiment.experiment import Experiment
     from rjsim.planning.planner import PlanResult
+    from rjsim.planning.schedule import ScheduleResult
     from rjsim.scenario.spec import Scenario
 
 #: Replications per search round (and, times three, of the check) unless asked otherwise.
@@ -143,15 +144,20 @@ class PlanOptions(ExperimentOptions):
     scenario: Path | Scenario
     write_scenario: Path | None = None
     force: bool = False
+    schedule: bool = False  # also plan the budget schedule with the real lags
+    max_utilisation: float | None = None  # headroom: the test's max_utilisation for the plan
 
 
 @dataclass(frozen=True, kw_only=True)
 class PlanOutcome(Outcome):
     """The plan (``result.areas``, ``result.national``: FTE and cost; ``result.test``: its
-    check run's capacity test; ``result.scenario``: the funding scenario) and its TOML text."""
+    check run's capacity test; ``result.scenario``: the funding scenario), its staffing
+    schedule when asked (``schedule``), and the TOML text of the scenario written (the
+    schedule's when there is one)."""
 
     result: PlanResult
     scenario_toml: str
+    schedule: ScheduleResult | None = None
 
     @property
     def verdict(self) -> str:
@@ -210,11 +216,16 @@ def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
     from rjsim.app import outputs
     from rjsim.core.schema import to_plain
     from rjsim.planning import planner
+    from rjsim.planning import schedule as staffing_schedule
     from rjsim.report import capmap
     from rjsim.results import store
 
     started = store.now_utc()
     scenario = load(options.scenario, options)
+    if options.max_utilisation is not None:
+        scenario = staffing_schedule.with_headroom(scenario, options.max_utilisation)
+    if options.schedule:
+        staffing_schedule.check_commencement(scenario)  # before the search, not after
     out = options.out or Path("results") / f"{scenario.name}_plan" if options.write else None
     if out is not None:
         store.prepare_target(out)  # before the work, not after
@@ -231,6 +242,13 @@ def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
     text = plan_text(result)
     toml = ("# Written by 'rjsim plan': the least FTE per area that passes the capacity test.\n"
             + tomli_w.dumps(to_plain(result.scenario)))
+    sched = None
+    if options.schedule:
+        sched = staffing_schedule.schedule(scenario, dict(result.scenario.funding.area_fte))
+        text += staffing_schedule.schedule_text(sched)
+        toml = ("# Written by 'rjsim plan --schedule': the plan's staff in post by commencement,"
+                " after recruitment lags and attrition.\n" + tomli_w.dumps(to_plain(
+                    sched.scenario)))
 
     def more(tmp: Path) -> None:
         (tmp / "figures").mkdir(exist_ok=True)
@@ -238,6 +256,8 @@ def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
         (tmp / "plan_scenario.toml").write_text(toml, encoding="utf-8")
     tables = result.test.tables() | {"plan_area": result.areas, "plan_national":
                                      result.national, "plan_search": result.search_log}
+    if sched is not None:
+        tables |= {"schedule_area": sched.areas, "schedule_years": sched.years}
     written = options.write_scenario
     info = outputs.manifest(result.check, source_name(options.scenario), started) | {
         "plan": {"verdict": result.test.verdict, "scenario_written": str(written or "")}}
@@ -250,4 +270,5 @@ def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
     done += [f"funding scenario written to {written}"] if written else []
     return finish(PlanOutcome(status=exit_status(result.test.verdict),
                               lines=(text, "; ".join(done)) if done else (text,),
-                              out=out, result=result, scenario_toml=toml), options)
+                              out=out, result=result, scenario_toml=toml, schedule=sched),
+                  options)

@@ -53,6 +53,14 @@ def register(sub: Any) -> None:
                       "scenarios/commencement_plan.toml) to run and compare")
     plan.add_argument("--force", action="store_true",
                       help="let --write-scenario replace an existing file")
+    plan.add_argument("--schedule", action="store_true",
+                      help="also plan a budget schedule: when recruitment must start and how "
+                      "each area's budget must rise so the planned staff are in post at "
+                      "commencement, after recruitment and training lags and attrition "
+                      "(--write-scenario then writes the schedule)")
+    plan.add_argument("--max-utilisation", type=float, metavar="U",
+                      help="utilisation headroom: plan for offered load per slot below U, "
+                      "e.g. 0.85 (default: the scenario's capacity_test.max_utilisation)")
     plan.set_defaults(func=_cmd_plan)
 
 
@@ -65,4 +73,6 @@ def _cmd_capacity_test(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from rjsim.app.capacity import PlanOptions, plan
     return show(plan(PlanOptions(scenario=args.scenario, write_scenario=args.write_scenario,
-                                 force=args.force, **experiment_options(args)), display(args)))
+                                 force=args.force, schedule=args.schedule,
+                                 max_utilisation=args.max_utilisation,
+                                 **experiment_options(args)), display(args)))

@@ -38,7 +38,8 @@ def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]
     f, codes = scenario.funding, {a.code for a in table.areas}
     return [Problem(f"funding.{key}", f"unknown area code '{c}' (not in {table.source}); use "
                     "the area's ONS code, e.g. E23000036", c)
-            for key, given in (("area_budget_gbp", f.area_budget_gbp), ("area_fte", f.area_fte))
+            for key, given in (("area_budget_gbp", f.area_budget_gbp), ("area_fte", f.area_fte),
+                               ("area_specialist_share", f.area_specialist_share))
             for c in given if c not in codes]
 
 
@@ -64,7 +65,7 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
     for code, budget in area_budgets(scenario, table).items():
         coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
         general, specialist = workforce.establishment_fte(
-            np.array([budget]), (general_cost, specialist_cost), f.specialist_share,
+            np.array([budget]), (general_cost, specialist_cost), f.specialist_share_of(code),
             coordination)[0]
         out[code] = Staffing(budget, float(general), float(specialist),
                              general_cost, specialist_cost)
@@ -101,7 +102,8 @@ def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Work
     for a in table.areas:
         budget = allocation.budget_by_period(change_days, budgets, a.code, starts)
         out[a.code] = workforce.build(budget, days, costs, scenario.funding, scenario.staffing,
-                                      volunteers(scenario, a))
+                                      volunteers(scenario, a),
+                                      scenario.funding.specialist_share_of(a.code))
     return out
 
 

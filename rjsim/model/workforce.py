@@ -114,16 +114,18 @@ def establishment_fte(budget_gbp: np.ndarray, costs: tuple[float, float],
 
 
 def build(budget_gbp: np.ndarray, period_days: np.ndarray, costs: tuple[float, float],
-          funding: Funding, dyn: StaffingDynamics, volunteer: tuple[float, float]) -> Workforce:
+          funding: Funding, dyn: StaffingDynamics, volunteer: tuple[float, float],
+          specialist_share: float | None = None) -> Workforce:
     """Staffing of one area from its budget per period.
 
     ``costs``: annual cost of a general and a specialist FTE as used for the establishment
     (specialists' includes amortised training); ``volunteer``: (FTE-equivalent, annual
-    coordination cost).
+    coordination cost); ``specialist_share``: the area's (default: ``funding``'s).
     """
     general_cost, specialist_cost = costs
     training_gbp = funding.specialist_training_gbp
-    establishment = establishment_fte(budget_gbp, costs, funding.specialist_share, volunteer[1])
+    share = funding.specialist_share if specialist_share is None else specialist_share
+    establishment = establishment_fte(budget_gbp, costs, share, volunteer[1])
     out = []
     for s in (0, 1):
         training = dyn.specialist_training_lag_days if s else 0.0

@@ -167,6 +167,27 @@ COLUMNS: dict[str, str] = {
     "sensitive_referrals": "Referrals in sensitive offence groups in the window (count)",
     "covered": "1 if the area has specialist slots in every month of the window or no "
     "sensitive referrals, else 0",
+    # staffing schedule (rjsim plan --schedule)
+    "planned_general_fte": "General facilitators the plan needs in post (FTE)",
+    "planned_specialist_fte": "Specialist facilitators the plan needs in post (FTE)",
+    "recruitment_start_date": "Date the budget rises and recruitment starts (YYYY-MM-DD)",
+    "months_before_commencement": "Months from recruitment start to commencement (months)",
+    "in_post_from_date": "Date from which the planned staff are in post: the month of "
+    "commencement, or later when the lags leave too little time (YYYY-MM-DD)",
+    "on_time": "True if the planned staff are in post by the month of commencement",
+    "specialist_share": "Share of the area's FTE that are specialists, the planned mix (0-1)",
+    "establishment_general_fte": "General posts the scheduled budget pays for (FTE)",
+    "establishment_specialist_fte": "Specialist posts the scheduled budget pays for (FTE)",
+    "in_post_general_fte_min": "Fewest general facilitators in post in any month from "
+    "commencement (FTE)",
+    "in_post_specialist_fte_min": "Fewest specialist facilitators in post in any month from "
+    "commencement (FTE)",
+    "vacancy_fte_at_end": "Posts vacant at the end of the run, leavers not yet replaced (FTE)",
+    "year": "Year of the run (1 = the first 12 months)",
+    "from_date": "Date the year starts (YYYY-MM-DD)",
+    "spend_gbp": "Spent: staff in post, specialists' training and volunteers (GBP)",
+    "in_post_fte_mean": "Facilitators in post, monthly mean (FTE)",
+    "establishment_fte_mean": "Funded posts, monthly mean (FTE)",
     # planner
     "general_fte": "General facilitators the plan funds (FTE)",
     "fte": "Facilitators the plan funds, general plus specialist (FTE)",
@@ -217,6 +238,9 @@ COLUMNS: dict[str, str] = {
 
 #: Columns whose meaning differs in one table: (table, column) -> description.
 TABLE_COLUMNS: dict[tuple[str, str], str] = {
+    ("schedule_years", "budget_gbp"): "Budget allocated in the year, all areas (GBP)",
+    ("schedule_years", "hires_fte"): "Facilitators hired in the year, all areas (FTE)",
+    ("schedule_area", "budget_gbp"): "Annual budget from the recruitment start (GBP a year)",
     ("capacity_metrics", "utilisation"): "Offered load per caseload slot: workload / "
     "slot-days available; can exceed 1, unlike the busy share (ratio)",
     ("capacity_metrics", "unmet_demand_rate"): "Unmet demand as a share of the pool's "

@@ -106,8 +106,14 @@ class Funding:
     area_budget_gbp: FrozenMap[float] = field(default_factory=FrozenMap,
                                               metadata={"min": 0.0})
     area_fte: FrozenMap[AreaFte] = field(default_factory=FrozenMap)
+    # per-area specialist_share (a staffing schedule's planned mix); others use the national one
+    area_specialist_share: FrozenMap[float] = field(default_factory=FrozenMap, metadata=_P)
     shares: FrozenMap[float] = field(default_factory=FrozenMap, metadata=_P)
     schedule: tuple[BudgetChange, ...] = ()
+
+    def specialist_share_of(self, code: str) -> float:
+        """The specialist share of an area's FTE (its own if set, else the national one)."""
+        return self.area_specialist_share.get(code, self.specialist_share)
 
     def check(self, path: str, origin: Origin) -> list[Problem]:
         """Refuse contradictory or silently ignored settings."""
@@ -117,9 +123,11 @@ class Funding:
                 key = "area_fte" if self.area_fte else "fte"
                 p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                                  "funding.capacity_from = 'fte' (it is 'budget')"))
-        elif self.area_budget_gbp or self.schedule or self.min_fte_per_area:
+        elif (self.area_budget_gbp or self.schedule or self.min_fte_per_area
+              or self.area_specialist_share):
             key = ("area_budget_gbp" if self.area_budget_gbp else "schedule" if self.schedule
-                   else "min_fte_per_area")
+                   else "min_fte_per_area" if self.min_fte_per_area
+                   else "area_specialist_share")
             p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                              "funding.capacity_from = 'budget' (it is 'fte')"))
         return p
