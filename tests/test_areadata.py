@@ -45,13 +45,17 @@ def test_packaged_table_has_the_43_force_areas(table):
 
 
 def test_group_demand_adds_up_to_the_identifiable_victim_subset(table):
-    """Sensitive groups are carved out of violence and sexual offences, so the groups other than
-    shoplifting add up to the published identifiable-victim subset in every area."""
+    """Sensitive groups are carved out of the categories they are recorded in, so the groups
+    other than shoplifting add up to the published identifiable-victim subset in every area, plus
+    the public-order hate crimes (which have a victim but sit outside that subset)."""
+    public_order = areadata.HATE_COLUMNS["public_order"]
     for area in table.areas:
         victims = victims_per_year(area, APPORTION)
         total = sum(v for g, v in victims.items() if g != "shoplifting")
         published = area.counts["prc_identifiable_victim_excl_shoplifting"]
-        assert total == pytest.approx(published, rel=1e-9), area.name
+        extra = areadata.hate_parts(area, APPORTION)[public_order]
+        assert 0 < extra < 0.1 * published
+        assert total == pytest.approx(published + extra, rel=1e-9), area.name
         assert set(victims) == set(GROUPS)
         assert all(v >= 0 for v in victims.values()), area.name
 
@@ -62,9 +66,42 @@ def test_sensitive_groups_follow_the_national_shares(table, avon):
     assert victims["sexual"] == pytest.approx(
         avon.counts[areadata.VS] * APPORTION.sexual_share_of_violence_and_sexual)
     assert victims["domestic_abuse"] == pytest.approx(APPORTION.domestic_abuse_national * share)
-    assert victims["hate"] == pytest.approx(APPORTION.hate_national * share)
+    hate = sum(APPORTION.hate_national * part * avon.counts[areadata.HATE_COLUMNS[k]]
+               / areadata.national(areadata.HATE_COLUMNS[k])
+               for k, part in APPORTION.hate_recorded_as.items())
+    assert victims["hate"] == pytest.approx(hate)
+    assert victims["hate"] != pytest.approx(APPORTION.hate_national * share, rel=0.05)
     national_da = sum(victims_per_year(a, APPORTION)["domestic_abuse"] for a in table.areas)
     assert national_da == pytest.approx(APPORTION.domestic_abuse_national)
+
+
+def test_hate_crime_is_apportioned_from_the_categories_it_is_recorded_in(table):
+    """Nationally, hate crime is the published total times the recorded shares; its public-order
+    part is not taken from violence, and its violence and criminal-damage parts are carved out
+    of those groups (so no victim is counted twice)."""
+    shares = APPORTION.hate_recorded_as
+    assert shares["public_order"] > 0.5  # just over half is public order (Home Office)
+    national = {g: sum(victims_per_year(a, APPORTION)[g] for a in table.areas)
+                for g in ("hate", "violence", "criminal_damage")}
+    assert national["hate"] == pytest.approx(APPORTION.hate_national * sum(shares.values()))
+    cd = areadata.HATE_COLUMNS["criminal_damage_and_arson"]
+    assert national["criminal_damage"] == pytest.approx(
+        areadata.national(cd) - APPORTION.hate_national * shares["criminal_damage_and_arson"])
+    vs_left = (areadata.national_violence_and_sexual() * (
+        1 - APPORTION.sexual_share_of_violence_and_sexual) - APPORTION.domestic_abuse_national
+        - APPORTION.hate_national * shares["violence_and_sexual"])
+    assert national["violence"] == pytest.approx(vs_left)
+
+
+def test_cja_scope_scales_each_group_by_its_in_scope_share(avon):
+    recorded = scenario().demand
+    cja = scenario(demand={"scope": "cja"}).demand
+    full = areadata.demand_victims(avon, recorded)
+    scoped = areadata.demand_victims(avon, cja)
+    assert full == victims_per_year(avon, APPORTION, recorded.groups)
+    for group, v in full.items():
+        assert scoped[group] == pytest.approx(v * cja.cja_in_scope[group])
+    assert scoped["robbery"] == full["robbery"] and scoped["violence"] < 0.5 * full["violence"]
 
 
 def test_general_groups_are_the_published_columns(avon):
@@ -214,7 +251,8 @@ def test_victims_columns_win_over_derivation(tmp_path, packaged_csv):
 def test_a_given_sensitive_group_is_still_carved_out_of_violence(tmp_path, packaged_csv):
     """Domestic abuse counted from local data is still part of the force's violence and sexual
     offences: total demand must stay the published identifiable-victim subset, not count those
-    victims twice (once as violence, once as domestic abuse)."""
+    victims twice (once as violence, once as domestic abuse); only public-order hate crime adds
+    to it."""
     header, rows = _rows(packaged_csv)
     header.append("victims_domestic_abuse")
     for r in rows:
@@ -224,8 +262,9 @@ def test_a_given_sensitive_group_is_still_carved_out_of_violence(tmp_path, packa
         victims = victims_per_year(area, APPORTION)
         assert victims["domestic_abuse"] == area.counts["victims_domestic_abuse"]
         total = sum(v for g, v in victims.items() if g != "shoplifting")
-        assert total == pytest.approx(area.counts["prc_identifiable_victim_excl_shoplifting"],
-                                      rel=1e-9), area.name
+        extra = areadata.hate_parts(area, APPORTION)[areadata.HATE_COLUMNS["public_order"]]
+        assert total == pytest.approx(area.counts["prc_identifiable_victim_excl_shoplifting"]
+                                      + extra, rel=1e-9), area.name
 
 
 def test_a_file_with_victims_columns_needs_no_prc_column_for_that_group(tmp_path, packaged_csv):
@@ -268,7 +307,10 @@ def test_every_unknown_area_is_reported(table):
 
 
 def test_no_sensitive_group_has_a_prc_column_of_its_own():
-    """Sensitive groups are apportioned from violence and sexual offences (no PRC column)."""
-    for group in SENSITIVE:
+    """Sensitive groups are apportioned from the categories they are recorded in (no PRC column
+    of their own): sexual offences and DA from violence and sexual offences, hate crime also
+    from public order and criminal damage."""
+    for group in SENSITIVE - {"hate"}:
         assert areadata.PRC_COLUMNS[group] == (areadata.VS,)
+    assert areadata.PRC_COLUMNS["hate"] == tuple(areadata.HATE_COLUMNS.values())
     assert not math.isnan(areadata.national_violence_and_sexual())

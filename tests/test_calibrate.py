@@ -4,6 +4,9 @@ and the same check fails when the calibration is broken."""
 
 from __future__ import annotations
 
+import csv
+import io
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -94,7 +97,10 @@ def test_design_and_ranges() -> None:
     strata = np.floor((grid["demand.informed"] - 0.1) / 0.5 * 20).astype(int)
     assert sorted(strata) == list(range(20))
     logged = cal.logged_parameters(cal.DEFAULT_PARAMETERS)
-    assert [(p.low, p.high) for p in logged][1] == (0.2, 0.5)
+    text = resources.files("rjsim").joinpath("data/assumptions.csv").read_text("utf-8")
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert [(p.low, p.high) for p in logged] == [
+        (float(rows[k]["low"]), float(rows[k]["high"])) for k in cal.DEFAULT_PARAMETERS]
     with pytest.raises(rjsim_error()):
         cal.logged_parameters(["run.seed"])
     assert cal.overrides({"demand.informed": 0.123456789}) == {"demand": {"informed": 0.123457}}

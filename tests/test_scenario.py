@@ -14,6 +14,7 @@ from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import to_plain
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario.io import fingerprint, load, with_overrides
+from rjsim.scenario.spec import GROUPS
 
 
 def _problems(excinfo: pytest.ExceptionInfo[ScenarioError]) -> tuple[Problem, ...]:
@@ -381,3 +382,29 @@ def test_resolved_scenario_round_trips_through_toml_with_numpy_numbers(tmp_path:
     expected = dataclasses.replace(base, run=dataclasses.replace(
         base.run, seed=11, years=2.5, replications=4), name=again.name)
     assert fingerprint(again, "") == fingerprint(expected, "")
+
+
+@pytest.mark.parametrize(("sections", "where", "fragment"), [
+    ({"demand": {"scope": "indictable"}}, "demand.scope", "recorded"),
+    ({"demand": {"cja_in_scope": {"violense": 0.5}}}, "demand.cja_in_scope", "violence"),
+    ({"demand": {"cja_in_scope": {"violence": 1.5}}}, "demand.cja_in_scope.violence",
+     "at most 1"),
+    ({"demand": {"apportionment": {"hate_recorded_as": {"public_ordr": 0.5}}}},
+     "demand.apportionment.hate_recorded_as", "did you mean 'public_order'"),
+    ({"demand": {"apportionment": {"hate_recorded_as": {"public_order": 0.7,
+                                                        "violence_and_sexual": 0.5}}}},
+     "demand.apportionment.hate_recorded_as", "at most 1"),
+])
+def test_demand_scope_and_hate_categories_are_checked(sections, where, fragment):
+    with pytest.raises(ScenarioError) as excinfo:
+        scenario(**sections)
+    problem = _problem_at(_problems(excinfo), where)
+    assert fragment in problem.message + str(problem)
+
+
+def test_cja_scope_has_a_share_for_every_group_and_overlays_keep_the_rest():
+    sc = scenario(demand={"scope": "cja", "cja_in_scope": {"violence": 0.5}})
+    assert set(sc.demand.cja_in_scope) == set(GROUPS)
+    assert sc.demand.in_scope("violence") == 0.5
+    assert sc.demand.in_scope("sexual") == scenario().demand.cja_in_scope["sexual"]
+    assert scenario().demand.in_scope("violence") == 1.0  # default scope: all recorded crime

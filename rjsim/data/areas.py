@@ -20,18 +20,22 @@ from pathlib import Path
 from rjsim.core import files
 from rjsim.core.errors import MAX_SHOWN, DataError, Problem, ScenarioError
 from rjsim.core.schema import did_you_mean
-from rjsim.scenario.spec import GROUPS, MAX_COUNT, Apportionment, Phase
+from rjsim.scenario.spec import GROUPS, HATE_CATEGORIES, MAX_COUNT, Apportionment, Demand, Phase
 
 PACKAGED = "force_areas_2024_25.csv"
 REQUIRED = ("pfa_code", "force", "census2021_population")
 VS = "prc_violence_and_sexual_offences"
+#: The PRC column of each category hate crimes are recorded in (HATE_CATEGORIES).
+HATE_COLUMNS = dict(zip(HATE_CATEGORIES, (VS, "prc_public_order",
+                                          "prc_criminal_damage_and_arson"), strict=True))
 #: PRC columns each non-apportioned offence group is built from.
 PRC_COLUMNS: dict[str, tuple[str, ...]] = {
     "robbery": ("prc_robbery",), "burglary": ("prc_burglary",),
     "vehicle": ("prc_vehicle_crime",),
     "theft": ("prc_theft_from_the_person", "prc_bicycle_theft", "prc_other_theft"),
     "criminal_damage": ("prc_criminal_damage_and_arson",), "shoplifting": ("prc_shoplifting",),
-    "violence": (VS,), "sexual": (VS,), "domestic_abuse": (VS,), "hate": (VS,),
+    "violence": (VS,), "sexual": (VS,), "domestic_abuse": (VS,),
+    "hate": tuple(HATE_COLUMNS.values()),
 }
 #: Largest area CSV read (the packaged one, 43 rows, is about 8 KB).
 MAX_AREA_BYTES = 4 * 1024 * 1024
@@ -115,7 +119,14 @@ def packaged() -> AreaTable:
 @cache
 def national_violence_and_sexual() -> float:
     """National PRC violence and sexual offences, 2024/25 (denominator for apportionment)."""
-    return sum(a.counts[VS] for a in packaged().areas)
+    return national(VS)
+
+
+@cache
+def national(column: str) -> float:
+    """National total of a PRC column of the packaged 2024/25 table (denominator for
+    apportioning national counts to areas)."""
+    return sum(a.counts[column] for a in packaged().areas)
 
 
 def load(path: str | Path | None) -> AreaTable:
@@ -250,33 +261,67 @@ def group_column_problems(header: list[str], shown: str,
     return sorted(set(problems), key=str)
 
 
+def demand_victims(area: Area, demand: Demand) -> dict[str, float]:
+    """Annual victims per modelled offence group in ``area`` under the scenario's demand
+    settings: :func:`victims_per_year`, scaled to the demand scope (``demand.scope``)."""
+    victims = victims_per_year(area, demand.apportionment, demand.groups)
+    return {g: v * demand.in_scope(g) for g, v in victims.items()}
+
+
+def hate_parts(area: Area, apportion: Apportionment) -> dict[str, float]:
+    """Hate crimes a year in ``area`` per PRC column they are recorded in: each category's
+    national share of hate crimes (``hate_recorded_as``) apportioned by the force's share of
+    that category; a ``victims_hate`` column is split in the same proportions."""
+    c = area.counts
+    parts = {HATE_COLUMNS[k]: apportion.hate_national * share * c.get(HATE_COLUMNS[k], 0.0)
+             / national(HATE_COLUMNS[k]) for k, share in apportion.hate_recorded_as.items()}
+    given = c.get("victims_hate")
+    if given is None:
+        return parts
+    total = sum(parts.values())
+    if total <= 0:
+        return {VS: given}
+    return {col: given * v / total for col, v in parts.items()}
+
+
 def victims_per_year(area: Area, apportion: Apportionment,
                      groups: tuple[str, ...] = GROUPS) -> dict[str, float]:
     """Annual victims with an identifiable offence, per offence group in ``groups``, for
     ``area`` (whose data must have those groups' columns: :meth:`AreaTable.group_problems`).
 
-    Sensitive groups are apportioned from national figures as shares of the force's violence and
-    sexual offences and carved out of that category (an assumption in the assumptions log), so
-    the total equals the published identifiable-victim subset. ``victims_<group>`` columns win.
+    Sexual offences and domestic abuse are apportioned from national figures as shares of the
+    force's violence and sexual offences and carved out of that category; hate crime from the
+    categories it is recorded in (violence and sexual offences, public order, criminal damage
+    and arson; :func:`hate_parts`), carved out of the first and last (public-order hate crimes
+    have a victim but sit outside the identifiable-victim subset, so they add to it). These are
+    assumptions in the assumptions log. ``victims_<group>`` columns win.
     """
     c = area.counts
     vs = c.get(VS, 0.0)
     per_vs = vs / national_violence_and_sexual()
+    hate = hate_parts(area, apportion)
     derived = {
         "sexual": vs * apportion.sexual_share_of_violence_and_sexual,
         "domestic_abuse": apportion.domestic_abuse_national * per_vs,
-        "hate": apportion.hate_national * per_vs,
     }
-    # Sensitive groups sit inside PRC violence and sexual offences, whether derived or given.
+    # Sexual offences and DA sit inside PRC violence and sexual offences, whether derived or
+    # given; hate crime is carved out of the categories it is recorded in.
     sensitive = {g: c.get(f"victims_{g}", derived[g]) for g in derived}
+    carved = {VS: sum(sensitive.values()) + hate.get(VS, 0.0),
+              HATE_COLUMNS["criminal_damage_and_arson"]:
+                  hate.get(HATE_COLUMNS["criminal_damage_and_arson"], 0.0)}
     out: dict[str, float] = {}
     for group in groups:
         if f"victims_{group}" in c:
             out[group] = c[f"victims_{group}"]
         elif group in sensitive:
             out[group] = sensitive[group]
+        elif group == "hate":
+            out[group] = sum(hate.values())
         elif group == "violence":
-            out[group] = max(vs - sum(sensitive.values()), 0.0)
+            out[group] = max(vs - carved[VS], 0.0)
         else:
-            out[group] = sum(c[col] for col in PRC_COLUMNS[group])
+            total = sum(c[col] for col in PRC_COLUMNS[group])
+            out[group] = max(total - sum(carved.get(col, 0.0) for col in PRC_COLUMNS[group]),
+                             0.0)
     return out

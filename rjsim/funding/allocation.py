@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.core.errors import Problem, ScenarioError
-from rjsim.data.areas import Area, AreaTable, packaged, victims_per_year
+from rjsim.data.areas import Area, AreaTable, demand_victims, packaged
 from rjsim.scenario.funding import Funding
 from rjsim.scenario.spec import Scenario
 
@@ -31,7 +31,7 @@ MAX_TOTAL_WEIGHT = 1e200
 def expected_referrals_by_group(scenario: Scenario, area: Area) -> dict[str, float]:
     """Modelled referrals a year in ``area`` per offence group (with the statutory right's
     funnel where it commences for the group in the area)."""
-    victims = victims_per_year(area, scenario.demand.apportionment, scenario.demand.groups)
+    victims = demand_victims(area, scenario.demand)
     right = scenario.statutory_right
     out = {}
     for g in scenario.demand.groups:

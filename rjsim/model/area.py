@@ -19,7 +19,7 @@ import simpy
 from rjsim.core.codes import CLOSED, Outcome, Pool
 from rjsim.core.errors import ConservationError
 from rjsim.core.streams import Streams
-from rjsim.data.areas import Area, victims_per_year
+from rjsim.data.areas import Area, demand_victims
 from rjsim.model import casepath, demand, workforce
 from rjsim.model.engine import AreaService, IntakeQueue, SlotChange
 from rjsim.model.staffing import Staffing, period_days, slot_counts
@@ -110,7 +110,7 @@ def _draw_group(scenario: Scenario, area: Area, index: int, group: str, rate: fl
 
 
 def _draw_referrals(scenario: Scenario, area: Area, streams: Streams) -> _Referrals:
-    rates = victims_per_year(area, scenario.demand.apportionment, scenario.demand.groups)
+    rates = demand_victims(area, scenario.demand)
     parts = [_draw_group(scenario, area, gi, g, rates[g], streams)
              for gi, g in enumerate(scenario.demand.groups)]
     day = np.concatenate([p.demand.referral_day for p in parts])

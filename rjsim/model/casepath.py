@@ -7,7 +7,11 @@ engine to one event per allocated case and makes per-case draws identical whatev
 capacity (common random numbers).
 
 Exits at assessment are applied in sequence: the victim withdraws; else the offender declines;
-else the case is found unsuitable on risk. Then a party may withdraw in preparation.
+else the case is found unsuitable on risk. Then a party may withdraw in preparation. Each exit
+is a share of the cases that reached it, counted once: the victim's choice to take part is
+``demand.wants_rj`` (before referral) and the offender's acceptance of responsibility
+``demand.offender_identified``, so the assessment exits are later withdrawals (after consent) and
+unavailability, not the same choices again.
 """
 
 from __future__ import annotations

@@ -41,8 +41,12 @@ from rjsim.experiment.experiment import ExperimentSettings, run_experiment
 from rjsim.planning import backcast
 from rjsim.scenario.spec import Scenario
 
-#: The status-quo funnel: the stages whose defaults the evidence questions.
-DEFAULT_PARAMETERS = ("demand.offender_identified", "demand.informed", "demand.wants_rj")
+#: The status-quo funnel stages the evidence targets identify: the share told about RJ, the
+#: share who ask, and the losses after consent. ``demand.offender_identified`` is left out by
+#: default: the targets bound it (Home Office outcomes) but only fix its product with
+#: ``demand.informed``, so calibrating both gives a ridge, not an estimate.
+DEFAULT_PARAMETERS = ("demand.informed", "demand.wants_rj", "exits.offender_declines",
+                      "exits.preparation_withdraws")
 CUTOFF = 3.0
 DISCREPANCY = 0.10
 Progress = Callable[[int, int], None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import PROBABILITY as _P
@@ -83,6 +83,11 @@ class Apportionment:
     domestic_abuse_national: float = _f("national DA-related crimes a year", min=0.0,
                                        max=MAX_COUNT)
     hate_national: float = _f("national hate crimes a year", min=0.0, max=MAX_COUNT)
+    hate_recorded_as: FrozenMap[float] = field(
+        default_factory=FrozenMap,
+        metadata=_P | {"check": lambda v, p, o: _hate_categories(v, p, o),
+                       "doc": "share of hate crimes recorded in each PRC category "
+                       "(violence_and_sexual, public_order, criminal_damage_and_arson)"})
 
 
 @dataclass(frozen=True)
@@ -103,9 +108,23 @@ class Demand:
     wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
     referral_delay: Distribution = _f("days from offence to referral, status quo",
                                       check=lambda v, p, o: _finite(v, p, o))
+    scope: Literal["recorded", "cja"] = _f(
+        "'recorded': every recorded crime with an identifiable victim; 'cja': only indictable "
+        "and either-way offences (Criminal Justice Alliance 2017 scope), each group scaled by "
+        "demand.cja_in_scope")
+    cja_in_scope: FrozenMap[float] = field(
+        default_factory=FrozenMap,
+        metadata=_P | {"check": lambda v, p, o: _group_list_problems(v, p, o),
+                       "doc": "share of each group's victims whose offence is indictable or "
+                       "either-way (used when scope = 'cja')"})
     by_group: FrozenMap[FunnelOverride] = field(
         default_factory=FrozenMap,
         metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
+
+    def in_scope(self, group: str) -> float:
+        """Share of ``group``'s victims inside the demand scope (1 unless scope = 'cja'; the
+        packaged defaults give every group a share and a scenario's table overlays them)."""
+        return self.cja_in_scope[group] if self.scope == "cja" else 1.0
 
 
 @dataclass(frozen=True)
@@ -134,8 +153,9 @@ class Stages:
 
 @dataclass(frozen=True)
 class Exits:
-    victim_withdraws: float = _f("P(victim withdraws at assessment)", **_P)
-    offender_declines: float = _f("P(offender declines | victim stays)", **_P)
+    victim_withdraws: float = _f("P(victim withdraws after asking for RJ, at assessment)", **_P)
+    offender_declines: float = _f("P(offender withdraws or is unavailable at assessment | "
+                                  "victim stays)", **_P)
     unsuitable: float = _f("P(unsuitable on risk | both consent)", **_P)
     preparation_withdraws: float = _f("P(a party withdraws in preparation)", **_P)
     unsuitable_by_group: FrozenMap[float] = field(
@@ -375,6 +395,21 @@ def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem
         if g not in GROUPS:
             out.append(Problem(origin(path), f"unknown offence group '{g}'{did_you_mean(g, GROUPS)}"
                                "; allowed: " + ", ".join(GROUPS)))
+    return out
+
+
+#: PRC categories hate crimes are recorded in (``demand.apportionment.hate_recorded_as``).
+HATE_CATEGORIES = ("violence_and_sexual", "public_order", "criminal_damage_and_arson")
+
+
+def _hate_categories(shares: Any, path: str, origin: Origin) -> list[Problem]:
+    out = [Problem(origin(path), f"unknown category '{k}'{did_you_mean(k, HATE_CATEGORIES)}; "
+                   "allowed: " + ", ".join(HATE_CATEGORIES)) for k in shares
+           if k not in HATE_CATEGORIES]
+    if sum(shares.values()) > 1 + 1e-9:
+        out.append(Problem(origin(path), "shares must add up to at most 1 (the rest: hate "
+                           "crimes in other categories, not modelled)",
+                           f"{sum(shares.values()):g}"))
     return out
 
 
