@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/statutory_right.toml
 REPLICATIONS ?= 10
 
-.PHONY: run test regress bench bench-memory bench-experiment bench-plan bench-uncertainty bench-morris lint typecheck check clean browser fuzz
+.PHONY: run test regress bench bench-memory bench-experiment bench-plan bench-uncertainty bench-morris lint typecheck check clean browser fuzz backcast-data
 
 # Two installs: `make run` needs only the runtime dependencies; `make test` adds the test,
 # lint and Dask extras. Each stamp is remade when pyproject.toml changes.
@@ -94,3 +94,10 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# The packaged back-cast of the shipped status quo shown in every report's credibility section
+# (rjsim/data/backcast_defaults.*); rerun after changing a default the status quo depends on.
+backcast-data: $(STAMP)
+	$(BIN)/rjsim backcast scenarios/baseline.toml --no-cache -q --out results/backcast_defaults.tmp
+	$(BIN)/python -c "from pathlib import Path; from rjsim.report.credibility import package; package(Path('results/backcast_defaults.tmp'), Path('rjsim/data'))"
+	rm -rf results/backcast_defaults.tmp

@@ -41,9 +41,11 @@ LIMITATIONS = (
     "Confidence intervals show simulation noise only (how much results vary between "
     "replications); they do not include uncertainty in the assumptions, many of which are "
     "judgement (see the confidence column above).",
-    "With the default funnel even the status quo generates far more referrals than funded "
-    "capacity can take, so most are lost while waiting. Treat absolute levels with caution; "
-    "differences between options under common random numbers are more robust.",
+    "The status-quo funnel is calibrated to the few published local figures (see the "
+    "credibility section); the share of offenders identified who accept responsibility is only "
+    "bounded by them, and demand under a statutory right is proportional to it. Treat "
+    "absolute levels with caution; differences between options under common random numbers "
+    "are more robust.",
     "Per-force counts of sexual offences, domestic abuse and hate crime are not published; "
     "they are apportioned from national figures (low confidence).",
     "Waits are measured for referrals that were allocated a facilitator; referrals lost "
