@@ -238,3 +238,61 @@ def test_api_functions_survive_importing_their_namesake_subpackages() -> None:
     from rjsim.report import build  # noqa: F401
     assert callable(rjsim.report) and rjsim.report.__module__ == "rjsim"
     assert callable(rjsim.regress) and rjsim.regress.__module__ == "rjsim"
+
+
+# --- the evidence commands --------------------------------------------------------------------
+
+def _targets_csv(path: Path, share: float, half_width: float) -> Path:
+    """One calibration target for Cumbria: the share of victims told about RJ."""
+    from rjsim.data.targets import COLUMNS
+    row = {c: "" for c in COLUMNS} | {
+        "id": "offered", "quantity": "share offered", "kind": "range", "value": f"{share}",
+        "low": f"{share - half_width}", "high": f"{share + half_width}", "unit": "share",
+        "area": "E23000002",
+        "period": "synthetic", "definition": "informed over victims", "denominator": "victims",
+        "measure": "informed/eligible_victims", "role": "calibration", "source": "test",
+        "confidence": "high", "uncertainty_basis": "test"}
+    path.write_text(",".join(COLUMNS) + "\n" + ",".join(row[c] for c in COLUMNS) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_evidence_options_refuse_bad_values(tmp_path: Path) -> None:
+    from rjsim.app.evidence import BackcastOptions, CalibrateOptions, VerifyOptions
+    for make in (lambda: CalibrateOptions(points=3), lambda: CalibrateOptions(cutoff=0),
+                 lambda: CalibrateOptions(discrepancy=2), lambda: BackcastOptions(years=1),
+                 lambda: VerifyOptions(scenario=tmp_path, replications=1),
+                 lambda: VerifyOptions(scenario=tmp_path, years=3)):
+        with pytest.raises(InputError):
+            make()
+
+
+def test_api_calibrate_and_backcast_write_their_results(tmp_path: Path) -> None:
+    from rjsim.app.evidence import BackcastOptions, CalibrateOptions, backcast, calibrate
+    from rjsim.planning.calibrate import logged_parameters
+    src = tiny_toml(tmp_path / "tiny.toml", "tiny")
+    (informed,) = logged_parameters(["demand.informed"])
+    mid, span = (informed.low + informed.high) / 2, informed.high - informed.low
+    p_id = tiny("t").demand.offender_identified
+    # the published range (+/-1.96 sd) is the middle fifth of the logged range: only values
+    # within about 0.3 of the range from its middle are not implausible
+    targets = _targets_csv(tmp_path / "targets.csv", p_id * mid, p_id * span / 10)
+    common = {"scenario": src, "targets": targets, "years": 1.25, "replications": REPS,
+              "workers": 1, "quiet": True}
+    cal = {"parameters": ("demand.informed",), "points": 4, "discrepancy": 0.0}
+    done = calibrate(CalibrateOptions(out=tmp_path / "cal", write_scenario=tmp_path / "c.toml",
+                                      **cal, **common))
+    assert done.status == 0 and done.out == tmp_path / "cal"
+    kept = pd.read_csv(tmp_path / "cal" / "tables" / "non_implausible.csv")
+    assert 1 <= len(kept) <= 3  # of the 4 strata of a Latin hypercube
+    assert kept["demand.informed"].between(mid - 0.35 * span, mid + 0.35 * span).all()
+    calibrated = rjsim.load_scenario(tmp_path / "c.toml")
+    assert calibrated.demand.informed in set(kept["demand.informed"].round(6))
+    with pytest.raises(InputError, match="write-scenario"):  # never overwrites
+        calibrate(CalibrateOptions(out=tmp_path / "cal2", write_scenario=tmp_path / "c.toml",
+                                   **cal, **common))
+    bc = backcast(BackcastOptions(out=tmp_path / "bc", **common))
+    table = pd.read_csv(tmp_path / "bc" / "tables" / "backcast.csv")
+    assert bc.status == 0 and list(table["target"]) == ["offered"] and len(bc.lines) == 1
+    row = table.iloc[0]  # the scenario's own funnel, within the 95% CI of its estimate
+    assert row["ci_low"] <= p_id * tiny("t").demand.informed <= row["ci_high"]

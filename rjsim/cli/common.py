@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,18 +98,6 @@ def show(outcome: Outcome) -> int:
     for line in outcome.errors:
         print(line, file=sys.stderr)
     return int(outcome.status)
-
-
-
-
-@dataclass(frozen=True)
-class Done:
-    """What a finished command leaves for the CLI to print (commands not yet in
-    :mod:`rjsim.app`: backcast, verify, calibrate)."""
-
-    status: int
-    lines: list[str]
-    out: Path
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:

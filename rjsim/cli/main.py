@@ -126,9 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_pdf_option(rep)
     rep.set_defaults(func=_cmd_report)
     cli_capacity.register(sub)
-    cli_evidence.register(sub, add_experiment_options, _cmd_backcast)
-    cli_evidence.register_verify(sub, _cmd_verify)
-    cli_evidence.register_calibrate(sub, add_experiment_options, _cmd_calibrate)
+    cli_evidence.register(sub, add_experiment_options)
+    cli_evidence.register_verify(sub)
+    cli_evidence.register_calibrate(sub, add_experiment_options)
     for name, command in sub.choices.items():
         command.formatter_class = examples.Formatter
         if name in examples.EXAMPLES:
@@ -266,27 +266,6 @@ def _cmd_regress(args: argparse.Namespace) -> int:
         reference=args.reference, scenarios=tuple(args.scenarios), update=args.update,
         reason=args.reason, statistical_only=args.statistical_only, seed=args.seed,
         workers=args.workers, quiet=args.quiet), display(args)))
-
-
-def _cmd_backcast(args: argparse.Namespace) -> int:
-    done = cli_evidence.run_backcast(args, experiment_settings)
-    for line in done.lines:
-        print(line)
-    return done.status
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    done = cli_evidence.run_verify(args)
-    for line in done.lines:
-        print(line)
-    return done.status
-
-
-def _cmd_calibrate(args: argparse.Namespace) -> int:
-    done = cli_evidence.run_calibrate(args, experiment_settings)
-    for line in done.lines:
-        print(line)
-    return done.status
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

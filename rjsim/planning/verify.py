@@ -121,7 +121,7 @@ def scenario_dict(eq: Equivalent, patience: bool, data: str, years: float,
             if patience and eq.mean_patience_days is not None else {"kind": "never"})
     kind = "M/M/c+M (Erlang A)" if patience else "M/M/c (Erlang C)"
     return {
-        "name": f"verify_{'mmcm' if patience else 'mmc'}_{_slug(eq.area_name)}",
+        "name": f"verify_{'mmcm' if patience else 'mmc'}_{slug(eq.area_name)}",
         "description": f"The Markovian equivalent ({kind}) of {eq.area_name} in scenario "
         f"'{eq.source}': {eq.referrals_per_day * 365:.1f} referrals a year, {eq.slots} caseload "
         f"slots, exponential cases of mean {eq.mean_service_days:.2f} days"
@@ -143,7 +143,8 @@ def scenario_dict(eq: Equivalent, patience: bool, data: str, years: float,
     }
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """A file-name-safe form of an area name (lower case, letters and digits, "_")."""
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
