@@ -116,10 +116,12 @@ def test_allocation_by_a_named_column(data_dir, all43):
 def test_eligible_demand_is_expected_referrals(data_dir, all43):
     sc = scenario(areas={"data": str(data_dir / "all43.csv")},
                   demand={"groups": ["violence", "sexual", "theft"],
+                          "offender_identified": 0.15, "informed": 0.3, "wants_rj": 0.3,
                           "by_group": {"sexual": {"informed": 0.5}}},
                   level_one={"diversion_share": 0.2, "groups": ["theft"]},
                   funding={"national_budget_gbp": POT, "uprating_factor": 1.0,
                            "allocation": "eligible_demand"})
+    # the funnel is set here, not taken from the (calibrated) defaults, so the arithmetic holds:
     # referrals = victims x offender identified (0.15) x not diverted x informed x wants RJ
     # (0.30); informed 0.30, sexual 0.50; 20% of theft diverted to police level-one RJ:
     #   violence 0.15 x 0.3 x 0.3 = 0.0135; theft 0.0135 x 0.8 = 0.0108; sexual 0.0225
