@@ -330,7 +330,7 @@ def test_table_valued_settings_cannot_be_changed_after_validation():
 
 
 def test_with_overrides_returns_a_new_scenario_and_leaves_the_original():
-    sc = scenario()
+    sc = scenario(demand={"wants_rj": 0.3})
     changed = with_overrides(sc, run={"years": 2.0}, demand={"wants_rj": 0.5})
     assert (changed.run.years, changed.demand.wants_rj) == (2.0, 0.5)
     assert (sc.run.years, sc.demand.wants_rj) == (5, 0.3)
@@ -338,7 +338,8 @@ def test_with_overrides_returns_a_new_scenario_and_leaves_the_original():
 
 
 def test_funnel_and_unsuitable_apply_group_overrides():
-    sc = scenario(demand={"by_group": {"sexual": {"wants_rj": 0.1}}})
+    sc = scenario(demand={"informed": 0.3, "wants_rj": 0.3,
+                          "by_group": {"sexual": {"wants_rj": 0.1}}})
     assert sc.funnel("sexual") == (0.15, 0.30, 0.1)
     assert sc.funnel("violence") == (0.15, 0.30, 0.30)
     assert (sc.unsuitable("domestic_abuse"), sc.unsuitable("theft")) == (0.30, 0.10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import rjsim
 from rjsim.funding.allocation import expected_referrals_by_group
 from rjsim.model import area as model
 from rjsim.planning import verify
-from rjsim.scenario.expected import expected
+from rjsim.scenario.expected import caseload_per_fte, expected
 from tests.clitools import assert_clean_error
 from tests.clitools import rjsim as run_cli
 
@@ -29,7 +30,8 @@ def test_the_equivalent_keeps_rate_slots_and_mean_case_length() -> None:
     assert eq.referrals_per_day == pytest.approx(sum(rates.values()) / 365)
     days = sum(r * expected(sc, g).service_days for g, r in rates.items()) / sum(rates.values())
     assert eq.mean_service_days == pytest.approx(days)
-    assert eq.slots == 25 + 12  # floor(4 x 6.30) general + floor(2 x 6.30) specialist
+    per_fte = caseload_per_fte(sc)  # 4 general and 2 specialist FTE, each pool rounded down
+    assert eq.slots == math.floor(4 * per_fte) + math.floor(2 * per_fte)
     assert eq.mean_patience_days == 90 and 0.85 < eq.utilisation < 0.95
 
 
@@ -79,7 +81,8 @@ def test_cli_verify_writes_the_equivalents_and_refuses_bad_input(tmp_path: Path)
     assert {p.name for p in (out / "equivalent").iterdir()} == {
         "cumbria_area.csv", "cumbria_mmc.toml", "cumbria_mmcm.toml"}
     assert (out / "tables" / "verify.csv").exists()
-    over = run_cli("verify", str(ROOT / "scenarios" / "baseline.toml"), "--area", "Derbyshire",
+    over = run_cli("verify", str(ROOT / "scenarios" / "statutory_right.toml"), "--area",
+                   "Derbyshire",
                    "--replications", "3", "--years", "7", "--out", str(tmp_path / "o"),
                    cwd=tmp_path)
     assert "Erlang C has no steady state" in over.stdout, over.stderr
