@@ -56,9 +56,10 @@ def test_every_ranged_uncertainty_gets_the_stated_rule() -> None:
 def test_rule_narrows_with_confidence_and_follows_the_scenario_value() -> None:
     scenario = scenario_io.load(RIGHT)
     decl = uncertainty_declare.declare(scenario, unc.UncertaintySettings(), lambda p: p)
-    wants = _param(decl, "demand.wants_rj")  # medium confidence, range 0.24-0.33, value 0.30
+    wants = _param(decl, "demand.wants_rj")  # medium confidence, range 0.24-0.33
+    v = scenario.demand.wants_rj  # 0.318 (calibrated): medium confidence keeps 75% of each side
     assert (wants.distribution.low, wants.distribution.high) == pytest.approx(
-        (0.30 - 0.75 * 0.06, 0.30 + 0.75 * 0.03))
+        (v - 0.75 * (v - 0.24), v + 0.75 * (0.33 - v)))
     patience = _param(decl, "service.patience.mean")  # a distribution's mean, low confidence
     assert (patience.distribution.low, patience.distribution.high) == (30.0, 180.0)
     assert patience.central == 90.0
