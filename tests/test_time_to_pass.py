@@ -174,3 +174,7 @@ def test_capacity_test_command_reports_time_to_pass(tmp_path: Path,
     assert set(windows["verdict"]) == {"pass", "fail"}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Time to pass" in html and sentence[1:] in html
+    # the capacity test's results carry the postcode lottery over the assessment window too
+    assert "Between areas (the postcode lottery" in printed
+    assert "the postcode lottery" in html
+    assert (out / "tables" / "inequality.csv").exists()

@@ -9,7 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from rjsim.experiment.comparison import Comparison, capacity_table, options_table
+from rjsim.analysis import inequality
+from rjsim.experiment.comparison import (
+    Comparison,
+    capacity_table,
+    inequality_table,
+    options_table,
+)
 from rjsim.experiment.experiment import Experiment
 from rjsim.funding import allocation
 from rjsim.report import plots
@@ -23,6 +29,7 @@ def experiment_tables(e: Experiment) -> dict[str, pd.DataFrame]:
     out = dict(e.per_replication)  # national/area/group summaries and national_month, per rep
     out |= {f"kpi_{k}": v for k, v in e.summary.items()}  # across replications, with CIs
     out |= e.means  # area_month_group and area_month, averaged over replications
+    out["inequality"] = inequality.table(e.per_replication["area_summary"])  # between areas
     if e.scenario.funding.capacity_from == "budget":
         out["funding_allocation"] = allocation.allocation_table(e.scenario, e.plan.table)
     if e.precision is not None:
@@ -84,7 +91,8 @@ def write_experiment(out: Path, e: Experiment, info: dict[str, Any], text: str,
 def comparison_tables(c: Comparison) -> dict[str, pd.DataFrame]:
     return {"comparison_estimates": c.estimates, "comparison_differences": c.differences,
             "comparison_options": options_table(c),
-            "comparison_capacity_test": capacity_table(c)}
+            "comparison_capacity_test": capacity_table(c),
+            "comparison_inequality": inequality_table(c)}
 
 
 def comparison_figures(c: Comparison, directory: Path) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis import inequality
 from rjsim.capacity import capacity_test
 from rjsim.capacity.capacity_test import CapacityTestResult
 from rjsim.core import stats
@@ -102,6 +103,14 @@ def capacity_table(c: Comparison) -> pd.DataFrame:
                                       "window_end_day")}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def inequality_table(c: Comparison) -> pd.DataFrame:
+    """The postcode lottery per option (:func:`rjsim.analysis.inequality.compare`): each
+    between-area KPI with its 95% CI and the paired difference from the first option. The row
+    with ``kpi == "unmet_gap"`` is the gap between the best and worst area's unmet demand."""
+    return inequality.compare({e.scenario.name: e.per_replication["area_summary"]
+                               for e in c.experiments})
 
 
 def _per_rep(e: Experiment, table: str) -> pd.DataFrame:

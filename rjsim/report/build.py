@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from rjsim.core.errors import ResultsError
 from rjsim.report import capacity as report_capacity
 from rjsim.report import compare as report_compare
-from rjsim.report import credibility, decision, figures, plots
+from rjsim.report import credibility, decision, figures, lottery, plots
 from rjsim.report import sections as report_sections
 from rjsim.report import uncertainty as report_uncertainty
 from rjsim.report.html import Html, figure, join, page, para
@@ -115,9 +115,12 @@ def _experiment_report(res: Results) -> Path:
         ("figures", "Figures", _experiment_figures(res)),
         ("areas", "Areas", report_sections.area_table(res)),
         ("credibility", "Credibility: the status quo against the evidence",
-         credibility.credibility_section(res)),
-        ("assumptions", "Assumptions and limitations",
-         report_sections.assumptions_section(res))]
+         credibility.credibility_section(res))]
+    if lottery.has_inequality(res):
+        sections.append(("lottery", "Between areas: the postcode lottery",
+                         lottery.section(res)))
+    sections.append(("assumptions", "Assumptions and limitations",
+                     report_sections.assumptions_section(res)))
     name = str(res.manifest.get("scenario") or res.path.name)
     return _write(res, f"Restorative justice capacity: {name}", _subtitle(res), sections)
 
@@ -187,6 +190,8 @@ def _comparison_report(res: Results) -> Path:
         ("areas", "Differences by area", report_compare.area_counts(res)),
         ("credibility", "Credibility: the status quo against the evidence",
          credibility.credibility_section(res)),
+        *([("lottery", "Between areas: the postcode lottery", lottery.section(res))]
+          if lottery.has_inequality(res) else []),
         ("assumptions", "Assumptions and limitations", join([
             para("The assumptions below are the baseline's; the settings that differ between "
                  "the options are listed above. Each option's full results are under "

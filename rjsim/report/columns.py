@@ -207,6 +207,11 @@ COLUMNS: dict[str, str] = {
     "today_budget_gbp": "Today's annual budget (GBP a year)",
     "change_gbp": "Plan cost minus today's budget (GBP a year)",
     "total_annual_cost_gbp": "Annual cost of the plan, all areas (GBP a year)",
+    # the postcode lottery: inequality between areas
+    "label": "What the KPI measures, in plain words",
+    "kind": "Kind of number: share (shown in percentage points), ratio, days or number",
+    "diff_ci_low": "Lower end of the 95% CI of the paired difference from the first option",
+    "diff_ci_high": "Upper end of the 95% CI of the paired difference from the first option",
     # time to pass: rolling assessment windows
     "window": "Rolling assessment window number (0 = the first, starting where the capacity "
     "test's window starts; each next one a month later)",
@@ -245,6 +250,8 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     "slot-days available; can exceed 1, unlike the busy share (ratio)",
     ("capacity_metrics", "unmet_demand_rate"): "Unmet demand as a share of the pool's "
     "referrals in the window (0-1)",
+    ("comparison_inequality", "difference"): "Mean over replications of this option's value "
+    "minus the first option's, replication by replication (common random numbers)",
     ("rolling_metrics", "utilisation"): "Offered load per caseload slot in the window: "
     "workload / slot-days available; can exceed 1 (ratio)",
     ("rolling_metrics", "unmet_demand_rate"): "Of the window's referrals, the share lost for "

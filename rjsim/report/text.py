@@ -8,8 +8,9 @@ from functools import partial
 
 import pandas as pd
 
+from rjsim.analysis import inequality
 from rjsim.core import stats
-from rjsim.experiment.comparison import Comparison, capacity_table
+from rjsim.experiment.comparison import Comparison, capacity_table, inequality_table
 from rjsim.experiment.experiment import Experiment
 from rjsim.report.columns import kind, label
 from rjsim.report.compare import signed
@@ -113,7 +114,7 @@ def national_text(e: Experiment) -> str:
     k = _Kpis(e.summary["national"])
     lines = head + [f"  {label:<42}{value:>11}   {note}".rstrip()
                     for label, value, note in _rows(k, target)]
-    lines += ["", _areas_line(e, target), *no_slot_warnings(e)]
+    lines += ["", _areas_line(e, target), *no_slot_warnings(e), *inequality_lines(e)]
     if e.precision is not None:
         p = e.precision
         for label, rows in (("Precision not reached", p[(p["note"] == "") & ~p["met"]]),
@@ -123,6 +124,13 @@ def national_text(e: Experiment) -> str:
                              + ", ".join(rows["kpi"].head(10))
                              + (" ..." if len(rows) > 10 else ""))
     return "\n".join(lines) + "\n"
+
+
+def inequality_lines(e: Experiment) -> list[str]:
+    """The postcode lottery: between-area inequality KPIs with their 95% CIs."""
+    table = inequality.table(e.per_replication["area_summary"])
+    return ["", "  Between areas (the postcode lottery; mean over replications, 95% CI):",
+            *inequality.lines(table)]
 
 
 def no_slot_warnings(e: Experiment) -> list[str]:
@@ -205,7 +213,16 @@ def comparison_text(c: Comparison) -> str:
         dfmt = _pp if fmt is _pct else fmt
         for _, d in diff[diff["kpi"] == kpi].iterrows():
             lines.append(f"    {d['scenario']} - {d['baseline']}: {_verdict(d, dfmt)}")
-    return "\n".join(lines + _capacity_lines(c, width)) + "\n"
+    return "\n".join(lines + _capacity_lines(c, width) + _gap_lines(c)) + "\n"
+
+
+def _gap_lines(c: Comparison) -> list[str]:
+    """The postcode lottery under each option against the first, in a sentence each."""
+    table = inequality_table(c)
+    if len(c.names) < 2 or table.empty:
+        return []
+    return ["  between-area gap (worst minus best area's unmet-demand rate)",
+            *(f"    {inequality.gap_sentence(table, name)}" for name in c.names[1:])]
 
 
 def _capacity_lines(c: Comparison, width: int) -> list[str]:

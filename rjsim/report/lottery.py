@@ -1,0 +1,69 @@
+"""The postcode lottery section of a report: between-area inequality of access and of waits
+(``tables/inequality`` of a run or capacity test, ``tables/comparison_inequality`` of a
+comparison), read from the files alone like the rest of the report. The KPIs are defined in
+:mod:`rjsim.analysis.inequality`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from rjsim.analysis import inequality
+from rjsim.report.html import Html, join, para, table
+from rjsim.results.reader import Results
+
+EXPLAIN = ("Inequality between areas, computed in each replication from the areas' own "
+           "figures and averaged over replications with a 95% confidence interval. The "
+           "ratio is infinite when the best area loses no referral. Eligible victims are "
+           "those whose offender is identified and accepts responsibility; receiving RJ means "
+           "an intervention delivered by the service; each area's share is weighted by its "
+           "population in the Gini coefficient (0: every area alike).")
+
+
+def has_inequality(res: Results) -> bool:
+    return res.has("inequality") or res.has("comparison_inequality")
+
+
+def _value(x: object, kind: str) -> str:
+    v = float(x)  # type: ignore[arg-type]
+    if math.isnan(v):
+        return ""
+    if math.isinf(v):
+        return "infinite"
+    if kind == "share":
+        return f"{100 * v:.1f} pp"
+    if kind == "days":
+        return f"{v:.1f} days"
+    return f"{v:.2f}"
+
+
+def _ci(r: pd.Series, low: str = "ci_low", high: str = "ci_high") -> str:
+    a, b = _value(r[low], r["kind"]), _value(r[high], r["kind"])
+    return f"{a} to {b}" if a and b else ""
+
+
+def section(res: Results) -> Html:
+    """The KPIs of one experiment, or of each option of a comparison with its sentence."""
+    if res.has("comparison_inequality"):
+        return _comparison(res.table("comparison_inequality"))
+    t = res.optional("inequality")
+    if t is None or t.empty:
+        return join([])
+    rows = [[r["label"], _value(r["mean"], r["kind"]), _ci(r)] for _, r in t.iterrows()]
+    return join([table(["between areas", "mean", "95% CI"], rows, numeric_from=1),
+                 para(EXPLAIN, cls="muted")])
+
+
+def _comparison(t: pd.DataFrame) -> Html:
+    options = list(dict.fromkeys(t["option"]))
+    sentences = [para(inequality.gap_sentence(t, o)[0].upper()
+                      + inequality.gap_sentence(t, o)[1:] + ".") for o in options[1:]]
+    rows = [[r["option"], r["label"], _value(r["mean"], r["kind"]), _ci(r),
+             _ci(r, "diff_ci_low", "diff_ci_high")] for _, r in t.iterrows()]
+    return join([*sentences,
+                 table(["option", "between areas", "mean", "95% CI",
+                        f"difference from {options[0]}, 95% CI"], rows, numeric_from=2,
+                       long=True),
+                 para(EXPLAIN, cls="muted")])
