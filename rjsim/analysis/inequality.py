@@ -65,10 +65,12 @@ def gini(values: np.ndarray | pd.Series, weights: np.ndarray | pd.Series | None 
         return math.nan
     if (x < 0).any():
         raise ValueError("gini: values must be non-negative")
+    if x.max() == x.min():  # all equal (or all 0): no inequality
+        return 0.0
+    x = x / x.max()  # scale-free; keeps tiny values (subnormals) from rounding away
+    w = w / w.max()
     total = float(w.sum())
     mean = float((w * x).sum() / total)
-    if mean == 0:
-        return 0.0
     # sorted form of the double sum: sum_ij w_i w_j |x_i - x_j| = 2 sum_i w_i x_i (W<i - W>i)
     order = np.argsort(x, kind="stable")
     x, w = x[order], w[order]
