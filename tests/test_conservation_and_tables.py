@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import rjsim
-from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, label
+from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Pool, label
 from rjsim.core.errors import ConservationError
 from rjsim.experiment import runner
 from rjsim.model import engine
@@ -24,9 +24,9 @@ def result() -> runner.RunResult:
 def test_a_lost_case_is_caught_and_located(monkeypatch: pytest.MonkeyPatch) -> None:
     original = engine.AreaService._release
 
-    def leaky_release(self: engine.AreaService, event: object) -> None:
-        original(self, event)  # type: ignore[arg-type]
-        if self.group[event.value[0]] == 1:  # type: ignore[attr-defined]
+    def leaky_release(self: engine.AreaService, done: tuple[int, Pool]) -> None:
+        original(self, done)
+        if self.group[done[0]] == 1:
             self.closed[1] -= 1  # a closed 'sexual' case vanishes from the books
 
     monkeypatch.setattr(engine.AreaService, "_release", leaky_release)

@@ -14,14 +14,13 @@ from functools import cached_property
 from typing import Protocol
 
 import numpy as np
-import simpy
 
 from rjsim.core.codes import CLOSED, Outcome, Pool
 from rjsim.core.errors import ConservationError
 from rjsim.core.streams import Streams
 from rjsim.data.areas import Area, demand_victims
 from rjsim.model import casepath, demand, workforce
-from rjsim.model.engine import AreaService, IntakeQueue, SlotChange
+from rjsim.model.engine import AreaService, Clock, IntakeQueue, SlotChange
 from rjsim.model.staffing import Staffing, period_days, slot_counts
 from rjsim.model.workforce import Workforce
 from rjsim.scenario import expected as expected_path
@@ -226,7 +225,7 @@ def simulate_area(scenario: Scenario, area: Area, staffing: Staffing, replicatio
     changes = [SlotChange(float(starts[k]), int(by_period[k, Pool.GENERAL]),
                           int(by_period[k, Pool.SPECIALIST]))
                for k in range(1, len(days)) if (by_period[k] != by_period[k - 1]).any()]
-    env = simpy.Environment()
+    env = Clock()
     service = AreaService(env, queues, (int(by_period[0, Pool.GENERAL]),
                                         int(by_period[0, Pool.SPECIALIST])),
                           ref.paths.service_days, ref.group, len(scenario.demand.groups),
