@@ -290,6 +290,9 @@ def test_an_options_own_report_states_its_funding_schedule(compare_dir: Path) ->
     assert "Funding from day 365 (2026-04-01): a national pot of GBP 120.0m a year" in text
     assert "Replications: 3" in text
     assert "(from the start; the funding schedule above changes it)" in text
+    head = text[text.index("Headline"):text.index("What was run and why", text.index("Headline")
+                                                  + 10)]
+    assert "It leaves out uncertainty in the assumptions" in head  # the limitation beside it
 
 
 def test_commencement_states_phases_and_the_awareness_ramp() -> None:

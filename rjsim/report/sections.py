@@ -115,7 +115,10 @@ def headline(res: Results) -> Html:
     return Html(tag("div", *(para(x) for x in lines), cls="headline")
                 + para(f"Means over {iv.n} replication(s); a 95% confidence interval (CI) is "
                        "the range the true model average lies in with 95% confidence, given "
-                       "simulation noise.", cls="muted"))
+                       "simulation noise. It leaves out uncertainty in the assumptions, many of "
+                       "which are judgement ('rjsim uncertainty' includes it), and absolute "
+                       "levels depend on the referral funnel's calibration: see 'Assumptions and "
+                       "limitations'.", cls="muted"))
 
 
 def _capacity_sentence(res: Results) -> str:
