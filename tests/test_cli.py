@@ -154,3 +154,16 @@ def test_console_script_and_assumptions(tmp_path: Path) -> None:
     proc = subprocess.run([str(exe), "assumptions"], text=True, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "service.patience" in proc.stdout and "[low]" in proc.stdout
+
+
+def test_reader_closing_the_pipe_early_is_not_a_traceback() -> None:
+    """`rjsim assumptions | head`: the reader stops after a few bytes; rjsim must end quietly."""
+    proc = subprocess.Popen([sys.executable, "-m", "rjsim", "assumptions"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(64)  # like `head -c 64`, then close the pipe
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert code in (0, 141), (code, err)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,8 @@ from rjsim.core.version import __version__
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+#: The shell convention for a process ended by SIGPIPE (128 + 13): the reader closed the pipe.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,6 +297,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RjsimError as exc:
         print(f"rjsim: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # e.g. `rjsim assumptions X | head`: the reader stopped early
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("\nrjsim: interrupted; no results were written (finished tasks are cached: run "
               "the same command again to resume)", file=sys.stderr)
