@@ -306,3 +306,17 @@ def test_commencement_states_phases_and_the_awareness_ramp() -> None:
     assert commencement({"statutory_right": phased}).startswith(
         "commenced in 1 phases: 1 on day 365 (hate in every area); then 50%")
     assert commencement({"statutory_right": {"informed": 0.95}}) == "not commenced"
+
+
+def test_gap_between_areas_is_each_options_unmet_gap(compare_dir: Path) -> None:
+    """The decision table's postcode-lottery column is each option's worst-minus-best area
+    unmet demand from its own inequality table, in percentage points with its 95% CI."""
+    text = _decision_text(compare_dir)
+    assert "gap between areas" in text
+    for name in TITLES:
+        ineq = pd.read_csv(compare_dir / "scenarios" / name / "tables" / "inequality.csv")
+        gap = ineq[ineq["kpi"] == "unmet_gap"].iloc[0]
+        shown = f"{100 * gap['mean']:.1f} pp"
+        if f"{100 * gap['ci_low']:.1f}" != f"{100 * gap['ci_high']:.1f}":
+            shown += f" (95% CI {100 * gap['ci_low']:.1f} pp to {100 * gap['ci_high']:.1f} pp)"
+        assert shown in text, (name, shown)

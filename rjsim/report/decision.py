@@ -128,11 +128,21 @@ def window_unmet(metrics: pd.DataFrame) -> stats.Interval:
 
 
 def between_area_gap(option: Results) -> str | None:
-    """Slot for the between-area gap (the 'postcode lottery' inequality measures of the
-    analysis layer): None until the option's results carry them, and the table then leaves
-    the column out."""
-    del option
-    return None
+    """The postcode lottery in one figure: the gap between the worst and the best area's
+    unmet demand (percentage points, with its 95% CI across replications), read from the
+    option's ``tables/inequality`` (:mod:`rjsim.analysis.inequality`); None when the option's
+    results have no such table (written before the measure existed), and the table then
+    leaves the column out."""
+    found = option.optional("inequality")
+    if found is None or "kpi" not in found:
+        return None
+    rows = found[found["kpi"] == "unmet_gap"]
+    if not len(rows):
+        return None
+    r = rows.iloc[0]
+    iv = stats.Interval(mean=float(r["mean"]), sd=math.nan, n=int(r["n"]),
+                        low=float(r["ci_low"]), high=float(r["ci_high"]))
+    return _interval(iv, _pp)
 
 
 def probability_of_passing(option: Results) -> float | None:
@@ -220,6 +230,10 @@ def _pct(x: float) -> str:
     return fmt(x, "share")
 
 
+def _pp(x: float) -> str:
+    return f"{100 * x:.1f} pp"
+
+
 def _days(x: float) -> str:
     return f"{x:,.0f} days" if abs(x) >= 10 else f"{x:.1f} days"
 
@@ -300,8 +314,9 @@ def decision_section(res: Results, rows: list[OptionRow]) -> Html:
              "every criterion passes at 95% confidence). Unmet demand: of referrals made from "
              "commencement (after the test's settling period) to the end of the run, the share "
              "lost for lack of capacity; mean wait: over the same months, for referrals "
-             "allocated a facilitator. Means over replications with 95% CIs where they are "
-             "not a single value.", cls="muted"),
+             "allocated a facilitator. Gap between areas: the worst area's unmet demand minus "
+             "the best area's, in percentage points (the postcode lottery). Means over "
+             "replications with 95% CIs where they are not a single value.", cls="muted"),
         para(LIMITATION, cls="muted")])
 
 
