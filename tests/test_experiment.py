@@ -34,7 +34,9 @@ from rjsim.model.workforce import Workforce
 from rjsim.scenario.spec import Scenario
 
 SMALL: dict[str, Any] = {"name": "three-areas", "run": {"years": 1},
-         "areas": {"include": ["Cumbria", "Gwent", "Dyfed-Powys"]}}
+         "areas": {"include": ["Cumbria", "Gwent", "Dyfed-Powys"]},
+         # enough referrals for the precision rule to stop (not the calibrated 0.0174)
+         "demand": {"informed": 0.3}}
 GWENT = "W15000002"
 
 

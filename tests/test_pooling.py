@@ -45,7 +45,12 @@ def _twins(table: AreaTable, n: int = 4) -> list[Area]:
 def _queueing_scenario(overhead_hours: float = 0.0) -> Scenario:
     """Three groups, no abandonment (a stable M/G/c-like queue), 10 slots per FTE. Offered
     load per area is about 11 slot-days a day of sensitive work and 12.5 of general."""
-    return scenario(run={"years": 3}, demand={"groups": ["violence", "sexual", "domestic_abuse"]},
+    # The loads above are those of the pre-calibration funnel, set here (not the calibrated
+    # defaults, which give far fewer referrals that each go further).
+    return scenario(run={"years": 3}, demand={"groups": ["violence", "sexual", "domestic_abuse"],
+                                              "informed": 0.3},
+                    exits={"victim_withdraws": 0.3, "offender_declines": 0.5,
+                           "preparation_withdraws": 0.1},
                     service={"patience": {"kind": "never"}, "window": {"kind": "never"},
                              "caseload_per_fte": 10},
                     pooling={"overhead_hours_per_case": overhead_hours})

@@ -34,8 +34,12 @@ from rjsim.regress.stats import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+# The pre-calibration funnel, set here: the tolerances below were sized for its noise (the
+# calibrated defaults give fewer referrals that each go further, and another noise floor).
 TINY = ('name = "tiny"\ndescription = "regression-test scenario"\n'
-        "[funding]\nnational_budget_gbp = 30_000_000\n")
+        "[funding]\nnational_budget_gbp = 30_000_000\n[demand]\ninformed = 0.3\n"
+        "[exits]\nvictim_withdraws = 0.3\noffender_declines = 0.5\n"
+        "preparation_withdraws = 0.1\n")
 MORE_EFFORT = "[stages.assessment]\neffort_hours = 7.2\n"  # 20% more than the default 6
 CONFIG = {"areas": ["E23000036", "E23000014"], "years": 1, "replications": 20}
 # Each at least its noise floor at this configuration (sd * sqrt(2/20) * (t + 3.09)):
@@ -50,7 +54,7 @@ TOLERANCES = {
         "backlog_mean": {"relative": 0.3, "rationale": "floor ~20%"},
         "utilisation": {"absolute": 0.02, "rationale": "floor ~0.015"},
     },
-    "area": {"unmet_demand_rate": {"absolute": 0.035, "rationale": "floor ~0.024"}},
+    "area": {"unmet_demand_rate": {"absolute": 0.045, "rationale": "floor ~0.038"}},
 }
 
 
@@ -107,7 +111,8 @@ def _manifest(work: Path) -> dict:
 def test_update_records_reason_provenance_and_declarations(made: Path) -> None:
     manifest = _manifest(made)
     assert manifest["config"]["areas"] == CONFIG["areas"]  # the declaration is kept
-    assert manifest["tolerances"]["area"]["unmet_demand_rate"]["absolute"] == 0.035
+    area_unmet = manifest["tolerances"]["area"]["unmet_demand_rate"]["absolute"]
+    assert area_unmet == TOLERANCES["area"]["unmet_demand_rate"]["absolute"]
     entry = manifest["scenarios"]["tiny"]
     assert entry["file"] == "tiny.toml"  # relative, never this machine's path
     (last,) = manifest["history"]

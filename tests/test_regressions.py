@@ -175,6 +175,7 @@ def test_one_area_file_keeps_its_population_share_of_the_national_pot(
 def test_zero_patience_with_ample_capacity_allocates_everyone() -> None:
     s = rjsim.scenario_from_dict({
         "run": {"years": 1}, "areas": {"include": [AVON]},
+        "demand": {"informed": 0.3},  # enough referrals to test (not the calibrated 0.0174)
         "service": {"patience": {"kind": "fixed", "value": 0}},
         "funding": {"capacity_from": "fte", "fte": {"general": 200, "specialist": 100}}})
     n = rjsim.run(s).tables["national_summary"].iloc[0]

@@ -61,7 +61,9 @@ def test_a_higher_minimum_raises_every_area_below_it_and_no_one_ends_below(table
 
 
 def test_with_a_minimum_city_of_london_is_served(table: AreaTable):
-    sc = scenario(run={"years": 1}, funding={"min_fte_per_area": 1.0})
+    # informed 0.3, not the calibrated 0.0174, so that City of London has referrals to serve
+    sc = scenario(run={"years": 1}, demand={"informed": 0.3},
+                  funding={"min_fte_per_area": 1.0})
     city = table.select((CITY,), "test")[0]
     staff = funding.staffing(sc, table)[CITY]
     rec = simulate_area(sc, city, staff, 0, funding.workforces(sc, table)[CITY])
