@@ -201,11 +201,13 @@ def gap_sentence(comparison: pd.DataFrame, option: str) -> str:
             f"{first['option']}{ci})")
 
 
-def _fmt(value: float, kind: str) -> str:
+def format_value(value: float, kind: str, missing: str = "n/a", infinite: str = "inf") -> str:
+    """One inequality KPI in words: a share gap in percentage points, days, or a plain ratio;
+    ``missing`` for NaN and ``infinite`` for an infinite ratio (the best area loses nothing)."""
     if math.isnan(value):
-        return "n/a"
+        return missing
     if math.isinf(value):
-        return "inf"
+        return infinite
     if kind == "share":
         return f"{100 * value:.1f} pp"
     if kind == "days":
@@ -217,7 +219,7 @@ def lines(summary_table: pd.DataFrame) -> list[str]:
     """The KPIs in words, one line each: label, mean and interval."""
     out = []
     for r in summary_table.to_dict("records"):
-        ci = ("" if math.isnan(r["ci_low"]) else
-              f" (95% CI {_fmt(r['ci_low'], r['kind'])} to {_fmt(r['ci_high'], r['kind'])})")
-        out.append(f"    {r['label']}: {_fmt(r['mean'], r['kind'])}{ci}")
+        low, high = (format_value(r[k], r["kind"]) for k in ("ci_low", "ci_high"))
+        ci = "" if math.isnan(r["ci_low"]) else f" (95% CI {low} to {high})"
+        out.append(f"    {r['label']}: {format_value(r['mean'], r['kind'])}{ci}")
     return out

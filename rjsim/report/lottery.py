@@ -6,8 +6,6 @@ comparison), read from the files alone like the rest of the report. The KPIs are
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from rjsim.analysis import inequality
@@ -27,16 +25,7 @@ def has_inequality(res: Results) -> bool:
 
 
 def _value(x: object, kind: str) -> str:
-    v = float(x)  # type: ignore[arg-type]
-    if math.isnan(v):
-        return ""
-    if math.isinf(v):
-        return "infinite"
-    if kind == "share":
-        return f"{100 * v:.1f} pp"
-    if kind == "days":
-        return f"{v:.1f} days"
-    return f"{v:.2f}"
+    return inequality.format_value(float(x), kind, missing="", infinite="infinite")  # type: ignore[arg-type]
 
 
 def _ci(r: pd.Series, low: str = "ci_low", high: str = "ci_high") -> str:
