@@ -20,6 +20,11 @@ criterion:
 * ``covered``: 1 if the area has specialist slots in every month of the window or no sensitive
   referrals, else 0.
 
+An area that pools its specialists with its region (``[pooling] regions``) is judged on the
+region's pool: its specialist utilisation and coverage are the pool's, its general utilisation
+counts the pool's spare slots (:mod:`rjsim.analysis.pooled_load`); its timeliness, unmet demand
+and backlog trend stay its own.
+
 The window is the test's own, whatever the run's warm-up: every run (and so every funding
 comparison) carries these metrics, and the cohort counts behind ``timeliness`` are taken over
 the window by each task (:func:`window_counts`). A run that ends before the window opens has
@@ -34,15 +39,18 @@ that of all slots). The planner uses the pools to know which kind of facilitator
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from rjsim.analysis import pooled_load
 from rjsim.analysis.summary import cohort_counts
 from rjsim.analysis.tables import period_edges, window_start
 from rjsim.core.codes import ALL_POOLS, CAPACITY_LOSSES, Pool
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.model.area import AreaRecords
+from rjsim.model.region import overhead_days
 from rjsim.model.staffing import period_days
 from rjsim.scenario import expected as expected_path
 from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
@@ -165,11 +173,14 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
-            counts: pd.DataFrame) -> pd.DataFrame:
+            counts: pd.DataFrame, pooled: Mapping[str, tuple[str, ...]] | None = None
+            ) -> pd.DataFrame:
     """One replication's capacity-test values per area and pool (see the module docstring).
 
     ``amg``, ``am``: that replication's area x month (x group) tables; ``counts``: its cohort
-    counts over the window (:func:`window_counts`).
+    counts over the window (:func:`window_counts`); ``pooled``: area code -> the codes of the
+    areas it pools its specialists with (:attr:`rjsim.experiment.runner.TaskPlan.pooled`),
+    whose utilisation and coverage are the region's pool's (:mod:`rjsim.analysis.pooled_load`).
     """
     if window_problem(scenario) is not None:
         return pd.DataFrame(columns=["area", "pool", *METRICS])
@@ -192,7 +203,11 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     rho_sensitive = _ratio(of("workload", SENSITIVE_DEMAND), slot_days[SENSITIVE_DEMAND])
     rho_all = _ratio(of("workload", ALL_POOLS),
                      slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND])
+    rho_general = rho_all
     sensitive_referrals = of("referrals", SENSITIVE_DEMAND)
+    if pooled:
+        rho_sensitive, rho_general, fewest = _pooled(scenario, pooled, of, slot_days, post,
+                                                     (rho_sensitive, rho_all, fewest))
     window_days = float(d.sum() / max(post["area"].nunique(), 1))
     out = df.reset_index()
     area = out["area"]
@@ -204,8 +219,9 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
         out["cohort_referrals"] > 0)
     out["utilisation"] = np.select(
         [out["pool"] == SENSITIVE_DEMAND, out["pool"] == GENERAL],
-        [rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()],
-        np.maximum(rho_sensitive.reindex(area).to_numpy(), rho_all.reindex(area).to_numpy()))
+        [rho_sensitive.reindex(area).to_numpy(), rho_general.reindex(area).to_numpy()],
+        np.maximum(rho_sensitive.reindex(area).to_numpy(),
+                   rho_general.reindex(area).to_numpy()))
     per_day = out["referrals"] / window_days
     out["backlog_trend_days_per_year"] = _ratio(out["backlog_trend_per_year"], per_day)
     out["specialist_slots_min"] = fewest.reindex(area).to_numpy()
@@ -213,3 +229,33 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     covered = (out["sensitive_referrals"] == 0) | (out["specialist_slots_min"] >= 1)
     out["covered"] = np.where(out["pool"] == GENERAL, 1.0, covered.astype(float))
     return out
+
+
+def _pooled(scenario: Scenario, pooled: Mapping[str, tuple[str, ...]],
+            of: Callable[[str, str], pd.Series], slot_days: pd.DataFrame, post: pd.DataFrame,
+            own: tuple[pd.Series, pd.Series, pd.Series]
+            ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Specialist and general utilisation and the fewest specialist slots per area: the
+    region's pool's for pooled areas (:mod:`rjsim.analysis.pooled_load`), ``own`` (each area's
+    own) for the others."""
+    areas = list(slot_days.index)
+
+    def col(values: pd.Series) -> np.ndarray:
+        return values.reindex(areas).fillna(0.0).to_numpy(dtype=float)[:, None]
+    loads = pooled_load.Loads(
+        sensitive_workload=col(of("workload", SENSITIVE_DEMAND)),
+        general_workload=col(of("workload", GENERAL)),
+        sensitive_referrals=col(of("referrals", SENSITIVE_DEMAND)),
+        general_referrals=col(of("referrals", GENERAL)),
+        general_slot_days=col(slot_days[GENERAL]),
+        specialist_slot_days=col(slot_days[SENSITIVE_DEMAND]))
+    members = pooled_load.regions(areas, pooled)
+    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members, overhead_days(scenario))
+    monthly = post.pivot_table(index="area", columns="period", values="specialist_slots",
+                               aggfunc="sum").reindex(areas).fillna(0.0).to_numpy(dtype=float)
+    fewest = pooled_load.pooled_fewest(monthly, members).min(axis=1)
+
+    def merged(new: np.ndarray, mine: pd.Series) -> pd.Series:
+        return pd.Series(np.where(np.isnan(new), mine.reindex(areas).to_numpy(dtype=float),
+                                  new), index=areas)
+    return merged(rho_s[:, 0], own[0]), merged(rho_g[:, 0], own[1]), merged(fewest, own[2])

@@ -21,14 +21,18 @@ running sums of ``t``, ``t^2``, ``y`` and ``t y``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis import pooled_load
 from rjsim.analysis.tables import period_edges
 from rjsim.core.codes import CAPACITY_LOSSES
 from rjsim.model.area import AreaRecords
 from rjsim.model.demand import DAYS_PER_PERIOD
+from rjsim.model.region import overhead_days
 from rjsim.model.staffing import period_days
 from rjsim.scenario import expected as expected_path
 from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
@@ -133,12 +137,15 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
-                    edges: pd.DataFrame, months: int | None = None) -> pd.DataFrame:
+                    edges: pd.DataFrame, months: int | None = None,
+                    pooled: Mapping[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """One replication's capacity-test values (pool ``all``) per area and rolling window.
 
     ``amg``, ``am``: that replication's area x month (x group) tables; ``edges``: its tasks'
-    :func:`cohort_edges`. Columns: ``area`` and :data:`COLUMNS`; ``timeliness`` and
-    ``unmet_demand_rate`` are NaN where the window has nothing to judge.
+    :func:`cohort_edges`; ``pooled``: areas that pool their specialists, judged on their
+    region's pool as :func:`rjsim.analysis.capacity_metrics.metrics` does. Columns: ``area``
+    and :data:`COLUMNS`; ``timeliness`` and ``unmet_demand_rate`` are NaN where the window has
+    nothing to judge.
     """
     w = windows(scenario, months)
     if w.empty or am.empty:
@@ -164,6 +171,19 @@ def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     slot_days = _window_sum(general * days, s, e) + slot_days_s
     rho = np.maximum(_ratio(_window_sum(workload_s, s, e), slot_days_s),
                      _ratio(_window_sum(workload, s, e), slot_days))
+    members = pooled_load.regions(areas, pooled or {})
+    if members:  # pooled areas: the region's pool (rjsim.analysis.pooled_load)
+        referrals_s = _grid(sens, "referrals", areas, n_p)
+        loads = pooled_load.Loads(
+            sensitive_workload=_window_sum(workload_s, s, e),
+            general_workload=_window_sum(workload - workload_s, s, e),
+            sensitive_referrals=_window_sum(referrals_s, s, e),
+            general_referrals=_window_sum(referrals - referrals_s, s, e),
+            general_slot_days=_window_sum(general * days, s, e), specialist_slot_days=slot_days_s)
+        rho_s, rho_g = pooled_load.pooled_utilisation(loads, members, overhead_days(scenario))
+        rho = np.where(np.isnan(rho_s), rho, np.maximum(rho_s, rho_g))
+        region_special = pooled_load.pooled_fewest(special, members)
+        special = np.where(np.isnan(region_special), special, region_special)
     # least-squares slope of the monthly backlog against the month's mid-day, per year
     t = np.broadcast_to(mid, backlog.shape)
     n = (e - s).astype(float)
