@@ -31,6 +31,7 @@ from rjsim.core.schema import did_you_mean
 from rjsim.data import areas as areadata
 from rjsim.data.areas import Area, AreaTable
 from rjsim.funding import budgets as funding
+from rjsim.funding import shared
 from rjsim.model.area import AreaRecords, simulate_area
 from rjsim.model.region import RegionArea, simulate_region
 from rjsim.model.staffing import Staffing
@@ -68,14 +69,24 @@ class TaskPlan:
     staffing: dict[str, Staffing]  # day-0 establishment
     workforce: dict[str, Workforce]  # staffing per period
     model: AreaModel = simulate_area
-    # area code -> the codes of its pooled region's selected areas (scenario.pooling)
+    # area code -> the codes of the areas simulated with it in one model: its pooled region's
+    # selected areas (scenario.pooling), and the areas sharing a service with any of them
+    # (funding.shared_services), selected or not
     pooled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # guest area code -> the code of the area whose service serves it (funding.shared_services)
+    hosts: dict[str, str] = field(default_factory=dict)
     # names this plan's pooled regions in a process's memo (never part of any result)
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
     def area(self, code: str) -> Area:
-        """The selected area with this code."""
-        return next(a for a in self.areas if a.code == code)
+        """The selected area with this code (or, for a service shared with a selected area,
+        the data file's)."""
+        return next(a for a in (*self.areas, *self.table.areas) if a.code == code)
+
+    def region_pooled(self, code: str) -> bool:
+        """Whether the area pools its specialists with its region (not only a shared
+        service)."""
+        return self.area(code).region in self.scenario.pooling.regions
 
 
 @dataclass(frozen=True)
@@ -123,10 +134,15 @@ def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPl
     problems += table.phase_problems(scenario.statutory_right.phase)
     problems += funding.unknown_area_problems_all(scenario, table)
     problems += _pooling_problems(scenario, table, model)
+    hosts, shared_problems = shared.resolve(scenario, table)
+    problems += shared_problems
+    if not problems:
+        problems += _shared_problems(table, hosts, areas, model)
     if problems:
         raise ScenarioError(problems, f"invalid scenario '{scenario.name}'")
     return TaskPlan(scenario, table, areas, funding.staffing(scenario, table),
-                    funding.workforces(scenario, table), model, _pooled_regions(scenario, areas))
+                    funding.workforces(scenario, table), model,
+                    _pooled_regions(scenario, table, areas, hosts), hosts)
 
 
 def _pooling_problems(scenario: Scenario, table: AreaTable, model: AreaModel) -> list[Problem]:
@@ -144,10 +160,50 @@ def _pooling_problems(scenario: Scenario, table: AreaTable, model: AreaModel) ->
     return out
 
 
-def _pooled_regions(scenario: Scenario, areas: tuple[Area, ...]) -> dict[str, tuple[str, ...]]:
+def _shared_problems(table: AreaTable, hosts: dict[str, str], areas: tuple[Area, ...],
+                     model: AreaModel) -> list[Problem]:
+    """Shared services the data cannot simulate: a selected area's partner missing from the
+    data file, or another model than rjsim's own."""
+    in_file, names = {a.code for a in table.areas}, areadata.known_codes()
+    selected = {a.code for a in areas}
+    out = []
+    for guest, host in hosts.items():
+        if not {guest, host} & selected:
+            continue
+        if model is not simulate_area:
+            out.append(Problem(shared.WHERE, "shared services are simulated by rjsim's own "
+                               "model only; set funding.shared_services = {} or remove the "
+                               "other model"))
+            break
+        missing = [c for c in (guest, host) if c not in in_file]
+        if missing:
+            out.append(Problem(shared.WHERE, f"{names.get(guest, guest)} is served by "
+                               f"{names.get(host, host)}, but {table.source} has no row for "
+                               f"{names.get(missing[0], missing[0])}; add it, or set "
+                               "funding.shared_services = {} to give each area its own service"))
+    return out
+
+
+def _pooled_regions(scenario: Scenario, table: AreaTable, areas: tuple[Area, ...],
+                    hosts: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Area code -> the codes simulated with it (selected ones in selection order, then the
+    others in file order): its pooled region's selected areas, and every area sharing a
+    service with one of them, selected or not."""
     pooled = set(scenario.pooling.regions)
-    return {a.code: tuple(b.code for b in areas if b.region == a.region)
-            for a in areas if a.region in pooled}
+    served = {a.code: hosts.get(a.code, a.code) for a in table.areas}  # area -> its service
+    service: dict[str, set[str]] = {}
+    for code, root in served.items():
+        service.setdefault(root, set()).add(code)
+    groups: dict[str, set[str]] = {}
+    for a in areas:
+        members = set(service[served[a.code]])
+        if a.region in pooled:
+            members.update(*(service[served[b.code]] for b in areas if b.region == a.region))
+        if len(members) > 1 or a.region in pooled:
+            groups[a.code] = members
+    order = {c: i for i, c in enumerate(dict.fromkeys([a.code for a in areas]
+                                                      + [a.code for a in table.areas]))}
+    return {c: tuple(sorted(g, key=order.__getitem__)) for c, g in groups.items()}
 
 
 def digest(scenario: Scenario, rec: AreaRecords, *, with_records: bool = False) -> AreaDigest:
@@ -170,8 +226,9 @@ class Staffed:
 def simulate_task(p: TaskPlan, replication: int, area: Area, staffed: Staffed | None = None
                   ) -> AreaRecords:
     """Simulate one area for one replication with the plan's model (raw records), at the
-    plan's staffing or at ``staffed``."""
-    if area.code in p.pooled:
+    plan's staffing or at ``staffed``. An area sharing a service (not a pooled region) at
+    ``staffed`` runs on its own: the planner sizes each area's own establishment."""
+    if area.code in p.pooled and (staffed is None or p.region_pooled(area.code)):
         if staffed is not None:
             raise RjsimError(f"area {area.code} pools its specialists with its region: it "
                              "cannot be simulated at its own staffing alone (plan without "
@@ -190,15 +247,22 @@ _region_memo: OrderedDict[tuple[str, int, tuple[str, ...]], dict[str, AreaRecord
 
 
 def _pooled_records(p: TaskPlan, replication: int, code: str) -> AreaRecords:
-    """An area's records from its pooled region's model. The region runs once for all its
-    areas' tasks in this process; a task that finds its records gone (taken, or dropped)
-    simulates the region again, which is deterministic, so the results never depend on it."""
+    """An area's records from its pooled region's (or shared service's) model. The region
+    runs once for all its selected areas' tasks in this process (the records of areas that
+    only share a service with them are dropped); a task that finds its records gone (taken,
+    or dropped) simulates the region again, which is deterministic, so the results never
+    depend on it."""
     region = p.pooled[code]
     key = (p.token, replication, region)
     held = _region_memo.get(key)
     if held is None or code not in held:
-        held = simulate_region(p.scenario, [RegionArea(p.area(c), p.staffing[c], p.workforce[c])
-                                            for c in region], replication)
+        units = {c: i for i, c in enumerate(dict.fromkeys(p.hosts.get(c, c) for c in region))}
+        members = [RegionArea(p.area(c), p.staffing[c], p.workforce[c],
+                              units[p.hosts.get(c, c)]) for c in region]
+        selected = {a.code for a in p.areas}
+        held = {c: r for c, r in simulate_region(p.scenario, members, replication,
+                                                 pooled=p.region_pooled(code)).items()
+                if c in selected}
         _region_memo[key] = held
         while len(_region_memo) > _REGION_MEMO_SIZE:
             _region_memo.popitem(last=False)

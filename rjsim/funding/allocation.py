@@ -20,6 +20,7 @@ import pandas as pd
 
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.data.areas import Area, AreaTable, demand_victims, packaged
+from rjsim.funding import shared
 from rjsim.scenario.funding import Funding
 from rjsim.scenario.spec import Scenario
 
@@ -253,16 +254,19 @@ def budget_by_period(days: list[float], budgets: list[dict[str, float]], code: s
 
 
 def allocation_table(scenario: Scenario, table: AreaTable) -> pd.DataFrame:
-    """Per area and budget change: the rule, the area's share and its budget (for checking
-    by hand), written to every results directory."""
+    """Per area and budget change: the rule, the area's share, its budget (for checking by
+    hand) and the area whose service spends it (``served_by``: itself, or its host under
+    ``funding.shared_services``), written to every results directory."""
     days, budgets = timeline(scenario, table)
     f = scenario.funding
+    hosts = shared.hosts_of(scenario, table)
     rows = []
     for day, by_area, rule in zip(days, budgets, rules(scenario), strict=True):
         share = shares(scenario, table, f.floor_rule if rule == "floor_plus" else rule)
         total = sum(by_area.values())
         for a in table.areas:
             rows.append((day, a.code, a.name, rule, share.get(a.code, 0.0), by_area[a.code],
-                         by_area[a.code] / total if total else math.nan))
+                         by_area[a.code] / total if total else math.nan,
+                         hosts.get(a.code, a.code)))
     return pd.DataFrame(rows, columns=["from_day", "area", "force", "rule", "rule_share",
-                                       "budget_gbp", "share_of_total"])
+                                       "budget_gbp", "share_of_total", "served_by"])

@@ -12,7 +12,7 @@ import numpy as np
 
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.data.areas import AreaTable, packaged
-from rjsim.funding import allocation
+from rjsim.funding import allocation, shared
 from rjsim.funding.allocation import cost_per_fte as cost_per_fte  # re-exported
 from rjsim.funding.allocation import volunteers as volunteers
 from rjsim.model import workforce
@@ -44,11 +44,26 @@ def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]
 
 
 def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
-    """Annual RJ budget per area code at day 0 (see :mod:`rjsim.funding.allocation`)."""
+    """Annual RJ budget per area code at day 0 (see :mod:`rjsim.funding.allocation`), a
+    shared service's guests' added to their host's (:mod:`rjsim.funding.shared`)."""
     problems = unknown_area_problems(scenario, table)
     if problems:
         raise ScenarioError(problems)
-    return allocation.timeline(scenario, table)[1][0]
+    return shared.merged(allocation.timeline(scenario, table)[1][0],
+                         shared.hosts_of(scenario, table))
+
+
+def area_fte(scenario: Scenario, table: AreaTable) -> dict[str, AreaFte]:
+    """FTE per area code when they are set directly, a shared service's guests' added to
+    their host's."""
+    f = scenario.funding
+    fte = {a.code: f.area_fte.get(a.code, f.fte) for a in table.areas}
+    for guest, host in shared.hosts_of(scenario, table).items():
+        if guest in fte and host in fte:
+            g, h = fte[guest], fte[host]
+            fte[host] = AreaFte(h.general + g.general, h.specialist + g.specialist)
+            fte[guest] = AreaFte(0.0, 0.0)
+    return fte
 
 
 def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
@@ -60,7 +75,7 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
         problems = unknown_area_problems(scenario, table)
         if problems:
             raise ScenarioError(problems)
-        return {a.code: fte_staffing(f, f.area_fte.get(a.code, f.fte)) for a in table.areas}
+        return {code: fte_staffing(f, fte) for code, fte in area_fte(scenario, table).items()}
     by_code = {a.code: a for a in table.areas}
     for code, budget in area_budgets(scenario, table).items():
         coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
@@ -93,10 +108,11 @@ def workforces(scenario: Scenario, table: AreaTable) -> dict[str, workforce.Work
     days = period_days(scenario.run.horizon_days)
     costs = cost_per_fte(scenario.funding)
     if scenario.funding.capacity_from == "fte":
-        f = scenario.funding
-        return {a.code: fte_workforce(scenario, f.area_fte.get(a.code, f.fte))
-                for a in table.areas}
+        return {code: fte_workforce(scenario, fte)
+                for code, fte in area_fte(scenario, table).items()}
     change_days, budgets = allocation.timeline(scenario, table)
+    hosts = shared.hosts_of(scenario, table)
+    budgets = [shared.merged(b, hosts) for b in budgets]
     starts = np.concatenate([[0.0], np.cumsum(days)[:-1]])
     out = {}
     for a in table.areas:

@@ -1,16 +1,18 @@
 """The discrete-event core of a region that pools its specialists: one SimPy model per region.
 
-Used only when a scenario pools specialists (:class:`~rjsim.scenario.pooling.Pooling`); an
-area on its own runs :class:`~rjsim.model.engine.AreaService`. Each area of the region keeps its
-general slots and its own first-come-first-served queue of general referrals; the region has
-one queue of sensitive referrals (every pooled area's, in referral order) and one pool of
-specialist slots (the sum of the areas' own). The rules are the area engine's, read across the
-region:
+Used when a scenario pools specialists (:class:`~rjsim.scenario.pooling.Pooling`) or serves a
+small area by a neighbour's service (``funding.shared_services``); an area on its own runs
+:class:`~rjsim.model.engine.AreaService`. The region's areas form services (units): an area on
+its own is one, and a host with the small areas it serves is one. Each unit keeps its general
+slots (the sum of its areas' own) and one first-come-first-served queue of its areas' general
+referrals; the region has one queue of sensitive referrals (every area's, in referral order)
+and one pool of specialist slots (the sum of the areas' own). The rules are the area engine's,
+read across the region:
 
 1. pooled specialists take the longest-waiting sensitive referral of the region;
-2. each area's general slots take that area's general referrals;
+2. each unit's general slots take that unit's general referrals;
 3. pooled specialists with nothing sensitive waiting take the longest-waiting general referral
-   of any area in the region.
+   of any unit in the region.
 
 A case a pooled specialist serves holds the slot ``extra_days`` longer (the travel or video
 overhead of a pooled case). With one area and no overhead this is the area engine, event for
@@ -33,7 +35,7 @@ GENERAL, SPECIALIST = Pool.GENERAL, Pool.SPECIALIST
 
 
 class RegionSlotChange(NamedTuple):
-    """From ``day`` on, each area has these general slots and the region these specialists."""
+    """From ``day`` on, each unit has these general slots and the region these specialists."""
 
     day: float
     general: tuple[int, ...]
@@ -42,13 +44,15 @@ class RegionSlotChange(NamedTuple):
 
 class RegionCases(NamedTuple):
     """The region's referrals, numbered across its areas: days each holds its slot, and the
-    index of its area and of its offence group."""
+    index of its area, of its offence group and of the unit (service) whose general slots
+    serve it."""
 
     service_days: np.ndarray
     area: np.ndarray
     group: np.ndarray
     n_areas: int
     n_groups: int
+    unit: np.ndarray
 
 
 class PeekQueue(IntakeQueue):
@@ -74,7 +78,7 @@ class PeekQueue(IntakeQueue):
 class RegionService:
     """Caseload slots of a region's areas serving their queues until the horizon.
 
-    ``queues`` are each area's general queue and the region's sensitive queue; closed and busy
+    ``queues`` are each unit's general queue and the region's sensitive queue; closed and busy
     cases are counted per (area, offence group), at index ``area * n_groups + group``.
     """
 
@@ -90,7 +94,7 @@ class RegionService:
         self.specialist_free = start.specialist
         self.extra_days = extra_days
         self.service_days: list[float] = cases.service_days.tolist()
-        self.area_of: list[int] = cases.area.tolist()
+        self.unit_of: list[int] = cases.unit.tolist()
         self.counter: list[int] = (cases.area.astype(np.int64) * cases.n_groups
                                    + cases.group).tolist()
         n = len(cases.service_days)
@@ -125,7 +129,7 @@ class RegionService:
         self._schedule_wake(now)
 
     def _oldest_general(self, now: float) -> PeekQueue | None:
-        """The area queue whose ready head waited longest (the first area on a tie)."""
+        """The unit queue whose ready head waited longest (the first unit on a tie)."""
         best: PeekQueue | None = None
         best_day = math.inf
         for q in self.general_qs:
@@ -139,7 +143,7 @@ class RegionService:
             self.specialist_free -= 1
             days = self.service_days[case] + self.extra_days
         else:
-            self.general_free[self.area_of[case]] -= 1
+            self.general_free[self.unit_of[case]] -= 1
             days = self.service_days[case]
         self.allocation_day[case] = now
         self.skill[case] = skill
@@ -151,7 +155,7 @@ class RegionService:
         if skill == SPECIALIST:
             self.specialist_free += 1
         else:
-            self.general_free[self.area_of[case]] += 1
+            self.general_free[self.unit_of[case]] += 1
         c = self.counter[case]
         self.busy[c] -= 1
         self.closed[c] += 1

@@ -1,11 +1,15 @@
-"""A region that pools its specialists, one replication: every area's records from one model.
+"""A region that pools its specialists, or a service shared by a small area and its host, one
+replication: every area's records from one model.
 
 :func:`simulate_region` draws each area's referrals exactly as :func:`~rjsim.model.area.
 simulate_area` does (same named streams, so pooled and unpooled runs share their victims:
 common random numbers), runs the region's :class:`~rjsim.model.pooled.RegionService`, and
 returns one :class:`~rjsim.model.area.AreaRecords` per area: cases keep their home area, and
 each area reports its own staff and slots (the specialists it contributes to the pool).
-Conservation is checked per area and offence group from the engine's own counters.
+Conservation is checked per area and offence group from the engine's own counters. Areas that
+share one service (``RegionArea.unit``: a host and the small areas it serves) also share its
+general slots and queue; a shared service outside a pooled region is a region of one unit
+whose specialists pay no travel overhead (``pooled=False``): it is one service.
 
 Assumptions and limitations: every case a pooled specialist serves pays the travel or video
 overhead (``pooling.overhead_hours_per_case``), even one that happens to be in the
@@ -37,16 +41,19 @@ from rjsim.scenario.spec import SENSITIVE, Scenario
 
 
 class RegionArea(NamedTuple):
-    """One area of a pooled region with its day-0 staffing and its staffing per period."""
+    """One area of a pooled region with its day-0 staffing and its staffing per period, and the
+    service (unit) whose general slots serve it (``None``: its own)."""
 
     area: Area
     staffing: Staffing
     workforce: Workforce | None = None
+    unit: int | None = None
 
 
-def overhead_days(scenario: Scenario) -> float:
-    """Days a pooled case holds its slot longer: its overhead hours at one slot's pace."""
-    hours = scenario.pooling.overhead_hours_per_case
+def overhead_days(scenario: Scenario, hours: float | None = None) -> float:
+    """Days a pooled case holds its slot longer: its overhead hours (default: the scenario's)
+    at one slot's pace."""
+    hours = scenario.pooling.overhead_hours_per_case if hours is None else hours
     return (hours * expected_path.caseload_per_fte(scenario)
             / scenario.service.productive_hours_per_fte_day)
 
@@ -75,12 +82,21 @@ class _AreaSimulated:
 @dataclass(frozen=True)
 class _Region:
     """The region's referrals numbered across areas (area ``a`` holds cases
-    ``offsets[a]:offsets[a + 1]``), and each area's slots per period."""
+    ``offsets[a]:offsets[a + 1]``), each area's slots per period and its unit."""
 
     refs: list[areamodel._Referrals]
     offsets: np.ndarray
     by_period: list[np.ndarray]  # per area, (periods, 2) own slots of each Pool
     workforces: list[Workforce]
+    units: list[int]  # per area, the index of the service whose general slots serve it
+
+    @property
+    def unit_general(self) -> np.ndarray:
+        """(periods, units) general slots of each unit: the sum of its areas' own."""
+        out = np.zeros((len(self.by_period[0]), max(self.units) + 1), dtype=np.int64)
+        for u, b in zip(self.units, self.by_period, strict=True):
+            out[:, u] += b[:, Pool.GENERAL]
+        return out
 
     @property
     def pooled_specialists(self) -> np.ndarray:
@@ -91,8 +107,9 @@ class _Region:
 
 def _staff(scenario: Scenario, members: list[RegionArea], streams: Streams) -> _Region:
     days = period_days(scenario.run.horizon_days)
-    refs, by_period, wfs = [], [], []
+    refs, by_period, wfs, units = [], [], [], list[int]()
     for m in members:
+        units.append(len(units) if m.unit is None else m.unit)
         s = m.staffing
         wf = m.workforce or workforce.constant(
             (s.general_fte, s.specialist_fte), days,
@@ -101,27 +118,37 @@ def _staff(scenario: Scenario, members: list[RegionArea], streams: Streams) -> _
         by_period.append(areamodel.slot_schedule(scenario, wf))
         wfs.append(wf)
     offsets = np.concatenate([[0], np.cumsum([len(r.referral_day) for r in refs])])
-    return _Region(refs, offsets, by_period, wfs)
+    if sorted(set(units)) != list(range(max(units) + 1)):
+        raise ValueError(f"units must number 0, 1, ... without gaps: {units}")
+    return _Region(refs, offsets, by_period, wfs, units)
 
 
 def _queues(scenario: Scenario, region: _Region
             ) -> tuple[list[PeekQueue], PeekQueue, list[np.ndarray]]:
-    """Each area's general queue, the region's sensitive queue, and each area's referrals
+    """Each unit's general queue, the region's sensitive queue, and each area's referrals
     that find no slot of their kind anywhere in the region (local indices)."""
     sensitive_codes = [i for i, g in enumerate(scenario.demand.groups) if g in SENSITIVE]
-    pooled = region.pooled_specialists
+    pooled, unit_general = region.pooled_specialists, region.unit_general
     day = np.concatenate([r.referral_day for r in region.refs])
     deadline = np.concatenate([r.deadline for r in region.refs])
-    general_qs, sensitive_idx, no_service = [], [], []
+    general_idx: list[list[np.ndarray]] = [[] for _ in range(unit_general.shape[1])]
+    sensitive_idx, no_service = [], []
     for a, ref in enumerate(region.refs):
+        u = region.units[a]
         period = demand.period_of(ref.referral_day)
         sensitive = np.isin(ref.group, sensitive_codes)
         none = np.where(sensitive, pooled[period] == 0,
-                        region.by_period[a][period, Pool.GENERAL] + pooled[period] == 0)
+                        unit_general[period, u] + pooled[period] == 0)
         local = np.arange(len(ref.referral_day))
-        general_qs.append(PeekQueue(local[~sensitive & ~none] + region.offsets[a], day, deadline))
+        general_idx[u].append(local[~sensitive & ~none] + region.offsets[a])
         sensitive_idx.append(local[sensitive & ~none] + region.offsets[a])
         no_service.append(none)
+    general_qs = []
+    for parts in general_idx:
+        g = np.concatenate(parts)
+        if len(parts) > 1:  # a shared service: its areas' referrals in referral order
+            g = g[np.argsort(day[g], kind="stable")]
+        general_qs.append(PeekQueue(g, day, deadline))
     idx = np.concatenate(sensitive_idx)
     idx = idx[np.argsort(day[idx], kind="stable")]
     return general_qs, PeekQueue(idx, day, deadline), no_service
@@ -131,7 +158,7 @@ def _slot_changes(region: _Region, horizon_days: float) -> list[RegionSlotChange
     """The region's slots at day 0 (first) and at each later period start where they change."""
     pooled = region.pooled_specialists
     n = len(pooled)
-    general = np.stack([b[:, Pool.GENERAL] for b in region.by_period], axis=1)  # (periods, areas)
+    general = region.unit_general  # (periods, units)
     starts = np.concatenate([[0.0], np.cumsum(period_days(horizon_days))[:-1]])
     return [RegionSlotChange(float(starts[k]), tuple(int(x) for x in general[k]), int(pooled[k]))
             for k in range(n)
@@ -139,11 +166,11 @@ def _slot_changes(region: _Region, horizon_days: float) -> list[RegionSlotChange
 
 
 def _split(scenario: Scenario, region: _Region, service: RegionService,
-           queues: tuple[list[PeekQueue], PeekQueue], no_service: list[np.ndarray]
-           ) -> list[_AreaSimulated]:
+           queues: tuple[list[PeekQueue], PeekQueue], no_service: list[np.ndarray],
+           hours: float) -> list[_AreaSimulated]:
     """Each area's view of the region's run, in local case numbers."""
     general_qs, sensitive_q = queues
-    extra, hours = overhead_days(scenario), scenario.pooling.overhead_hours_per_case
+    extra = overhead_days(scenario, hours)
     lost = np.concatenate([np.asarray(q.lost, dtype=np.int64) for q in [*general_qs, sensitive_q]])
     waiting = np.concatenate([q.remaining() for q in [*general_qs, sensitive_q]])
     n_groups = len(scenario.demand.groups)
@@ -166,10 +193,12 @@ def _split(scenario: Scenario, region: _Region, service: RegionService,
     return out
 
 
-def simulate_region(scenario: Scenario, members: list[RegionArea], replication: int
-                    ) -> dict[str, AreaRecords]:
-    """Simulate a pooled region for one replication; each area's records (conservation
-    checked), by area code."""
+def simulate_region(scenario: Scenario, members: list[RegionArea], replication: int, *,
+                    pooled: bool = True) -> dict[str, AreaRecords]:
+    """Simulate a pooled region (or, ``pooled=False``, one service shared by several areas:
+    no travel overhead) for one replication; each area's records (conservation checked), by
+    area code."""
+    hours = scenario.pooling.overhead_hours_per_case if pooled else 0.0
     streams = Streams(scenario.run.seed, replication)
     region = _staff(scenario, members, streams)
     general_qs, sensitive_q, no_service = _queues(scenario, region)
@@ -178,16 +207,17 @@ def simulate_region(scenario: Scenario, members: list[RegionArea], replication: 
         service_days=np.concatenate([r.paths.service_days for r in region.refs]),
         area=np.repeat(np.arange(len(members)), np.diff(region.offsets)),
         group=np.concatenate([r.group for r in region.refs]),
-        n_areas=len(members), n_groups=len(scenario.demand.groups))
+        n_areas=len(members), n_groups=len(scenario.demand.groups),
+        unit=np.repeat(np.asarray(region.units), np.diff(region.offsets)))
     env = simpy.Environment()
     service = RegionService(env, (general_qs, sensitive_q), first, cases,
-                            extra_days=overhead_days(scenario), changes=changes)
+                            extra_days=overhead_days(scenario, hours), changes=changes)
     env.run(until=scenario.run.horizon_days)
     caseload = expected_path.caseload_per_fte(scenario)
     out = {}
     for m, by_period, wf, sim in zip(members, region.by_period, region.workforces,
                                      _split(scenario, region, service,
-                                            (general_qs, sensitive_q), no_service),
+                                            (general_qs, sensitive_q), no_service, hours),
                                      strict=True):
         records = areamodel._assemble(scenario, m.area, replication, sim, areamodel._Capacity(
             m.staffing, caseload, by_period, wf))

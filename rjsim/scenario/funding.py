@@ -105,6 +105,8 @@ class Funding:
                                  min=0.0, max=1000.0)
     area_budget_gbp: FrozenMap[float] = field(default_factory=FrozenMap,
                                               metadata={"min": 0.0})
+    # small area (code or name) -> the neighbouring area (code or name) whose service serves it
+    shared_services: FrozenMap[str] = field(default_factory=FrozenMap)
     area_fte: FrozenMap[AreaFte] = field(default_factory=FrozenMap)
     # per-area specialist_share (a staffing schedule's planned mix); others use the national one
     area_specialist_share: FrozenMap[float] = field(default_factory=FrozenMap, metadata=_P)

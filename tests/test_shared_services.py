@@ -1,0 +1,231 @@
+"""Shared services (``funding.shared_services``): a small area served by a neighbour's service.
+
+The guest's budget (or FTE) joins the host's, its referrals join the host's queues, and each
+area still reports its own referrals. Checked: the budget moves and the pot is unchanged; every
+referral of the guest is accounted for exactly once and it keeps its victims (common random
+numbers); City of London goes from all ``no_service`` to the Metropolitan Police's level of
+unmet demand on the same seeds; two identical M/M/c areas sharing one service are one M/M/2c
+queue (Erlang C within its confidence interval, and never a longer mean wait than apart); bad
+declarations are clear errors.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from clitools import assert_clean_error, rjsim
+from conftest import binomial_se, scenario, z_bound
+from test_validation_statistical import (
+    MARGIN_DAYS,
+    WARMUP_DAYS,
+    Queue,
+    t_interval,
+)
+
+from rjsim.capacity.queueing import mmc_mean_wait
+from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Outcome
+from rjsim.core.errors import ScenarioError
+from rjsim.data.areas import AreaTable
+from rjsim.experiment import runner
+from rjsim.funding import allocation
+from rjsim.funding import budgets as funding
+from rjsim.model.area import AreaRecords, simulate_area
+from rjsim.scenario import io as scenario_io
+from rjsim.scenario.spec import GROUPS, Scenario
+
+CITY, MET, KENT = "E23000034", "E23000001", "E23000032"
+HOST, GUEST = "E23000036", "E23000035"
+
+
+def _city(shared: dict[str, str], **sections: dict[str, object]) -> Scenario:
+    # informed 0.3, not the calibrated 0.0174, so that City of London has referrals to serve
+    sections.setdefault("areas", {"include": [CITY, KENT]})
+    return scenario(run={"years": 1}, demand={"informed": 0.3},
+                    funding={"shared_services": shared, "min_fte_per_area": 0}, **sections)
+
+
+def test_the_guests_budget_joins_the_hosts_and_the_pot_is_unchanged(table: AreaTable) -> None:
+    alone, shared = _city({}), _city({"City of London": "Metropolitan Police"})
+    before, after = funding.area_budgets(alone, table), funding.area_budgets(shared, table)
+    assert after[CITY] == 0.0
+    assert after[MET] == pytest.approx(before[MET] + before[CITY], rel=1e-12)
+    assert sum(after.values()) == pytest.approx(sum(before.values()), rel=1e-12)
+    assert after[KENT] == before[KENT]
+    staff = funding.staffing(shared, table)
+    assert staff[CITY].general_fte == staff[CITY].specialist_fte == 0.0
+    # the allocation table still shows what the guest contributes, and who spends it
+    rows = allocation.allocation_table(shared, table).set_index("area")
+    assert rows.loc[CITY, "budget_gbp"] == pytest.approx(before[CITY])
+    assert rows.loc[CITY, "served_by"] == MET and rows.loc[MET, "served_by"] == MET
+
+
+def test_fte_set_directly_join_the_hosts_service_too(table: AreaTable) -> None:
+    sc = scenario(funding={"capacity_from": "fte", "fte": {"general": 2, "specialist": 1},
+                           "shared_services": {CITY: MET}})
+    staff = funding.staffing(sc, table)
+    assert (staff[CITY].general_fte, staff[CITY].specialist_fte) == (0.0, 0.0)
+    assert (staff[MET].general_fte, staff[MET].specialist_fte) == (4.0, 2.0)
+
+
+def _records(sc: Scenario, rep: int) -> dict[str, AreaRecords]:
+    plan = runner.task_plan(sc)
+    return {a.code: runner.simulate_task(plan, rep, a) for a in plan.areas}
+
+
+def test_every_referral_of_the_guest_is_accounted_for_once(table: AreaTable) -> None:
+    sc = _city({CITY: MET})
+    plan = runner.task_plan(sc)
+    # the host is simulated with its guest but reported only when selected
+    assert plan.pooled == {CITY: (CITY, MET)} and plan.hosts == {CITY: MET}
+    city = table.select((CITY,), "tests")[0]
+    staff = funding.staffing(_city({}), table)[CITY]
+    for rep in range(3):
+        alone = simulate_area(_city({}), city, staff, rep)
+        rec = _records(sc, rep)
+        assert set(rec) == {CITY, KENT}
+        shared = rec[CITY]
+        # the same victims (common random numbers), each with exactly one known outcome
+        for name in ("referral_day", "group", "mode"):
+            assert np.array_equal(getattr(alone, name), getattr(shared, name))
+        assert len(shared.outcome) == shared.n_referrals == alone.n_referrals > 30
+        known = np.isin(shared.outcome, [*CLOSED, *CAPACITY_LOSSES, *IN_PROGRESS])
+        assert known.all()
+        allocated = ~np.isnan(shared.allocation_day)
+        assert not np.isin(shared.outcome[allocated], CAPACITY_LOSSES).any()
+        # the guest has no slots of its own: every allocated case was served by the host's
+        assert shared.general_slots == shared.specialist_slots == 0
+        assert allocated.sum() > 0
+
+
+def test_city_of_london_unmet_demand_falls_to_the_hosts_level() -> None:
+    alone = _city({}, areas={"include": [CITY, MET]})
+    shared = _city({CITY: MET}, areas={"include": [CITY, MET]})
+    lost_city, n_city, lost_met, n_met = 0, 0, 0, 0
+    for rep in range(4):
+        before = _records(alone, rep)[CITY]
+        assert (before.outcome == Outcome.NO_SERVICE).all()  # no slot: all lost today
+        after = _records(shared, rep)
+        assert not (after[CITY].outcome == Outcome.NO_SERVICE).any()
+        lost_city += int(np.isin(after[CITY].outcome, CAPACITY_LOSSES).sum())
+        n_city += after[CITY].n_referrals
+        lost_met += int(np.isin(after[MET].outcome, CAPACITY_LOSSES).sum())
+        n_met += after[MET].n_referrals
+    met_rate = lost_met / n_met
+    # City's referrals join the Met's queues: its unmet share is the Met's, within the
+    # binomial interval of City's few referrals
+    assert abs(lost_city / n_city - met_rate) <= z_bound(binomial_se(met_rate, n_city)), (
+        lost_city / n_city, met_rate, n_city)
+
+
+# ---- two identical M/M/c areas sharing one service: one M/M/2c queue -------------------------
+
+TWIN = Queue(lam=3.2, mu=1.0, c=4)  # each alone: M/M/4 at utilisation 0.8
+JOINT = Queue(lam=2 * TWIN.lam, mu=TWIN.mu, c=2 * TWIN.c)  # shared: M/M/8 at 0.8
+REPS, YEARS = 20, 4
+
+
+def _twin_csv(path: Path) -> Path:
+    columns = ",".join(f"victims_{g}" for g in GROUPS)
+    values = ",".join(f"{TWIN.lam * 365.0:.10g}" if g == "theft" else "0" for g in GROUPS)
+    path.write_text(f"pfa_code,force,census2021_population,{columns}\n"
+                    f"{HOST},Host area,1000000,{values}\n"
+                    f"{GUEST},Guest area,1000000,{values}\n", encoding="utf-8")
+    return path
+
+
+def _mean_wait(records: list[AreaRecords]) -> float:
+    waits = []
+    for rec in records:
+        counted = ((rec.referral_day >= WARMUP_DAYS)
+                   & (rec.referral_day < rec.horizon_days - MARGIN_DAYS))
+        waits.append(rec.queue_exit_day[counted] - rec.referral_day[counted])
+    return float(np.concatenate(waits).mean())
+
+
+def test_two_mmc_areas_sharing_one_service_are_one_mm2c_queue(tmp_path: Path) -> None:
+    data = _twin_csv(tmp_path / "twins.csv")
+    apart = scenario_io.from_dict(_twin_dict(data, shared=False))
+    joint = scenario_io.from_dict(_twin_dict(data, shared=True))
+    shared_waits, diffs = [], []
+    for rep in range(REPS):
+        together = list(_records(joint, rep).values())
+        assert [r.general_slots for r in together] == [2 * TWIN.c, 0]
+        shared_waits.append(_mean_wait(together))
+        diffs.append(shared_waits[-1] - _mean_wait(list(_records(apart, rep).values())))
+    low, high = t_interval(np.array(shared_waits))
+    erlang = mmc_mean_wait(JOINT.lam, JOINT.mu, JOINT.c)
+    assert low <= erlang <= high, (low, high, erlang)
+    # and never above the two queues apart (paired: the same victims): pooling helps
+    d = np.array(diffs)
+    assert d.mean() + z_bound(d.std(ddof=1) / math.sqrt(len(d))) <= 0.0, d
+    assert high < mmc_mean_wait(TWIN.lam, TWIN.mu, TWIN.c)  # M/M/4 apart waits longer
+
+
+def _twin_dict(data: Path, *, shared: bool) -> dict[str, object]:
+    instant = {"kind": "fixed", "value": 0}
+    stages: dict[str, object] = {s: {"duration": instant} for s in (
+        "preparation", "direct_conference", "direct_video", "indirect", "follow_up")}
+    stages["assessment"] = {"duration": {"kind": "exponential", "mean": 1.0 / TWIN.mu}}
+    return {
+        "run": {"years": YEARS, "seed": 20250401},
+        "areas": {"data": str(data)},
+        "demand": {"groups": ["theft"], "offender_identified": 1, "informed": 1,
+                   "wants_rj": 1, "referral_delay": instant},
+        "service": {"patience": {"kind": "never"}, "window": {"kind": "never"},
+                    "caseload_per_fte": 1},
+        "stages": stages,
+        "exits": {"victim_withdraws": 0, "offender_declines": 0, "unsuitable": 0,
+                  "preparation_withdraws": 0, "unsuitable_by_group": {}},
+        "interventions": {"direct_share": 0},
+        "funding": {"capacity_from": "fte", "fte": {"general": TWIN.c, "specialist": 0},
+                    "shared_services": {"Guest area": "Host area"} if shared else {}},
+    }
+
+
+# ---- bad declarations -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("shared", "message"), [
+    ({"City of Londn": MET}, r"unknown served area 'City of Londn'.*did you mean 'City of "
+                             r"London'"),
+    ({CITY: "Metropolitan"}, r"unknown serving area 'Metropolitan'"),
+    ({CITY: "city of london"}, r"City of London cannot be served by its own service"),
+    ({CITY: MET, MET: KENT}, r"City of London is served by Metropolitan Police, which is "
+                             r"itself served by Kent: chains and cycles"),
+    ({CITY: MET, MET: CITY}, r"chains and cycles"),
+    ({CITY: MET, "City of London": KENT}, r"named twice"),
+])
+def test_bad_shared_services_are_clear_errors(shared: dict[str, str], message: str) -> None:
+    with pytest.raises(ScenarioError, match=message) as err:
+        runner.task_plan(_city(shared))
+    assert "funding.shared_services" in str(err.value)
+
+
+@pytest.mark.parametrize("regions", [["London"], ["South East"]])
+def test_a_shared_service_across_a_pooled_regions_edge_is_refused(regions: list[str]) -> None:
+    # Surrey (South East) served by the Metropolitan Police (London): either side pooled
+    sc = _city({"Surrey": MET}, pooling={"regions": regions})
+    with pytest.raises(ScenarioError, match=r"cannot cross the edge of a pooled region"):
+        runner.task_plan(sc)
+
+
+def test_a_shared_service_inside_a_pooled_region_is_simulated() -> None:
+    sc = _city({CITY: MET}, areas={"include": [CITY, MET]},
+               pooling={"regions": ["London"]})
+    plan = runner.task_plan(sc)
+    assert plan.pooled == {CITY: (CITY, MET), MET: (CITY, MET)}
+    rec = _records(sc, 0)
+    assert not (rec[CITY].outcome == Outcome.NO_SERVICE).any()
+
+
+def test_the_cli_refuses_a_bad_shared_service_with_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[funding]\nshared_services = { "City of London" = "City of London" }\n',
+                    encoding="utf-8")
+    proc = rjsim("run", str(path), "--replications", "1", "--out", "out", cwd=tmp_path)
+    assert_clean_error(proc, "funding.shared_services",
+                       "City of London cannot be served by its own service")
+    assert not (tmp_path / "out").exists()
