@@ -7,8 +7,10 @@ independently of :mod:`rjsim.report.decision`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from scipy import stats as sps
 
 from rjsim.core import stats
 from rjsim.report import decision
+from rjsim.results.reader import open_results
 from rjsim.scenario import io as scenario_io
 
 COMMON = ("--replications", "3", "--no-cache", "--workers", "1", "-q")
@@ -134,10 +137,64 @@ def test_conclusion_under_the_table_follows_the_verdicts(compare_dir: Path) -> N
         assert "The cheapest option that passes the capacity test is" in text
     else:
         best = int(cap["areas_pass"].max())
-        assert f"No option passes the capacity test (the most areas passing is {best} of 2" \
-            in text
-        assert "run 'rjsim plan " in text and "dec_base.toml'" in text
+        assert (f"No option passes the capacity test (the most areas passing is {best} of 2"
+                if best else "No option passes the capacity test (no area passes under any "
+                "of them).") in text
+        assert "The least-cost plan needs about GBP " in text
+        assert "confirms it by simulation" in text
     assert "simulation noise only" in text  # the main limitation beside the headline
+
+
+def test_no_option_passes_gives_the_least_cost_plans_analytic_figure(compare_dir: Path
+                                                                      ) -> None:
+    """The plan starts from the option with the right that passes the most areas (the status
+    quo has no right); its figure is the analytic plan of that option's own scenario file."""
+    from rjsim.uncertainty import price
+    cap = pd.read_csv(compare_dir / "tables" / "comparison_capacity_test.csv").set_index("option")
+    with_right = ["dec_today", "dec_more"]  # compared order; dec_base has no right
+    chosen = max(with_right, key=lambda n: (int(cap.loc[n, "areas_pass"]),
+                                            -with_right.index(n)))
+    plan = decision.plan_estimate(open_results(compare_dir),
+                                  decision.option_rows(open_results(compare_dir)))
+    assert plan is not None and plan.option == chosen
+    source = compare_dir.parent / f"{chosen}.toml"
+    assert plan.command == f"rjsim plan {source.as_posix()}"
+    expected = price.analytic_plan(scenario_io.load(source))["annual_cost_gbp"].sum()
+    assert expected > 0
+    assert plan.annual_cost_gbp == pytest.approx(expected, rel=1e-9)
+    rows = [_row("a", 1e6, "fail", 30), _row("b", 2e6, "inconclusive", 41)]
+    sentence = decision.conclusion(rows, plan)
+    assert f"The least-cost plan needs about {decision.gbp_m(expected)} a year" in sentence
+    assert f"'{plan.command}' confirms it by simulation" in sentence
+    assert "analytic estimate" in sentence
+    rows = decision.option_rows(open_results(compare_dir))
+    more = [dataclasses.replace(r, areas_pass=int(cap.loc[r.name, "areas_pass"]) + 1)
+            if r.name == "dec_more" else r for r in rows]
+    again = decision.plan_estimate(open_results(compare_dir), more)
+    assert again is not None and again.option == "dec_more"
+
+
+def test_the_plan_estimate_says_why_it_is_missing(compare_dir: Path, tmp_path: Path) -> None:
+    """An option's resolved scenario naming area data that is not there: the sentence says
+    the plan could not be estimated and why, and names the command; a comparison without a
+    right has no plan to price."""
+    copy = tmp_path / "copy"
+    shutil.copytree(compare_dir, copy)
+    for name in ("dec_base", "dec_today", "dec_more"):
+        toml = copy / "scenarios" / name / "scenario.toml"
+        text = toml.read_text(encoding="utf-8")
+        assert text.count('\ndata = ""\n') == 1  # the packaged area data
+        toml.write_text(text.replace('\ndata = ""\n', f'\ndata = "{tmp_path.as_posix()}'
+                                     '/gone.csv"\n'), encoding="utf-8")
+    res = open_results(copy)
+    plan = decision.plan_estimate(res, decision.option_rows(res))
+    assert plan is not None and math.isnan(plan.annual_cost_gbp)
+    assert "gone.csv" in plan.problem
+    sentence = decision.conclusion([_row("a", 1e6, "fail", 30)], plan)
+    assert "The least-cost plan could not be estimated here (" in sentence
+    assert f"run '{plan.command}'" in sentence
+    none = decision.conclusion([_row("a", 1e6, "fail", 30)], None)
+    assert "No option commences the statutory right" in none
 
 
 def _row(name: str, cost: float, verdict: str | None, passing: int) -> decision.OptionRow:
@@ -151,15 +208,17 @@ def _row(name: str, cost: float, verdict: str | None, passing: int) -> decision.
 def test_conclusion_names_the_cheapest_passing_option() -> None:
     rows = [_row("dear", 120e6, "pass", 43), _row("cheap", 40e6, "pass", 43),
             _row("cheapest", 10e6, "fail", 30)]
-    assert decision.conclusion(rows, "rjsim plan x.toml") == (
+    assert decision.conclusion(rows, None) == (
         "The cheapest option that passes the capacity test is 'Cheap', at GBP 40.0m a year "
         "once in force (2 of 3 options pass).")
+    plan = decision.PlanEstimate("a", "A", "rjsim plan a.toml", 256.97e6)
     none = decision.conclusion([_row("a", 1e6, "fail", 30), _row("b", 2e6, "inconclusive", 41)],
-                               "rjsim plan a.toml")
+                               plan)
     assert none.startswith("No option passes the capacity test (the most areas passing is 41 "
-                           "of 43, under 'B').")
-    assert "run 'rjsim plan a.toml'" in none
-    untested = decision.conclusion([_row("a", 1e6, None, 0)], "rjsim plan a.toml")
+                           "of 43, under 'B'). The least-cost plan needs about GBP 257m a year "
+                           "with the settings of 'A'")
+    assert "'rjsim plan a.toml' confirms it by simulation" in none
+    untested = decision.conclusion([_row("a", 1e6, None, 0)], plan)
     assert untested.startswith("The capacity test could not be run for any option")
 
 

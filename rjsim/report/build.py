@@ -180,8 +180,9 @@ def _comparison_figures(res: Results) -> Html:
 
 def _comparison_report(res: Results) -> Path:
     rows = decision.option_rows(res)
+    plan = decision.plan_estimate(res, rows)
     sections: list[tuple[str, str, Html]] = [
-        ("decision", "The options at a glance", decision.decision_section(res, rows)),
+        ("decision", "The options at a glance", decision.decision_section(rows, plan)),
         ("differences", "How each option differs from the first",
          report_compare.differences_table(res)),
         ("what", "What was compared and why", report_compare.what_was_compared(res)),
@@ -199,7 +200,7 @@ def _comparison_report(res: Results) -> Path:
             report_sections.assumptions_section(res)]))]
     names = ", ".join(report_compare.option_names(res))
     summary = Summary(decision.summary_frame(rows), decision.SUMMARY_COLUMNS,
-                      [decision.conclusion(rows, decision.plan_command(res)),
+                      [decision.conclusion(rows, plan),
                        decision.LIMITATION])
     return _write(res, f"Restorative justice options compared: {names}", _subtitle(res),
                   sections, summary)
