@@ -9,17 +9,18 @@ The public API, for notebooks and scripts::
 
 Every command of the ``rjsim`` CLI has a function here, a thin layer over the same
 :mod:`rjsim.app` function the CLI calls: :func:`run_experiment` (and :func:`run_sweep`),
-:func:`compare`, :func:`capacity_test`, :func:`plan`, :func:`report`, :func:`validate` and
-:func:`regress`. They return objects (experiments, comparisons, verdicts, tables) and write a
-results directory (and its report) only when given ``out``.
+:func:`compare`, :func:`capacity_test`, :func:`plan`, :func:`uncertainty`,
+:func:`sensitivity`, :func:`report`, :func:`validate` and :func:`regress`. They return
+objects (experiments, comparisons, verdicts, tables) and write a results directory (and its
+report) only when given ``out``.
 
 Heavy modules are imported on first use, so ``import rjsim`` and the CLI start quickly.
 
-``rjsim.report`` and ``rjsim.regress`` are these functions, although subpackages of the same
-names exist: importing a subpackage would normally rebind the package's attribute to it, so
-this module refuses that rebinding (the subpackages stay importable with
-``from rjsim.report import build``; ``import rjsim.report.build as b`` would find the function
-instead, so do not write it).
+``rjsim.report``, ``rjsim.regress`` and ``rjsim.uncertainty`` are these functions, although
+subpackages of the same names exist: importing a subpackage would normally rebind the
+package's attribute to it, so this module refuses that rebinding (the subpackages stay
+importable with ``from rjsim.report import build``; ``import rjsim.report.build as b`` would
+find the function instead, so do not write it).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from rjsim.app.capacity import CapacityTestOutcome, PlanOutcome
     from rjsim.app.checks import FileCheck, RegressOutcome
     from rjsim.app.progress import Display
+    from rjsim.app.uncertainty import SensitivityOutcome, UncertaintyOutcome
     from rjsim.experiment.comparison import Comparison
     from rjsim.experiment.executors import ExecutorKind
     from rjsim.experiment.experiment import Experiment
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["__version__", "capacity_test", "compare", "load_scenario", "load_variants", "plan",
            "regress", "report", "run", "run_experiment", "run_sweep", "scenario_from_dict",
-           "validate"]
+           "sensitivity", "uncertainty", "validate"]
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -204,6 +206,64 @@ def plan(scenario: Scenario | str | Path, replications: int | None = None, *,
                                 out, report)), display)
 
 
+def uncertainty(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
+                replications: int | None = None, *, samples: int | None = None,
+                method: str | None = None, sample_seed: int | None = None,
+                confirm_replications: int | None = None, workers: int | None = None,
+                executor: ExecutorKind = "processes", scheduler: str | None = None,
+                cache_dir: str | Path | None = None, seed: int | None = None,
+                years: float | None = None, out: str | Path | None = None,
+                report: bool = True, progress: bool = False) -> UncertaintyOutcome:
+    """Parameter uncertainty, as ``rjsim uncertainty`` does: one scenario, or several funding
+    options run on the same parameter sets with common random numbers.
+
+    ``replications`` per parameter set, ``samples``, ``method`` (``"lhs"`` or ``"sobol"``)
+    and ``sample_seed`` override the scenarios' ``[uncertainty]`` table (which several options
+    must share; a scenario object uses the defaults: every setting with a logged range);
+    ``confirm_replications`` (0 skips) runs the capacity test confirming the price of
+    commencement. Returns the outcome: ``results`` (option name -> its result: ``kpis``,
+    ``samples``, ``capacity``, ``prices``, ...), ``options_table`` (per option and national
+    KPI: median, 90% interval, share of variance from parameters; ``p_pass_national``, the
+    areas' P(pass) summarised, the price of commencement) and ``areas_table`` (P(pass) per
+    option and area). With ``out``, also writes the results directory and, unless
+    ``report=False``, its report.
+    """
+    from rjsim.app.uncertainty import UncertaintyOptions
+    from rjsim.app.uncertainty import uncertainty as uncertainty_command
+    many = ([scenarios] if isinstance(scenarios, str | Path) or not isinstance(
+        scenarios, Sequence) else list(scenarios))
+    return uncertainty_command(UncertaintyOptions(
+        scenarios=tuple(_source(s) for s in many), samples=samples, method=method,
+        sample_seed=sample_seed, confirm_replications=confirm_replications,
+        **_options(replications, workers, executor, scheduler, cache_dir, seed, years, out,
+                   report)), _display(progress))
+
+
+def sensitivity(scenario: Scenario | str | Path, replications: int | None = None, *,
+                method: str = "morris", trajectories: int | None = None,
+                sample_seed: int | None = None, workers: int | None = None,
+                executor: ExecutorKind = "processes", scheduler: str | None = None,
+                cache_dir: str | Path | None = None, seed: int | None = None,
+                years: float | None = None, out: str | Path | None = None,
+                report: bool = True, progress: bool = False) -> SensitivityOutcome:
+    """Global sensitivity, as ``rjsim sensitivity`` does: Morris screening (``method``
+    ``"morris"``, ``trajectories`` default 10) or Sobol' indices (``"sobol"``, base sample
+    ``trajectories``, a power of two, default 32) of the scenario's uncertain parameters,
+    ``replications`` (default 1) per design point on common random numbers.
+
+    Returns the outcome: ``result.indices`` (per national KPI and parameter: the method's
+    indices, ``score`` and ``rank``), ``result.design`` and ``result.outputs``. With ``out``,
+    also writes the results directory (tornado charts) and, unless ``report=False``, its
+    report.
+    """
+    from rjsim.app.uncertainty import SensitivityOptions
+    from rjsim.app.uncertainty import sensitivity as sensitivity_command
+    return sensitivity_command(SensitivityOptions(
+        scenario=_source(scenario), method=method, n=trajectories, sample_seed=sample_seed,
+        **_options(replications, workers, executor, scheduler, cache_dir, seed, years, out,
+                   report)), _display(progress))
+
+
 def report(results_dir: str | Path) -> Path:
     """Build ``report.html``, ``report.xlsx`` and ``figures/`` in a results directory from
     its files alone, as ``rjsim report`` does; returns the path of ``report.html``."""
@@ -251,7 +311,7 @@ def run(scenario: Scenario, replication: int = 0) -> RunResult:
 
 
 #: API functions that share their name with a subpackage (see the module docstring).
-_SHADOWED = frozenset({"report", "regress"})
+_SHADOWED = frozenset({"report", "regress", "uncertainty"})
 
 
 class _Api(types.ModuleType):

@@ -137,6 +137,14 @@ def test_options_refuse_what_the_command_line_refuses() -> None:
         RunOptions(scenario=Path("x.toml"), target_precision=1.5)
     with pytest.raises(InputError, match="records"):
         RunOptions(scenario=Path("x.toml"), records=True, write=False)
+    from rjsim.app.uncertainty import SensitivityOptions, UncertaintyOptions
+    for name, value in (("samples", 1), ("method", "grid"), ("sample_seed", -1),
+                        ("confirm_replications", -2), ("scenarios", ())):
+        with pytest.raises(InputError, match=name):
+            UncertaintyOptions(**{"scenarios": (Path("x.toml"),), name: value})
+    for name, value in (("method", "fast"), ("n", 1), ("sample_seed", -1)):
+        with pytest.raises(InputError, match=name):
+            SensitivityOptions(**{"scenario": Path("x.toml"), name: value})
 
 
 def test_options_are_frozen() -> None:
@@ -236,8 +244,10 @@ def test_api_regress_refuses_bad_options_before_any_run(tmp_path: Path) -> None:
 def test_api_functions_survive_importing_their_namesake_subpackages() -> None:
     from rjsim.regress import check  # noqa: F401  (imports the subpackage rjsim.regress)
     from rjsim.report import build  # noqa: F401
+    from rjsim.uncertainty import propagate  # noqa: F401
     assert callable(rjsim.report) and rjsim.report.__module__ == "rjsim"
     assert callable(rjsim.regress) and rjsim.regress.__module__ == "rjsim"
+    assert callable(rjsim.uncertainty) and rjsim.uncertainty.__module__ == "rjsim"
 
 
 # --- the evidence commands --------------------------------------------------------------------

@@ -6,18 +6,36 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.app.common import (
+    EXIT_OK,
+    ExperimentOptions,
+    Outcome,
+    display_or_quiet,
+    finish,
+    load,
+    source_name,
+)
+from rjsim.app.progress import Display
+from rjsim.core.errors import InputError, Problem
 from rjsim.report import uncertainty_plots
-from rjsim.report.build import build_report
 from rjsim.results import store
 from rjsim.scenario import io as scenario_io
-from rjsim.uncertainty import price, propagate, sensitivity
+from rjsim.scenario import uncertainty as unc
+from rjsim.scenario import uncertainty_declare
+from rjsim.scenario.spec import Scenario
+from rjsim.scenario.uncertainty import MAX_SAMPLES
+from rjsim.uncertainty import price, propagate
+from rjsim.uncertainty import sensitivity as sens
 from rjsim.uncertainty.propagate import UncertaintyResult
+
+METHODS = ("lhs", "sobol")
+SENSITIVITY_METHODS = ("morris", "sobol")
 
 #: National KPIs the summary speaks of, with how to show them.
 HEADLINE = (("unmet_demand_rate", "unmet demand rate", "share"),
@@ -27,19 +45,68 @@ HEADLINE = (("unmet_demand_rate", "unmet demand rate", "share"),
             ("annual_cost_gbp", "annual cost", "gbp"))
 
 
-@dataclass(frozen=True)
-class UncertaintyOptions:
-    """What to run: the scenario file and overrides of its ``[uncertainty]`` table."""
+@dataclass(frozen=True, kw_only=True)
+class UncertaintyOptions(ExperimentOptions):
+    """``rjsim uncertainty``: one scenario, or several funding options run on the same
+    parameter sets with common random numbers (files or objects; the first option's
+    ``run.seed`` for all). ``samples``, ``method`` and ``sample_seed`` override the
+    ``[uncertainty]`` table (the options must share one); the inherited ``replications`` is
+    per parameter set (default: ``uncertainty.replications``) and ``seed``/``years`` override
+    ``run.seed``/``run.years``. ``confirm_replications``: with a right, the replications of the
+    capacity test confirming the price at its median, 90th and 95th percentiles (default: the
+    scenario's ``run.replications``; 0 skips)."""
 
-    scenario: Path
-    out: Path | None = None
+    scenarios: tuple[Path | Scenario, ...]
     samples: int | None = None
-    replications: int | None = None
     method: str | None = None
-    seed: int | None = None
-    scenario_overrides: dict[str, Any] | None = None
-    confirm_replications: int | None = None  # None: the scenario's run.replications; 0: skip
-    report: bool = True  # build report.html, report.xlsx (and figures) in the directory
+    sample_seed: int | None = None
+    confirm_replications: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        p: list[Problem] = []
+        if not self.scenarios:
+            p.append(Problem("scenarios", "must name at least one scenario", "none"))
+        if self.samples is not None and not (isinstance(self.samples, Integral)
+                                             and 2 <= self.samples <= MAX_SAMPLES):
+            p.append(Problem("samples", f"must be a whole number from 2 to {MAX_SAMPLES}",
+                             repr(self.samples)))
+        if self.method is not None and self.method not in METHODS:
+            p.append(Problem("method", "must be one of " + ", ".join(METHODS),
+                             repr(self.method)))
+        if self.sample_seed is not None and not (isinstance(self.sample_seed, Integral)
+                                                 and self.sample_seed >= 0):
+            p.append(Problem("sample_seed", "must be a whole number, 0 or more",
+                             repr(self.sample_seed)))
+        c = self.confirm_replications
+        if c is not None and not (isinstance(c, Integral) and 0 <= c <= 10_000):
+            p.append(Problem("confirm_replications", "must be a whole number from 0 to 10000",
+                             repr(c)))
+        if p:
+            raise InputError(p, "invalid options")
+
+    def table(self) -> dict[str, Any]:
+        """The ``[uncertainty]`` fields these options replace."""
+        return {k: v for k, v in (("samples", self.samples), ("method", self.method))
+                if v is not None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class UncertaintyOutcome(Outcome):
+    """What ``rjsim uncertainty`` found: ``results`` (option name -> its
+    :class:`~rjsim.uncertainty.propagate.UncertaintyResult`, in the order given), the options
+    side by side (``options_table``: :func:`rjsim.uncertainty.propagate.options_table`, per
+    option and national KPI; ``p_pass_national`` is the probability that the nation passes)
+    and ``areas_table`` (per option and area, the probability of passing)."""
+
+    results: dict[str, UncertaintyResult]
+    options_table: pd.DataFrame
+    areas_table: pd.DataFrame
+
+    @property
+    def result(self) -> UncertaintyResult:
+        """The first (with one scenario, the only) option's result."""
+        return next(iter(self.results.values()))
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -150,72 +217,219 @@ def write(out: Path, r: UncertaintyResult, scenario_file: str, started: str, tex
     return store.write_results(out, s, result_tables(r), info, extra)
 
 
-def run(options: UncertaintyOptions, settings: ExperimentSettings
-        ) -> tuple[UncertaintyResult, Path, str]:
-    """Load, run and write; return the result, its results directory and the summary."""
+def options_text(results: dict[str, UncertaintyResult]) -> str:
+    """Several options under the same parameter uncertainty: per option its national
+    headline figures with 90% intervals, P(the nation passes) and how many areas pass in at
+    least 90% of the sets, and the price of commencement."""
+    first = next(iter(results.values()))
+    t = propagate.options_table(results)
+    got = {(str(o), str(k)): (float(m), float(lo), float(hi)) for o, k, m, lo, hi in zip(
+        t["option"], t["kpi"], t["median"], t["p05"], t["p95"], strict=True)}
+    lines = [f"Parameter uncertainty across {len(results)} options: the same "
+             f"{len(first.samples)} parameter sets x {first.replications} replication(s) on "
+             "common random numbers for every option",
+             "  Option: national median [90% uncertainty interval]; P(the nation passes the "
+             "capacity test)"]
+    for name in results:
+        parts = []
+        for kpi, label, unit in (*HEADLINE[:3], ("price_of_commencement_gbp",
+                                                 "price of commencement", "gbp")):
+            if (name, kpi) in got:
+                m, lo, hi = got[(name, kpi)]
+                parts.append(f"{label} {_fmt(m, unit)} [{_fmt(lo, unit)} - {_fmt(hi, unit)}]")
+        if (name, "p_pass_national") in got:
+            p = got[(name, "p_pass_national")][0]
+            sure = got.get((name, "areas_p_pass_ge_90"), (0.0,))[0]
+            parts.append(f"the nation passes in {100 * p:.0f}% of parameter sets; {sure:.0f} "
+                         "area(s) pass in at least 90%")
+        lines.append(f"  {name}: " + "; ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
+def write_options(out: Path, results: dict[str, UncertaintyResult], files: list[str],
+                  started: str, text: str) -> Path:
+    """The results directory of several options: the options side by side
+    (``uncertainty_options``, ``uncertainty_options_areas``, every option's parameters in
+    ``uncertainty_parameters``) and each option's own uncertainty results under
+    ``options/<name>/`` (``rjsim report`` on one gives its own report)."""
+    rs = list(results.values())
+    first = rs[0]
+    keys = list(dict.fromkeys(k for r in rs for k in r.declaration.keys))
+    info = {"rjsim_results": 1, "command": store.command_line(), "scenario_files": files,
+            "scenario": first.scenario.name, "description": first.scenario.description,
+            "seed": first.scenario.run.seed,
+            "uncertainty": {"samples": len(first.samples), "replications": first.replications,
+                            "method": first.declaration.settings.method, "parameters": keys,
+                            "options": list(results)},
+            "tasks_run": sum(r.tasks_run for r in rs),
+            "tasks_from_cache": sum(r.tasks_cached for r in rs),
+            "versions": store.versions(), "started_utc": started,
+            "timings_s": {"total_s": sum(r.timings.get("total_s", 0.0) for r in rs)}}
+    params = pd.concat([pd.DataFrame(r.declaration.table()).assign(option=name)
+                        for name, r in results.items()], ignore_index=True)
+    tables = {"uncertainty_options": propagate.options_table(results),
+              "uncertainty_options_areas": propagate.options_areas(results),
+              "uncertainty_parameters": params[["option", *[c for c in params.columns
+                                                             if c != "option"]]]}
+
+    def extra(tmp: Path) -> None:
+        (tmp / "summary.txt").write_text(text, encoding="utf-8")
+        for (name, r), f in zip(results.items(), files, strict=True):
+            write(tmp / "options" / name, r, f, started, summary_text(r))
+    return store.write_results(out, first.scenario, tables, info, extra)
+
+
+def _load(source: Path | Scenario, options: UncertaintyOptions
+          ) -> tuple[Scenario, unc.Declaration]:
+    """A scenario (file or object) and its ``[uncertainty]`` declaration with the options'
+    overrides (an object has no table: the defaults, with the options' fields)."""
+    if isinstance(source, Scenario):
+        scenario = load(source, options)
+        origin = scenario_io.origin_of({f"uncertainty.{k}": "options" for k in options.table()},
+                           scenario.name)
+        settings = unc.parse_settings(options.table(), origin)
+        return scenario, uncertainty_declare.declare(scenario, settings, origin)
+    return scenario_io.load_uncertainty(source, options.overrides(), "command line",
+                                        options.table())
+
+
+def uncertainty(options: UncertaintyOptions, display: Display | None = None
+                ) -> UncertaintyOutcome:
+    """Load every option, run them on the same parameter sets with common random numbers
+    (:func:`rjsim.uncertainty.propagate.run_options`), write the results directory (one
+    option: its uncertainty results; several: the options side by side and each option's
+    results under ``options/``) and its report."""
     started = store.now_utc()
-    table = {k: v for k, v in (("samples", options.samples), ("replications",
-                                                                options.replications),
-                               ("method", options.method)) if v is not None}
-    scenario, decl = scenario_io.load_uncertainty(options.scenario, options.scenario_overrides,
-                                                  "command line", table)
-    out = options.out or Path("results") / f"{scenario.name}_uncertainty"
-    store.prepare_target(out)  # before the work, not after
-    r = propagate.run_uncertainty(scenario, decl, settings, seed=options.seed,
-                                  confirm_replications=options.confirm_replications)
-    text = summary_text(r)
-    write(out, r, str(options.scenario), started, text)
-    if options.report:
-        build_report(out)
-    return r, out, text
+    loaded = [_load(s, options) for s in options.scenarios]
+    scenarios, decls = [s for s, _ in loaded], [d for _, d in loaded]
+    propagate.check_shared([s.name for s in scenarios], decls)
+    several = len(scenarios) > 1
+    out = None
+    if options.write:
+        out = options.out or Path("results") / (
+            "uncertainty_" + "_vs_".join(s.name for s in scenarios) if several
+            else f"{scenarios[0].name}_uncertainty")
+        store.prepare_target(out)  # before the work, not after
+    shown = display_or_quiet(display)
+    try:
+        results = propagate.run_options(
+            scenarios, decls, options.settings(lambda d, t: shown.update(d, t, "tasks")),
+            seed=options.sample_seed, replications=options.replications,
+            confirm_replications=options.confirm_replications)
+    finally:
+        shown.close()
+    text = options_text(results) if several else summary_text(next(iter(results.values())))
+    if out is not None:
+        files = [source_name(s) for s in options.scenarios]
+        if several:
+            write_options(out, results, files, started, text)
+        else:
+            write(out, next(iter(results.values())), files[0], started, text)
+    lines = ([] if options.quiet else [text]) + (
+        [f"Results written to {out}/ (tables/uncertainty_*.csv and .parquet"
+         + (", each option's under options/)" if several else ")")]
+        if out is not None else [])
+    return finish(UncertaintyOutcome(
+        status=EXIT_OK, lines=tuple(lines), out=out, results=results,
+        options_table=propagate.options_table(results),
+        areas_table=propagate.options_areas(results)), options)
 
 
 # ---- rjsim sensitivity --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SensitivityOptions:
-    """What to run: the scenario file, the method and its design size."""
+@dataclass(frozen=True, kw_only=True)
+class SensitivityOptions(ExperimentOptions):
+    """``rjsim sensitivity``: the scenario (file or object), the method and its design size
+    (``n``: Morris trajectories, default 10, or the Sobol' base sample, a power of two,
+    default 32); the inherited ``replications`` is per design point (default 1) and
+    ``seed``/``years`` override ``run.seed``/``run.years``."""
 
-    scenario: Path
-    out: Path | None = None
+    scenario: Path | Scenario
     method: str = "morris"
-    n: int | None = None  # Morris trajectories (default 10) or Sobol' base sample (default 32)
-    replications: int = 1
-    seed: int | None = None
-    scenario_overrides: dict[str, Any] | None = None
-    report: bool = True  # build report.html and report.xlsx in the directory
+    n: int | None = None
+    sample_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        p: list[Problem] = []
+        if self.method not in SENSITIVITY_METHODS:
+            p.append(Problem("method", "must be one of " + ", ".join(SENSITIVITY_METHODS),
+                             repr(self.method)))
+        if self.n is not None and not (isinstance(self.n, Integral) and 2 <= self.n <= 10_000):
+            p.append(Problem("n", "must be a whole number from 2 to 10000", repr(self.n)))
+        if self.sample_seed is not None and not (isinstance(self.sample_seed, Integral)
+                                                 and self.sample_seed >= 0):
+            p.append(Problem("sample_seed", "must be a whole number, 0 or more",
+                             repr(self.sample_seed)))
+        if p:
+            raise InputError(p, "invalid options")
 
 
-def sensitivity_text(r: sensitivity.SensitivityResult) -> str:
+@dataclass(frozen=True, kw_only=True)
+class SensitivityOutcome(Outcome):
+    """The ranked drivers: ``result.indices`` (per national KPI and parameter), ``design``
+    and ``outputs``; :func:`rjsim.uncertainty.sens.depends_most` words them."""
+
+    result: sens.SensitivityResult
+
+
+def sensitivity_text(r: sens.SensitivityResult) -> str:
     """The plain lines, one per national KPI, and the design's size."""
     runs = len(r.design)
     name = "Morris screening" if r.method == "morris" else "Sobol' indices"
     lines = [f"Global sensitivity ({name}): "
              f"{len(r.declaration.parameters)} parameters, {runs} parameter sets x "
              f"{r.replications} replication(s) on common random numbers"]
-    lines += ["  " + sensitivity.depends_most(r, kpi) for kpi in sensitivity.OUTPUTS
+    lines += ["  " + sens.depends_most(r, kpi) for kpi in sens.OUTPUTS
               if kpi in set(r.indices["kpi"])]
     return "\n".join(lines) + "\n"
 
 
-def run_sensitivity(options: SensitivityOptions, settings: ExperimentSettings
-                    ) -> tuple[sensitivity.SensitivityResult, Path, str]:
-    """Load, run the design, write the results directory (tables, tornado charts)."""
+def sensitivity(options: SensitivityOptions, display: Display | None = None
+                ) -> SensitivityOutcome:
+    """Load, run the design, write the results directory (tables, tornado charts) and its
+    report."""
     started = store.now_utc()
-    scenario, decl = scenario_io.load_uncertainty(options.scenario, options.scenario_overrides,
-                                                  "command line")
-    out = options.out or Path("results") / f"{scenario.name}_sensitivity"
-    store.prepare_target(out)
-    method: sensitivity.Method = "sobol" if options.method == "sobol" else "morris"
+    source = options.scenario
+    if isinstance(source, Scenario):
+        scenario = load(source, options)
+        decl = uncertainty_declare.declare(scenario, unc.UncertaintySettings(),
+                                           scenario_io.origin_of({}, scenario.name))
+    else:
+        scenario, decl = scenario_io.load_uncertainty(source, options.overrides(),
+                                                      "command line")
+    out = None
+    if options.write:
+        out = options.out or Path("results") / f"{scenario.name}_sensitivity"
+        store.prepare_target(out)
+    method: sens.Method = "sobol" if options.method == "sobol" else "morris"
     n = options.n or (10 if method == "morris" else 32)
-    r = sensitivity.run_sensitivity(scenario, decl, method, n, settings, options.replications,
-                                    options.seed)
+    shown = display_or_quiet(display)
+    try:
+        r = sens.run_sensitivity(
+            scenario, decl, method, n,
+            options.settings(lambda d, t: shown.update(d, t, "tasks")),
+            options.replications or 1, options.sample_seed)
+    finally:
+        shown.close()
     text = sensitivity_text(r)
+    if out is not None:
+        _write_sensitivity(out, r, scenario, source_name(source), started, text, n)
+    brief = text.splitlines()[1:2] if options.quiet else [text]
+    lines = brief + ([f"Results written to {out}/ (tables/sensitivity_*.csv, "
+                      "figures/tornado_*)"] if out is not None else [])
+    return finish(SensitivityOutcome(status=EXIT_OK, lines=tuple(lines), out=out, result=r),
+                  options)
+
+
+def _write_sensitivity(out: Path, r: sens.SensitivityResult, scenario: Scenario,
+                       file: str, started: str, text: str, n: int) -> None:
+    decl = r.declaration
     info = {"rjsim_results": 1, "command": store.command_line(),
-            "scenario_file": str(options.scenario), "scenario": scenario.name,
+            "scenario_file": file, "scenario": scenario.name,
             "seed": scenario.run.seed,
-            "sensitivity": {"method": method, "n": n, "design_points": len(r.design),
+            "sensitivity": {"method": r.method, "n": n, "design_points": len(r.design),
                             "replications": r.replications, "parameters": decl.keys},
             "tasks_run": r.tasks_run, "tasks_from_cache": r.tasks_cached,
             "versions": store.versions(), "started_utc": started, "timings_s": r.timings}
@@ -225,12 +439,9 @@ def run_sensitivity(options: SensitivityOptions, settings: ExperimentSettings
         (tmp / "figures").mkdir(exist_ok=True)
         for kpi in sorted(set(r.indices["kpi"])):
             if r.top(kpi):
-                uncertainty_plots.tornado(r.indices, kpi, sensitivity.LABELS.get(kpi, kpi),
+                uncertainty_plots.tornado(r.indices, kpi, sens.LABELS.get(kpi, kpi),
                                           tmp / "figures" / f"tornado_{kpi}")
     tables = {"sensitivity_indices": r.indices, "sensitivity_design": r.design,
               "sensitivity_outputs": r.outputs,
               "uncertainty_parameters": pd.DataFrame(decl.table())}
     store.write_results(out, scenario, tables, info, extra)
-    if options.report:
-        build_report(out)
-    return r, out, text

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rjsim.app.common import ExperimentOptions, Outcome
+    from rjsim.app.common import Outcome
     from rjsim.cli.progress import TerminalProgress
-    from rjsim.experiment.experiment import ExperimentSettings
 
 
 def bounded(kind: type[int] | type[float], low: float, high: float, allowed: str, *,
@@ -98,20 +97,3 @@ def show(outcome: Outcome) -> int:
     for line in outcome.errors:
         print(line, file=sys.stderr)
     return int(outcome.status)
-
-
-def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``[run]`` overrides of the shared options (``--seed``, ``--years``)."""
-    return _options(args).overrides()
-
-
-def experiment_settings(args: argparse.Namespace, bar: TerminalProgress | None,
-                        **more: Any) -> ExperimentSettings:
-    """Experiment settings from the shared options, with ``bar`` (if any) showing progress."""
-    progress = None if bar is None else (lambda done, total: bar.update(done, total, "tasks"))
-    return _options(args).settings(progress, **more)
-
-
-def _options(args: argparse.Namespace) -> ExperimentOptions:
-    from rjsim.app.common import ExperimentOptions
-    return ExperimentOptions(**experiment_options(args))

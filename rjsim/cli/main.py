@@ -28,12 +28,10 @@ from rjsim.cli.common import (
     bounded,
     display,
     experiment_options,
-    experiment_settings,
     fraction,
     non_negative_int,
     positive_float,
     positive_int,
-    run_overrides,
     show,
 )
 from rjsim.core.errors import RjsimError
@@ -144,8 +142,12 @@ def _uncertainty_parser(sub: Any) -> None:
                          "interval across parameter sets, and parameter vs noise variance",
                          description="Sample the scenario's uncertain parameters ([uncertainty] "
                          "table; default: every setting with a range in the assumptions log), "
-                         "run each set with common random numbers and summarise.")
-    unc.add_argument("scenario", type=Path, help="scenario TOML file")
+                         "run each set with common random numbers and summarise. Several "
+                         "scenarios (funding options) run on the same parameter sets and "
+                         "random numbers and are put side by side.")
+    unc.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
+                     help="scenario TOML file; several: funding options compared on the same "
+                     "parameter sets (they must share one [uncertainty] table)")
     add_experiment_options(unc)
     for action in unc._actions:
         if action.dest == "replications":
@@ -184,35 +186,18 @@ def _uncertainty_parser(sub: Any) -> None:
 
 
 def _cmd_uncertainty(args: argparse.Namespace) -> int:
-    from rjsim.app import uncertainty as app
-    bar = display(args)
-    options = app.UncertaintyOptions(args.scenario, args.out, args.samples, args.replications,
-                                     args.method, args.sample_seed, run_overrides(args),
-                                     args.confirm_replications, not args.no_report)
-    try:
-        _, out, text = app.run(options, experiment_settings(args, bar))
-    finally:
-        bar.close()
-    if not args.quiet:
-        print(text)
-    print(f"Results written to {out}/ (tables/uncertainty_*.csv and .parquet)")
-    return 0
+    from rjsim.app.uncertainty import UncertaintyOptions, uncertainty
+    return show(uncertainty(UncertaintyOptions(
+        scenarios=tuple(args.scenarios), samples=args.samples, method=args.method,
+        sample_seed=args.sample_seed, confirm_replications=args.confirm_replications,
+        **experiment_options(args)), display(args)))
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from rjsim.app import uncertainty as app
-    bar = display(args)
-    options = app.SensitivityOptions(args.scenario, args.out, args.method, args.trajectories,
-                                     args.replications or 1, args.sample_seed,
-                                     run_overrides(args), not args.no_report)
-    try:
-        _, out, text = app.run_sensitivity(options, experiment_settings(args, bar))
-    finally:
-        bar.close()
-    print(text if not args.quiet else text.splitlines()[1] if len(text.splitlines()) > 1
-          else text)
-    print(f"Results written to {out}/ (tables/sensitivity_*.csv, figures/tornado_*)")
-    return 0
+    from rjsim.app.uncertainty import SensitivityOptions, sensitivity
+    return show(sensitivity(SensitivityOptions(
+        scenario=args.scenario, method=args.method, n=args.trajectories,
+        sample_seed=args.sample_seed, **experiment_options(args)), display(args)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

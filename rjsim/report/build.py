@@ -127,6 +127,12 @@ def _experiment_report(res: Results) -> Path:
 
 def _uncertainty_report(res: Results) -> Path:
     name = str(res.manifest.get("scenario") or res.path.name)
+    if report_uncertainty.option_names(res):
+        for option in report_uncertainty.option_results(res):
+            _uncertainty_report(option)
+        names = ", ".join(report_uncertainty.option_names(res))
+        return _write(res, f"Restorative justice options under uncertainty: {names}",
+                      _subtitle(res), report_uncertainty.options_sections(res))
     if res.kind == "sensitivity":
         return _write(res, f"What drives the answer: {name}", _subtitle(res),
                       report_uncertainty.sensitivity_sections(res))

@@ -239,6 +239,101 @@ def uncertainty_sections(res: Results) -> list[tuple[str, str, Html]]:
             ("parameters", "Uncertain parameters", parameters_table(res))]
 
 
+# ---- several options on the same parameter sets -------------------------------------------------
+
+#: Rows of the options table, with how to say them.
+OPTION_ROWS = (("p_pass_national", "P(the nation passes the capacity test)", "share"),
+               ("areas_p_pass_ge_90", "Areas passing in at least 90% of parameter sets",
+                "count"),
+               ("areas_p_pass_median", "The median area's P(pass)", "share"),
+               *NATIONAL[:3],
+               ("price_of_commencement_gbp", "Price of commencement (analytic least cost)",
+                "gbp"))
+
+
+def option_names(res: Results) -> list[str]:
+    """The options of a several-option uncertainty directory (none for one scenario)."""
+    n = res.manifest.get("uncertainty") or {}
+    return [str(o) for o in n.get("options") or []]
+
+
+def option_results(res: Results) -> list[Results]:
+    """Each option's own uncertainty results directory (``options/<name>/``)."""
+    from rjsim.results.reader import open_results
+    return [open_results(res.path / "options" / name) for name in option_names(res)]
+
+
+def _cell(got: tuple[float, float, float] | None, unit: str) -> str:
+    if got is None:
+        return "n/a"
+    median, lo, hi = got
+    text = _fmt(median, unit)
+    return text if not (math.isfinite(lo) and math.isfinite(hi)) else (
+        f"{text} ({_fmt(lo, unit)} to {_fmt(hi, unit)})")
+
+
+def options_table(res: Results) -> Html:
+    """The options side by side, one row per option: P(the nation passes), the areas' P(pass)
+    summarised, national KPIs' medians (90% intervals) and the price of commencement."""
+    t = res.table("uncertainty_options")
+    got = {(str(o), str(k)): (float(m), float(lo), float(hi)) for o, k, m, lo, hi in zip(
+        t["option"], t["kpi"], t["median"], t["p05"], t["p95"], strict=True)}
+    shown = [(k, label, unit) for k, label, unit in OPTION_ROWS if (t["kpi"] == k).any()]
+    rows = [[name, *[_cell(got.get((name, k)), unit) for k, _, unit in shown]]
+            for name in option_names(res)]
+    return join([para("Every option ran on the same parameter sets with common random "
+                      "numbers, so differences between options are the options', not luck. "
+                      "Figures: median across parameter sets (90% uncertainty interval)."),
+                 table(["Option", *[label for _, label, _ in shown]], rows, min_width=60)])
+
+
+def options_headline(res: Results) -> Html:
+    """One line per option: how likely the nation is to pass, and the best option."""
+    t = res.table("uncertainty_options")
+    p = t[t["kpi"] == "p_pass_national"].set_index("option")["median"]
+    n = res.manifest.get("uncertainty") or {}
+    parts = [para(f"{len(option_names(res))} options, each on the same {n.get('samples', '?')} "
+                  f"parameter sets x {n.get('replications', '?')} replications (common random "
+                  "numbers).")]
+    if len(p):
+        p = p.astype(float)
+        best = [str(o) for o, v in p.items() if v == p.max()]
+        verdict = ("No option passes in any parameter set." if p.max() == 0 else
+                   f"Most likely to pass: {' and '.join(best)}.")
+        parts.append(para("The nation passes the capacity test in "
+                          + "; ".join(f"{100 * float(v):.0f}% of parameter sets under {o}"
+                                      for o, v in p.items()) + ". " + verdict))
+    return join(parts)
+
+
+def options_areas_table(res: Results) -> Html:
+    """P(pass) per area (rows) and option (columns)."""
+    a = res.optional("uncertainty_options_areas")
+    if a is None or a.empty:
+        return para("The run holds no capacity-test window.")
+    wide = a.pivot(index="area", columns="option", values="p_pass")
+    names = [n for n in option_names(res) if n in wide.columns]
+    order = ["national", *sorted(x for x in wide.index if x != "national")]
+    rows = [[area, *[f"{100 * float(wide.loc[area, n]):.0f}%" for n in names]]
+            for area in order if area in wide.index]
+    return join([para("The share of parameter sets in which each area, and the nation, passes "
+                      "the capacity test under each option."),
+                 table(["Area", *names], rows, long=True)])
+
+
+def options_sections(res: Results) -> list[tuple[str, str, Html]]:
+    """The sections of a several-option uncertainty report (each option's own report is under
+    ``options/<name>/``)."""
+    links = join([para("Each option's full uncertainty results and report (fan charts, what "
+                       "would narrow its interval, its parameters) are under options/<name>/: "
+                       + ", ".join(f"options/{n}/report.html" for n in option_names(res))
+                       + ".")])
+    return [("headline", "Headline", options_headline(res)),
+            ("options", "The options under uncertainty", options_table(res)),
+            ("areas", "P(each area passes) by option", options_areas_table(res)),
+            ("each", "Each option", links)]
+
+
 def sensitivity_sections(res: Results) -> list[tuple[str, str, Html]]:
     """The sections of a sensitivity report: the plain 'depends most on' lines, the tornado
     charts and the ranked indices."""

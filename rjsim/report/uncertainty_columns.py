@@ -175,4 +175,32 @@ UNCERTAINTY_COLUMNS: dict[tuple[str, str], str] = {
         "Design point number",
     ("sensitivity_outputs", "price_of_commencement_gbp"):
         "Analytic least annual cost that passes the capacity test at that design point (GBP)",
+    ("uncertainty_parameters", "option"):
+        "The funding option (several options on the same parameter sets)",
+    ("uncertainty_options", "option"):
+        "The funding option",
+    ("uncertainty_options", "kpi"):
+        "National KPI; p_pass_national: P(the nation passes the capacity test); "
+        "areas_p_pass_ge_90 and areas_p_pass_ge_50: areas passing in at least 90% and in at "
+        "least half of the parameter sets (count); areas_p_pass_median: the median area's "
+        "P(pass); price_of_commencement_gbp: the analytic least annual cost that passes (GBP)",
+    ("uncertainty_options", "median"):
+        "Median across parameter sets (for P(pass) and the area counts: the value itself)",
+    ("uncertainty_options", "p05"):
+        "5th percentile across parameter sets (lower end of the 90% uncertainty interval)",
+    ("uncertainty_options", "p95"):
+        "95th percentile across parameter sets (upper end of the 90% uncertainty interval)",
+    ("uncertainty_options", "share_parameter"):
+        "Share of the KPI's variance from parameter uncertainty (0-1; the rest is simulation "
+        "noise)",
+    ("uncertainty_options_areas", "option"):
+        "The funding option",
+    ("uncertainty_options_areas", "samples"):
+        "Parameter sets judged (count)",
+    ("uncertainty_options_areas", "p_pass"):
+        "Share of parameter sets in which the capacity test passes under the option (0-1)",
+    ("uncertainty_options_areas", "p_fail"):
+        "Share of parameter sets in which it fails (0-1)",
+    ("uncertainty_options_areas", "p_inconclusive"):
+        "Share of parameter sets in which it is inconclusive (0-1)",
 }
