@@ -117,3 +117,28 @@ def test_report_command_prints_the_pdf_again(comparison: Path, tmp_path: Path,
 def test_no_report_to_print_is_a_clean_error(tmp_path: Path) -> None:
     with pytest.raises(report_pdf.PdfError, match=r"no report\.html"):
         report_pdf.write_pdf(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["uncertainty", "sensitivity"])
+def test_uncertainty_and_sensitivity_print_their_report_with_pdf(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from uncertainty_helpers import write_area_csv, write_mmc_toml
+    table = {"samples": 2, "replications": 1, "vary": ["demand.offender_identified"],
+             "distributions": {"demand.offender_identified": {"kind": "uniform", "low": 0.5,
+                                                              "high": 0.8}}}
+    scenario = write_mmc_toml(tmp_path / "mmc.toml", write_area_csv(tmp_path / "area.csv"),
+                              years=0.5, uncertainty=table)
+    size = ["--samples", "2"] if command == "uncertainty" else ["--trajectories", "2"]
+    out = tmp_path / "out"
+    status = cli.main([command, str(scenario), *size, "--workers", "1", "--no-cache", "-q",
+                       "--out", str(out), "--pdf"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert f"PDF: {out / 'report.pdf'}" in printed
+    reader = pypdf.PdfReader(out / "report.pdf")
+    n = len(reader.pages)
+    first = reader.pages[0]
+    assert float(first.mediabox.width) == pytest.approx(A4_POINTS[0], abs=1)
+    assert f"Page 1 of {n}" in (first.extract_text() or "")
+    assert "Headline" in (first.extract_text() or "")

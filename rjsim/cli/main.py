@@ -158,6 +158,7 @@ def _uncertainty_parser(sub: Any) -> None:
                      help="Latin hypercube or scrambled Sobol' (default: uncertainty.method)")
     unc.add_argument("--sample-seed", type=non_negative_int,
                      help="seed of the parameter sample (default: uncertainty.seed or run.seed)")
+    add_pdf_option(unc)
     unc.add_argument("--confirm-replications", type=bounded(int, 0, 10_000, "0 to 10000"),
                      help="with a right: replications of the capacity test that confirms the "
                      "price at its median, 90th and 95th percentiles (default: run.replications; "
@@ -174,6 +175,7 @@ def _uncertainty_parser(sub: Any) -> None:
     for action in sen._actions:
         if action.dest == "replications":
             action.help = "replications per design point (default 1)"
+    add_pdf_option(sen)
     sen.add_argument("--method", choices=("morris", "sobol"), default="morris",
                      help="Morris screening (default) or Sobol' first-order and total indices")
     sen.add_argument("--trajectories", type=bounded(int, 2, 10_000, "2 to 10000"),
