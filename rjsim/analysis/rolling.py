@@ -84,20 +84,23 @@ def cohort_edges(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
     (:data:`EDGE_COUNTS`; one row per group and edge ``k``, edge 0 is day 0)."""
     edges = period_edges(scenario.run.horizon_days)
     target = target_days(scenario)
-    n_g = len(rec.groups)
-    order = np.argsort(rec.referral_day, kind="stable")
-    day, group = rec.referral_day[order], rec.group[order].astype(np.int64)
-    lost = np.isin(rec.outcome[order], np.array([int(o) for o in CAPACITY_LOSSES]))
-    within = (rec.allocation_day[order] - day) <= target
+    n_g, n_e = len(rec.groups), len(edges)
+    day, group = rec.referral_day, rec.group.astype(np.int64)
+    lost = np.isin(rec.outcome, np.array([int(o) for o in CAPACITY_LOSSES]))
+    within = (rec.allocation_day - day) <= target
 
     def cumulative(flags: np.ndarray | None, before: np.ndarray, side: str) -> np.ndarray:
         """(edges, groups): rows with referral_day before each point (``side``: 'left' for
-        <, 'right' for <=), of each group, counting only ``flags``."""
-        idx = np.searchsorted(day, before, side=side)  # type: ignore[call-overload]
-        onehot = np.zeros((len(day) + 1, n_g), dtype=np.int64)
-        w = np.ones(len(day), dtype=np.int64) if flags is None else flags.astype(np.int64)
-        onehot[np.arange(1, len(day) + 1), group] = w
-        counts: np.ndarray = np.cumsum(onehot, axis=0)[idx]
+        <, 'right' for <=), of each group, counting only ``flags``. Each row is counted
+        from the first point it is before (``before`` is sorted): one histogram of those
+        first points, summed up the edges."""
+        first = np.searchsorted(before, day, side="right" if side == "left" else "left")
+        if flags is not None:
+            first, g = first[flags], group[flags]
+        else:
+            g = group
+        hist = np.bincount(first * n_g + g, minlength=(n_e + 1) * n_g).reshape(n_e + 1, n_g)
+        counts: np.ndarray = np.cumsum(hist[:n_e], axis=0)
         return counts
 
     cut = edges - target
