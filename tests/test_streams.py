@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from rjsim.core.streams import Streams, stream_key
 
@@ -74,3 +77,31 @@ def test_draws_are_stable_across_interpreters():
         outputs.add(done.stdout)
     here = str(Streams(11, 3).rng(*NAME).integers(0, 2**62, 4))
     assert outputs == {here + "\n"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(seed=st.one_of(st.integers(0, 2**32 + 1), st.integers(0, 2**63), st.integers(0, 2**140)),
+       replication=st.one_of(st.integers(0, 40), st.integers(0, 2**40)),
+       name=st.lists(st.text(max_size=12), min_size=1, max_size=4))
+@example(seed=0, replication=0, name=[""])
+@example(seed=2**32 - 1, replication=2**32, name=["demand", "E23000036", "violence"])
+def test_streams_are_seeded_exactly_as_numpy_seed_sequence(seed: int, replication: int,
+                                                           name: list[str]) -> None:
+    """Streams mixes the seed and replication once and each name's words later: the state it
+    generates, and so every draw, is NumPy's SeedSequence's word for word."""
+    numpy_seq = np.random.SeedSequence(entropy=seed, spawn_key=(replication, *stream_key(*name)))
+    streams = Streams(seed, replication)
+    ours = streams.seed_sequence(*name)
+    for n_words, dtype in ((8, np.uint32), (4, np.uint64), (5, np.uint32), (3, np.uint64)):
+        theirs, mine = numpy_seq.generate_state(n_words, dtype), ours.generate_state(n_words, dtype)
+        assert mine.dtype == theirs.dtype
+        assert np.array_equal(mine, theirs)
+    expected = np.random.Generator(np.random.PCG64(numpy_seq)).integers(0, 2**63, 8)
+    assert np.array_equal(streams.rng(*name).integers(0, 2**63, 8), expected)
+
+
+def test_negative_seeds_are_refused_as_numpy_refuses_them() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        Streams(-1, 0)
+    with pytest.raises(ValueError, match="non-negative"):
+        np.random.SeedSequence(entropy=-1)
