@@ -66,4 +66,4 @@ def test_cohort_edges_are_direct_counts_with_referrals_on_the_edges(
     assert list(got["edge"]) == list(np.repeat(np.arange(len(edges)), n_g))
     assert list(got["group"]) == list(rec.groups) * len(edges)
     for column, want in expected.items():
-        np.testing.assert_array_equal(got[column].to_numpy(), want.reshape(-1), err_msg=column)
+        np.testing.assert_array_equal(got[column], want.reshape(-1), err_msg=column)

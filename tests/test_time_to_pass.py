@@ -26,6 +26,7 @@ from capacity_helpers import AREA, Queue, queue_dict, run_assessed, write_area_c
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis import rolling
+from rjsim.analysis.columns import joined
 from rjsim.analysis.tables import period_edges
 from rjsim.capacity import time_to_pass as ttp
 from rjsim.cli import main as cli
@@ -119,7 +120,7 @@ def test_whole_window_matches_the_capacity_metrics(tmp_path: Path) -> None:
     built = runner.replication_tables(plan, digests)
     n_periods = len(period_edges(s.run.horizon_days)) - 1
     first = int(rolling.windows(s)["start_period"].iloc[0])
-    edges = pd.concat([d.cohort_edges for d in digests])
+    edges = joined([d.cohort_edges for d in digests])
     whole = rolling.rolling_metrics(s, built["area_month_group"], built["area_month"], edges,
                                     months=n_periods - first).iloc[0]
     cm = built["capacity_metrics"]

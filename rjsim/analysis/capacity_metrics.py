@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.analysis import pooled_load
+from rjsim.analysis.columns import Columns, head
 from rjsim.analysis.summary import cohort_counts
 from rjsim.analysis.tables import period_edges, window_start
 from rjsim.core.codes import ALL_POOLS, CAPACITY_LOSSES, Pool
@@ -106,10 +107,10 @@ def assessed(scenario: Scenario) -> Scenario:
     return dataclasses.replace(scenario, run=run)
 
 
-def window_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
+def window_counts(scenario: Scenario, rec: AreaRecords) -> Columns:
     """Cohort counts (judged, within the target) of one task over the assessment window."""
     if window_problem(scenario) is not None:
-        return cohort_counts(scenario, rec).iloc[:0]
+        return head(cohort_counts(scenario, rec), 0)
     test = assessed(scenario)
     target = scenario.capacity_test.wait_target_days or scenario.service.wait_target_days
     counts = cohort_counts(dataclasses.replace(test, service=dataclasses.replace(

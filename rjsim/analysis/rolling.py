@@ -28,6 +28,7 @@ import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis import pooled_load
+from rjsim.analysis.columns import Columns
 from rjsim.analysis.tables import period_edges
 from rjsim.core.codes import CAPACITY_LOSSES
 from rjsim.model.area import AreaRecords
@@ -79,7 +80,7 @@ def windows(scenario: Scenario, months: int | None = None) -> pd.DataFrame:
                          "end_day": edges[starts + length]})
 
 
-def cohort_edges(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
+def cohort_edges(scenario: Scenario, rec: AreaRecords) -> Columns:
     """One task's cumulative referral-cohort counts per offence group at every month edge
     (:data:`EDGE_COUNTS`; one row per group and edge ``k``, edge 0 is day 0)."""
     edges = period_edges(scenario.run.horizon_days)
@@ -110,8 +111,8 @@ def cohort_edges(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
             "referrals_cut": cumulative(None, cut, "right"),
             "within_cut": cumulative(within, cut, "right")}
     k = np.repeat(np.arange(len(edges)), n_g)
-    return pd.DataFrame({"area": rec.area, "group": np.tile(np.array(rec.groups), len(edges)),
-                         "edge": k, **{c: v.reshape(-1) for c, v in cols.items()}})
+    return {"area": np.full(len(k), rec.area), "group": np.tile(np.array(rec.groups), len(edges)),
+            "edge": k, **{c: v.reshape(-1) for c, v in cols.items()}}
 
 
 def _grid(df: pd.DataFrame, column: str, areas: list[str], n: int) -> np.ndarray:

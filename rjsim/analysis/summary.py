@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rjsim.analysis.columns import Columns
 from rjsim.analysis.tables import additive_columns, window_start
 from rjsim.data.areas import Area
 from rjsim.model.area import AreaRecords
@@ -26,7 +27,7 @@ STOCKS = ("backlog_mean", "busy_slots_mean", "general_slots", "specialist_slots"
 FLOW_EXCLUDE = (*STOCKS, "backlog_end", "allocated_within_target")
 
 
-def cohort_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
+def cohort_counts(scenario: Scenario, rec: AreaRecords) -> Columns:
     """Per offence group of one area: referrals after warm-up made at least the wait target
     before the horizon (``judged``), and how many of them were allocated within it."""
     warm, horizon = window_start(scenario), scenario.run.horizon_days
@@ -34,9 +35,9 @@ def cohort_counts(scenario: Scenario, rec: AreaRecords) -> pd.DataFrame:
     judged = (rec.referral_day >= warm) & (rec.referral_day <= horizon - target)
     within = judged & (rec.allocation_day - rec.referral_day <= target)
     n = len(rec.groups)
-    return pd.DataFrame({"area": rec.area, "group": list(rec.groups),
-                         "judged": np.bincount(rec.group[judged], minlength=n),
-                         "within": np.bincount(rec.group[within], minlength=n)})
+    return {"area": np.full(n, rec.area), "group": np.asarray(rec.groups),
+            "judged": np.bincount(rec.group[judged], minlength=n),
+            "within": np.bincount(rec.group[within], minlength=n)}
 
 
 def _grouped(df: pd.DataFrame, keys: list[str]) -> Any:

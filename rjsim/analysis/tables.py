@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.analysis import timeweighted
+from rjsim.analysis.columns import Columns
 from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, NO_POOL, Mode, Outcome, Pool, label
 from rjsim.model import demand
 from rjsim.model.area import AreaRecords
@@ -247,12 +248,11 @@ def _derived(cols: dict[str, np.ndarray]) -> None:
                                                  / cols["referrals"])
 
 
-def area_tables(scenario: Scenario, rec: AreaRecords
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def area_tables(scenario: Scenario, rec: AreaRecords) -> tuple[Columns, Columns, Columns]:
     """One area's monthly tables from its records, with NumPy on integer codes (strings only
-    as the tables are made): area x period x offence group, area x period (summed over groups,
+    as the final columns): area x period x offence group, area x period (summed over groups,
     waits over all groups, slot use and cost), and its allocated cases (for the national wait
-    statistics)."""
+    statistics); each as :data:`~rjsim.analysis.columns.Columns`."""
     groups = scenario.demand.groups
     edges = period_edges(scenario.run.horizon_days)
     n_p, n_g = len(edges) - 1, len(groups)
@@ -274,27 +274,27 @@ def area_tables(scenario: Scenario, rec: AreaRecords
     warm = edges[:-1] < window_start(scenario)
     names = np.asarray(groups)
     sensitive = np.isin(names, list(SENSITIVE))
-    amg = pd.DataFrame({"area": rec.area, "period": period, "month": labels[period],
-                        "group": names[group], "sensitive": sensitive[group],
-                        **cols, "in_warmup": warm[period]})
+    amg = {"area": np.full(n_p * n_g, rec.area), "period": period, "month": labels[period],
+           "group": names[group], "sensitive": sensitive[group], **cols,
+           "in_warmup": warm[period]}
     # summed over the groups of each period (contiguous rows), as pandas' grouped sum does
     rows = np.arange(0, n_p * n_g, n_g)
     sums = {name: np.add.reduceat(v, rows) for name, v in cols.items()
             if not name.startswith(("wait_", "share_"))}
     sums |= _wait_columns(cases, n_p, None)
     _derived(sums)
-    am = pd.DataFrame({"area": rec.area, "period": np.arange(n_p), "month": labels, **sums,
-                       "in_warmup": warm, **_utilisation_columns(rec, edges)})
-    _per_intervention(am)
+    am = {"area": np.full(n_p, rec.area), "period": np.arange(n_p), "month": labels, **sums,
+          "in_warmup": warm, **_utilisation_columns(rec, edges)}
+    am["cost_per_intervention_gbp"] = _cost_per_intervention(am["cost_gbp"], am["interventions"])
     return amg, am, _cases_table(rec, cases)
 
 
-def _cases_table(rec: AreaRecords, cases: _Allocated) -> pd.DataFrame:
-    return pd.DataFrame({
-        "area": rec.area, "group": np.asarray(rec.groups)[cases.group],
-        "referral_day": cases.referral_day, "period": cases.period,
-        "intervention_period": cases.intervention_period, "wait_alloc": cases.wait_alloc,
-        "wait_intervention": cases.wait_intervention})
+def _cases_table(rec: AreaRecords, cases: _Allocated) -> Columns:
+    return {"area": np.full(len(cases.group), rec.area),
+            "group": np.asarray(rec.groups)[cases.group],
+            "referral_day": cases.referral_day, "period": cases.period,
+            "intervention_period": cases.intervention_period, "wait_alloc": cases.wait_alloc,
+            "wait_intervention": cases.wait_intervention}
 
 
 def _utilisation_columns(rec: AreaRecords, edges: np.ndarray) -> dict[str, np.ndarray]:
@@ -380,10 +380,15 @@ def national_month(scenario: Scenario, am: pd.DataFrame, cases: pd.DataFrame) ->
 
 
 def _per_intervention(df: pd.DataFrame) -> pd.DataFrame:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        df["cost_per_intervention_gbp"] = np.where(df["interventions"] > 0,
-                                                   df["cost_gbp"] / df["interventions"], np.nan)
+    df["cost_per_intervention_gbp"] = _cost_per_intervention(df["cost_gbp"].to_numpy(),
+                                                             df["interventions"].to_numpy())
     return df
+
+
+def _cost_per_intervention(cost: np.ndarray, interventions: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = np.where(interventions > 0, cost / interventions, np.nan)
+    return out
 
 
 def cases_frame(rec: AreaRecords) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
@@ -111,8 +111,7 @@ def _worker_task(rep: int, area: str) -> AreaDigest:
 def _staffed_task(rep: int, area: str, staffed: Staffed) -> AreaDigest:
     """A task at its own staffing, without the allocated cases (a pool's tasks are judged on
     their monthly tables and cohort counts: nothing else crosses between processes)."""
-    d = run_task(_worker_plan()[0], rep, area, staffed=staffed)
-    return replace(d, cases=d.cases.iloc[:0])
+    return run_task(_worker_plan()[0], rep, area, staffed=staffed).without_cases()
 
 
 def _run_processes(plan: TaskPlan, todo: list[Task], workers: int, settings: ExecutorSettings,
@@ -204,8 +203,7 @@ class TaskPool:
 
 
 def _staffed_local(plan: TaskPlan, rep: int, area: str, staffed: Staffed) -> AreaDigest:
-    d = run_task(plan, rep, area, staffed=staffed)
-    return replace(d, cases=d.cases.iloc[:0])
+    return run_task(plan, rep, area, staffed=staffed).without_cases()
 
 
 def _collect(fut: Any, task: Task, attempt: int, plan: TaskPlan, on_done: OnDone,

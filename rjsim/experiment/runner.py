@@ -19,13 +19,14 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis import rolling, summary, tables
+from rjsim.analysis.columns import Columns, head, joined
 from rjsim.core.errors import Problem, RjsimError, ScenarioError
 from rjsim.core.schema import did_you_mean
 from rjsim.data import areas as areadata
@@ -96,13 +97,19 @@ class AreaDigest:
     area: str
     replication: int
     n_referrals: int
-    amg: pd.DataFrame  # area_month_group rows of this area
-    am: pd.DataFrame  # area_month rows of this area
-    cases: pd.DataFrame  # one row per allocated case (waits)
-    counts: pd.DataFrame  # cohort counts per offence group (within-target share)
-    window_counts: pd.DataFrame  # the same over the capacity test's assessment window
-    cohort_edges: pd.DataFrame  # cumulative cohort counts at month edges (rolling windows)
+    # this area's rows of each table, as NumPy columns (tables are made per replication)
+    amg: Columns  # area_month_group rows of this area
+    am: Columns  # area_month rows of this area
+    cases: Columns  # one row per allocated case (waits)
+    counts: Columns  # cohort counts per offence group (within-target share)
+    window_counts: Columns  # the same over the capacity test's assessment window
+    cohort_edges: Columns  # cumulative cohort counts at month edges (rolling windows)
     records: pd.DataFrame | None = None  # one row per referral, only when asked for
+
+    def without_cases(self) -> AreaDigest:
+        """This digest without its allocated cases (what crosses between processes when a
+        task is judged only on its monthly tables and cohort counts)."""
+        return replace(self, cases=head(self.cases, 0))
 
 
 @dataclass(frozen=True)
@@ -284,12 +291,12 @@ def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.D
     s = p.scenario
     order = {a.code: i for i, a in enumerate(p.areas)}
     digests = sorted(digests, key=lambda d: order[d.area])
-    amg = pd.concat([d.amg for d in digests], ignore_index=True)
-    am = pd.concat([d.am for d in digests], ignore_index=True)
-    cases = pd.concat([d.cases for d in digests], ignore_index=True)
-    counts = pd.concat([d.counts for d in digests], ignore_index=True)
-    in_window = pd.concat([d.window_counts for d in digests], ignore_index=True)
-    edges = pd.concat([d.cohort_edges for d in digests], ignore_index=True)
+    amg = joined([d.amg for d in digests])
+    am = joined([d.am for d in digests])
+    cases = joined([d.cases for d in digests])
+    counts = joined([d.counts for d in digests])
+    in_window = joined([d.window_counts for d in digests])
+    edges = joined([d.cohort_edges for d in digests])
     return {
         "area_month_group": amg,
         "area_month": am,

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis.columns import joined
 from rjsim.capacity import capacity_test, queueing
 from rjsim.core.codes import ALL_POOLS, Pool, Verdict
 from rjsim.core.errors import Problem, ScenarioError
@@ -242,9 +243,8 @@ class Rounds:
         per_rep = []
         for rep in range(self.replications):  # reduced in order, as an experiment does
             ds = [digests.pop((rep, c)) for c in codes]
-            m = capacity.metrics(s, pd.concat([d.amg for d in ds], ignore_index=True),
-                                 pd.concat([d.am for d in ds], ignore_index=True),
-                                 pd.concat([d.window_counts for d in ds], ignore_index=True))
+            m = capacity.metrics(s, joined([d.amg for d in ds]), joined([d.am for d in ds]),
+                                 joined([d.window_counts for d in ds]))
             per_rep.append(m.assign(replication=rep))
         df = pd.concat(per_rep, ignore_index=True)
         return df[["replication", *[c for c in df.columns if c != "replication"]]]
