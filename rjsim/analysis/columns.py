@@ -11,6 +11,8 @@ The memory blocks matter: pandas sums a two-dimensional block of columns and sin
 different orders, so the same numbers grouped in other blocks can sum to a different last bit.
 ``pd.concat`` of tables made from dicts keeps one block per run of adjacent columns of the same
 NumPy dtype (text: one column per block), and :func:`joined` lays its blocks out the same way.
+One difference: a text column of parts that are all empty (or partly empty) stays text, where
+``pd.concat`` makes it a float (or object) column.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def joined(parts: Sequence[Columns]) -> pd.DataFrame:
     """One table of the ``parts``' rows, in order (the columns of the first part)."""
     if not parts:
         return pd.DataFrame()
+    if len(parts) == 1:  # pd.concat of one table keeps its (consolidated) blocks
+        return pd.DataFrame(parts[0])
     names = list(parts[0])
     arrays = [np.concatenate([p[c] for p in parts]) for c in names]
     rows = len(arrays[0]) if arrays else 0
