@@ -138,6 +138,34 @@ mode = "grid"
                                 "demand.informed": s.demand.informed}
     # the public API gives the same
     assert [s for _, s in rjsim.load_variants(path)] == [s for _, s in variants]
+    # each point is titled by its values in words (the file has no title of its own)
+    assert [s.title for _, s in variants] == [
+        "national budget GBP 1m, informed 30%", "national budget GBP 1m, informed 90%",
+        "national budget GBP 2m, informed 30%", "national budget GBP 2m, informed 90%"]
+
+
+def test_sweep_points_keep_the_files_title_or_a_swept_one(
+        write_toml: Callable[[str, str], Path]) -> None:
+    titled = write_toml("titled.toml", 'title = "Pot sizes"\n' + BASE + """
+[sweep.values]
+"funding.national_budget_gbp" = [30_500_000]
+"service.wait_target_days" = [28]
+"statutory_right.commence_day" = [100]
+""")
+    (_, s), = scenario_io.load_variants(titled)
+    assert s.title == ("Pot sizes - national budget GBP 30.5m, wait target 28 days, commence "
+                       "day 100")
+    long = write_toml("long.toml", f'title = "{"x" * 75}"\n' + BASE
+                      + '[sweep.values]\n"run.seed" = [1]\n')
+    (_, s), = scenario_io.load_variants(long)
+    assert len(s.title) == 80 and s.title.endswith("...")
+    named = write_toml("named.toml", 'title = "Pot sizes"\n' + BASE + """
+[sweep]
+mode = "zip"
+values = { "title" = ["A small pot", "A large pot"], "run.seed" = [1, 2] }
+""")
+    assert [s.title for _, s in scenario_io.load_variants(named)] == ["A small pot",
+                                                                      "A large pot"]
 
 
 def test_zip_sweep_pairs_values(write_toml: Callable[[str, str], Path]) -> None:
@@ -205,7 +233,15 @@ def test_sweep_from_the_command_line(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "Sweep of 4 points" in proc.stdout
+    assert "p004  national budget GBP 8m, wants rj 40%" in proc.stdout
     out = tmp_path / "res"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for tag, words in (("p001", "national budget GBP 2m, wants rj 20%"),
+                       ("p004", "national budget GBP 8m, wants rj 40%")):
+        assert f'<a href="points/{tag}/report.html">{tag}</a>' in report
+        assert f"<strong>{words}</strong>" in report  # the point's title, not only its id
+        page = (out / "points" / tag / "report.html").read_text(encoding="utf-8")
+        assert f"<title>Restorative justice capacity: {words} (base-{tag})</title>" in page
     assert sorted(p.name for p in (out / "points").iterdir()) == ["p001", "p002", "p003",
                                                                    "p004"]
     for tag in ("p001", "p004"):

@@ -145,7 +145,7 @@ def _run_sweep(options: RunOptions, variants: Sequence[tuple[Point | None, Scena
         for i, (point, scenario) in enumerate(variants):
             if point is None:  # load_variants gives every variant of a sweep its point
                 raise ValueError("a sweep variant without its point")
-            tracker.display.message(f"sweep point {point.tag}: {point.label}")
+            tracker.display.message(f"sweep point {point.tag}: {point.words or point.label}")
             sink = (outputs.RecordsSink(out, f"-{point.tag}")
                     if out is not None and options.records else None)
             sinks[point.tag] = sink
@@ -179,7 +179,7 @@ def _run_sweep(options: RunOptions, variants: Sequence[tuple[Point | None, Scena
     if not options.quiet:
         lines.append(f"Sweep of {len(done)} points (national means):")
         for (point, _), (_, row) in zip(done, wide.iterrows(), strict=True):
-            lines.append(f"  {point.tag}  {point.label}\n        unmet "
+            lines.append(f"  {point.tag}  {point.words or point.label}\n        unmet "
                          f"{100 * row['unmet_demand_rate']:.1f}%, mean wait "
                          f"{row['wait_alloc_days_mean']:.0f} days, cost GBP "
                          f"{row['annual_cost_gbp'] / 1e6:.2f}m a year")

@@ -122,7 +122,9 @@ def _experiment_report(res: Results) -> Path:
     sections.append(("assumptions", "Assumptions and limitations",
                      report_sections.assumptions_section(res)))
     name = str(res.manifest.get("scenario") or res.path.name)
-    return _write(res, f"Restorative justice capacity: {name}", _subtitle(res), sections)
+    title = res.setting("title", "")
+    shown = f"{title} ({name})" if isinstance(title, str) and title else name
+    return _write(res, f"Restorative justice capacity: {shown}", _subtitle(res), sections)
 
 
 def _uncertainty_report(res: Results) -> Path:

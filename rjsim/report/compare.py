@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from rjsim.core.errors import ResultsError
 from rjsim.report import settings as option_settings
 from rjsim.report.columns import fmt, kind, label
 from rjsim.report.html import Html, esc, estimate, join, para, table, tag
@@ -183,8 +184,11 @@ def sweep_section(res: Results) -> Html:
     rows = []
     for tag_, point_label in points.items():
         df = table_[table_["point"] == tag_]
-        cells: list[object] = [Html(f'<a href="points/{esc(tag_)}/report.html">'
-                                    f'{esc(tag_)}</a>'), point_label]
+        title = _point_title(res, str(tag_))
+        cells: list[object] = [
+            Html(f'<a href="points/{esc(tag_)}/report.html">{esc(tag_)}</a>'),
+            join([tag("strong", title), tag("div", tag("code", str(point_label)), cls="muted")])
+            if title else tag("code", str(point_label))]
         for kpi in ("unmet_demand_rate", "wait_alloc_days_mean", "interventions_per_year",
                     "annual_cost_gbp"):
             r = df[df["kpi"] == kpi]
@@ -198,6 +202,16 @@ def sweep_section(res: Results) -> Html:
                  table(["point", "settings", label("unmet_demand_rate"),
                         label("wait_alloc_days_mean"), label("interventions_per_year"),
                         label("annual_cost_gbp")], rows, numeric_from=2)])
+
+
+def _point_title(res: Results, point: str) -> str:
+    """A sweep point's display title from its own ``scenario.toml`` ('' when it has none, as
+    in results written before sweep points had titles, or when it cannot be read)."""
+    try:
+        title = Results(res.path / "points" / point, {}).setting("title", "")
+    except ResultsError:
+        return ""
+    return title if isinstance(title, str) else ""
 
 
 def sweep_points(res: Results) -> list[Results]:

@@ -22,7 +22,7 @@ from typing import Any
 from rjsim.core import files
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import to_plain
-from rjsim.scenario import sweep, uncertainty_declare
+from rjsim.scenario import sweep, uncertainty_declare, uncertainty_rules
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario.spec import Scenario, validate
 
@@ -289,14 +289,15 @@ def load_variants(path: Path | str, overrides: Mapping[str, Any] | None = None,
             load_uncertainty(path, overrides, overrides_source)  # its problems, if any
         return [(None, scenario)]
     base = _validate_layers(layers, str(path))
-    found, problems = sweep.points(spec, origin_of(origins, str(path)))
+    units = {r["key"]: r["unit"] for r in uncertainty_rules.assumptions_log()}
+    found, problems = sweep.points(spec, origin_of(origins, str(path)), units)
     if len(base.name) > 75:
         problems.append(Problem(f"{path}: name", "a sweep's name must be at most 75 characters "
                                 "(each point adds '-pNNN')", base.name))
         found = []
     out: list[tuple[sweep.Point | None, Scenario]] = []
     for point in found:
-        layer = Layer(point.as_layer(base.name), f"{path} [sweep point {point.tag}: "
+        layer = Layer(point.as_layer(base.name, base.title), f"{path} [sweep point {point.tag}: "
                       f"{_short(point.label)}]", Path.cwd())
         try:
             out.append((point, _validate_layers([*layers, layer], str(path))))

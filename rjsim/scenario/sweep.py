@@ -22,6 +22,7 @@ from typing import Any
 
 from rjsim.core.errors import Problem
 from rjsim.core.schema import Origin, did_you_mean
+from rjsim.scenario.spec import MAX_TITLE
 
 MAX_POINTS = 1000
 MODES = ("grid", "zip")
@@ -29,22 +30,36 @@ MODES = ("grid", "zip")
 
 @dataclass(frozen=True)
 class Point:
-    """One sweep point: its number (from 1), label and dotted-key overrides."""
+    """One sweep point: its number (from 1), dotted-key overrides and those values in plain
+    words (:func:`describe`)."""
 
     number: int
     values: dict[str, Any]
+    words: str = ""
 
     @property
     def label(self) -> str:
+        """The overrides exactly, e.g. ``funding.national_budget_gbp=10000000``."""
         return ", ".join(f"{k}={v!r}" for k, v in self.values.items())
 
     @property
     def tag(self) -> str:
         return f"p{self.number:03d}"
 
-    def as_layer(self, base_name: str) -> dict[str, Any]:
-        """The point as a nested settings table (plus a distinct name)."""
-        out: dict[str, Any] = {"name": f"{base_name}-{self.tag}"}
+    def title(self, base_title: str) -> str:
+        """The point's display title: a swept ``title`` if there is one, else the sweep's
+        title (if any) and the point's values in words, cut to the longest title allowed."""
+        if isinstance(self.values.get("title"), str):
+            return str(self.values["title"])
+        words = self.words or self.label
+        text = " ".join((f"{base_title} - {words}" if base_title else words).split())
+        text = "".join(ch for ch in text if ch.isprintable())  # a title is one printable line
+        return text if len(text) <= MAX_TITLE else text[:MAX_TITLE - 3].rstrip(" ,:") + "..."
+
+    def as_layer(self, base_name: str, base_title: str = "") -> dict[str, Any]:
+        """The point as a nested settings table (plus a distinct name and its title)."""
+        out: dict[str, Any] = {"name": f"{base_name}-{self.tag}",
+                               "title": self.title(base_title)}
         for key, value in self.values.items():
             node = out
             *parents, leaf = key.split(".")
@@ -77,8 +92,44 @@ def _key_problems(keys: list[str], origin: Origin) -> list[Problem]:
     return problems
 
 
-def points(spec: Any, origin: Origin) -> tuple[list[Point], list[Problem]]:
-    """Expand a ``[sweep]`` table into points, or report what is wrong with it."""
+def _money(x: float) -> str:
+    return f"GBP {x / 1e6:,.4g}m" if abs(x) >= 1e5 else f"GBP {x:,.0f}"
+
+
+def value_words(key: str, value: Any, unit: str = "") -> str:
+    """One swept setting in plain words: its last key part with spaces, and its value as
+    money (keys ending ``_gbp``), a percentage (a probability or share between 0 and 1, by its
+    ``unit`` in the assumptions log), days (keys ending ``_days``), yes/no, or as written."""
+    leaf = key.rsplit(".", 1)[-1]
+    parts = leaf.split("_")
+    if len(parts) > 1 and parts[-1] in ("gbp", "days"):
+        parts = parts[:-1]
+    name = " ".join(parts)
+    if isinstance(value, bool):
+        return f"{name} {'yes' if value else 'no'}"
+    if isinstance(value, int | float) and math.isfinite(value):
+        if leaf.endswith("_gbp"):
+            return f"{name} {_money(float(value))}"
+        if unit.startswith(("probability", "share")) and 0 <= value <= 1:
+            return f"{name} {100 * value:.4g}%"
+        if leaf.endswith("_days"):
+            return f"{name} {value:g} days"
+        return f"{name} {value:g}"
+    return f"{name} {value}"
+
+
+def describe(values: Mapping[str, Any], units: Mapping[str, str] | None = None) -> str:
+    """A point's overrides in plain words (:func:`value_words`; ``units``: the assumptions
+    log's unit per key), leaving out a swept ``title`` or ``description``."""
+    units = units or {}
+    return ", ".join(value_words(k, v, units.get(k, "")) for k, v in values.items()
+                     if k not in ("title", "description"))
+
+
+def points(spec: Any, origin: Origin, units: Mapping[str, str] | None = None
+           ) -> tuple[list[Point], list[Problem]]:
+    """Expand a ``[sweep]`` table into points (each with its values in words: ``units`` is the
+    assumptions log's unit per key), or report what is wrong with it."""
     if not isinstance(spec, Mapping):
         return [], [Problem(origin("sweep"), "must be a table with 'mode' and 'values'")]
     problems = [Problem(origin(f"sweep.{k}"), f"unknown key '{k}'"
@@ -112,4 +163,5 @@ def points(spec: Any, origin: Origin) -> tuple[list[Point], list[Problem]]:
         combos = list(zip(*(values[k] for k in keys), strict=True))
     else:
         combos = list(itertools.product(*(values[k] for k in keys)))
-    return [Point(i, dict(zip(keys, c, strict=True))) for i, c in enumerate(combos, 1)], []
+    out = [dict(zip(keys, c, strict=True)) for c in combos]
+    return [Point(i, v, describe(v, units)) for i, v in enumerate(out, 1)], []
