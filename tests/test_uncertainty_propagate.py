@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
@@ -204,6 +205,23 @@ def test_uncertainty_command_writes_tidy_tables(area_csv: Path, tmp_path: Path) 
                    for c in pd.read_csv(csv, nrows=1).columns
                    if columns.describe(str(c), csv.stem) is None]
     assert not undescribed, f"add these to rjsim/report/uncertainty_columns.py: {undescribed}"
+    # the workbook describes every sampled parameter: assumption, unit, distribution, source
+    readme = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx", read_only=True)["README"]
+    described = {str(r[2]): str(r[3]) for r in readme.iter_rows(min_row=2, values_only=True)
+                 if r[1] == "tables/uncertainty_samples"}
+    assert set(described) == set(samples.columns)
+    dist = dict(zip(params["key"], params["distribution"], strict=True))
+    for key, unit, source in (("demand.offender_identified", "unit: probability",
+                               "source: MODEL.md s3"),
+                              ("stages.assessment.duration", "unit: days (mean)",
+                               "source: MODEL.md s4 (~14 days)")):
+        column = next(c for c in samples.columns if c.startswith(key))
+        text = described[column]
+        assert f"assumption {key}" in text and unit in text, text
+        assert f"drawn from {dist[column]} (scenario [uncertainty])" in text, text
+        assert source in text and "confidence" in text, text
+        assert "Sweep setting" not in text
+    assert "(the mean of its distribution)" in described["stages.assessment.duration.mean"]
 
 
 def test_uncertainty_command_refuses_bad_input(tmp_path: Path) -> None:

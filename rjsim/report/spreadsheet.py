@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from rjsim.report.columns import KPI_DISPLAY, describe, label
+from rjsim.report.uncertainty_columns import parameter_columns
 from rjsim.results.atomic import write_atomic
 from rjsim.results.reader import Results
 
@@ -115,8 +116,10 @@ def readme_rows(res: Results, sheets: dict[str, str]) -> list[list[str]]:
         columns = list(res.table(name).columns)
         if name in sheets and _needs_force(columns):
             columns.insert(columns.index("area") + 1, FORCE)
+        sampled = parameter_columns(res, name)
         for column in columns:
-            rows.append([sheet, where, str(column), describe(str(column), name) or UNDOCUMENTED])
+            rows.append([sheet, where, str(column), sampled.get(str(column))
+                         or describe(str(column), name) or UNDOCUMENTED])
     return rows
 
 

@@ -1,8 +1,77 @@
 """Descriptions of the columns of ``rjsim uncertainty`` and ``rjsim sensitivity`` tables, by
 (table, column), for the workbook's README sheet (merged into
-:data:`rjsim.report.columns.TABLE_COLUMNS`)."""
+:data:`rjsim.report.columns.TABLE_COLUMNS`), and of the sampled parameters' columns
+(:func:`parameter_columns`: one per key path, described from the results directory's own
+assumptions log and parameter table)."""
 
 from __future__ import annotations
+
+from rjsim.results.reader import Results
+
+#: Tables with one column per sampled parameter (key path).
+PARAMETER_TABLES = ("uncertainty_samples", "sensitivity_design")
+#: Characters of the assumptions log's source kept in a description.
+SOURCE_CHARS = 300
+
+
+def _log_entry(column: str, keys: set[str]) -> tuple[str, str] | None:
+    """The assumptions log's key a sampled column stands for (the longest prefix of its key
+    path in the log) and what the column is of it (a distribution's scalar, a table entry)."""
+    parts = column.split(".")
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in keys:
+            rest = ".".join(parts[n:])
+            if not rest:
+                return key, ""
+            scalar = {"mean": "the mean of its distribution",
+                      "median": "the median of its distribution",
+                      "value": "its fixed value"}.get(rest, f"its entry '{rest}'")
+            return key, scalar
+    return None
+
+
+def parameter_columns(res: Results, table: str) -> dict[str, str]:
+    """For a table with one column per sampled parameter (:data:`PARAMETER_TABLES`): per key
+    path, what it is: the assumption it stands for (its key in the assumptions log, and which
+    part of it), its unit, the distribution it was drawn from (and where that comes from) and
+    the log's source and confidence. Empty for other tables."""
+    if table not in PARAMETER_TABLES or not res.has(table):
+        return {}
+    log = res.assumptions()
+    rows = {} if log is None else {str(r["key"]): r for r in log.to_dict("records")}
+    params = res.optional("uncertainty_parameters")
+    dist = {} if params is None else {
+        str(k): (str(d), str(s)) for k, d, s in zip(params["key"], params["distribution"],
+                                                    params["source"], strict=True)}
+    out = {}
+    for column in (str(c) for c in res.table(table).columns if "." in str(c)):
+        found = _log_entry(column, set(rows))
+        parts = [f"Sampled parameter {column}"]
+        if found is None:
+            parts.append("not in the assumptions log (declared in the scenario's "
+                         "[uncertainty] table)")
+        else:
+            key, what = found
+            r = rows[key]
+            parts.append(f"assumption {key}" + (f" ({what})" if what else ""))
+            if str(r.get("unit", "")):
+                parts.append(f"unit: {r['unit']}")
+        if column in dist:
+            d, origin = dist[column]
+            parts.append(f"drawn from {d} ({origin})")
+        if found is not None:
+            r = rows[found[0]]
+            source = str(r.get("source", ""))
+            if len(source) > SOURCE_CHARS:
+                source = (source[:SOURCE_CHARS].rsplit(" ", 1)[0]
+                          + " ... (in full in assumptions.csv)")
+            conf = str(r.get("confidence", ""))
+            parts.append(f"source: {source or 'none given'}"
+                         + (f"; {conf} confidence" if conf else ""))
+        out[column] = "; ".join(parts)
+    return out
+
 
 UNCERTAINTY_COLUMNS: dict[tuple[str, str], str] = {
     ("uncertainty_parameters", "key"):
