@@ -14,7 +14,10 @@ criterion:
   (:func:`rjsim.scenario.expected.expected`) / slot-days available. It can exceed 1, unlike the
   busy share. Sensitive cases may use only specialist slots; general cases may use any slot, so the
   area is stable only if both sensitive load / specialist slots and all load / all slots are
-  below 1 (the area value is the larger);
+  below 1 (the area value is the larger). An area with no caseload slot of its own in the
+  window (one served by a neighbour's service, or one whose budget buys no slot) has no
+  utilisation: NaN, "not applicable" (:func:`not_applicable`), never ``inf``; its capacity is
+  judged by its waits and unmet demand;
 * ``backlog_trend_days_per_year``: least-squares slope of the monthly mean backlog over the
   window, in days of the pool's referrals per year (so it is comparable across areas);
 * ``covered``: 1 if the area has specialist slots in every month of the window or no sensitive
@@ -205,6 +208,9 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     rho_all = _ratio(of("workload", ALL_POOLS),
                      slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND])
     rho_general = rho_all
+    no_slots = (slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND]) <= 0
+    rho_sensitive, rho_all = rho_sensitive.mask(no_slots), rho_all.mask(no_slots)
+    rho_general = rho_all
     sensitive_referrals = of("referrals", SENSITIVE_DEMAND)
     if pooled:
         rho_sensitive, rho_general, fewest = _pooled(scenario, pooled, of, slot_days, post,
@@ -260,3 +266,10 @@ def _pooled(scenario: Scenario, pooled: Mapping[str, tuple[str, ...]],
         return pd.Series(np.where(np.isnan(new), mine.reindex(areas).to_numpy(dtype=float),
                                   new), index=areas)
     return merged(rho_s[:, 0], own[0]), merged(rho_g[:, 0], own[1]), merged(fewest, own[2])
+
+
+def not_applicable(metric: str, values: np.ndarray) -> bool:
+    """Whether a criterion's per-replication ``values`` say "not applicable" rather than "no
+    evidence": utilisation is NaN only for an area with no caseload slot of its own."""
+    x = np.asarray(values, dtype=float)
+    return metric == "utilisation" and len(x) > 0 and bool(np.isnan(x).all())

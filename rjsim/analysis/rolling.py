@@ -175,6 +175,7 @@ def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     slot_days = _window_sum(general * days, s, e) + slot_days_s
     rho = np.maximum(_ratio(_window_sum(workload_s, s, e), slot_days_s),
                      _ratio(_window_sum(workload, s, e), slot_days))
+    rho = np.where(slot_days > 0, rho, np.nan)  # no slot of its own: not applicable
     members = pooled_load.regions(areas, pooled or {})
     if members:  # pooled areas: the region's pool (rjsim.analysis.pooled_load)
         referrals_s = _grid(sens, "referrals", areas, n_p)

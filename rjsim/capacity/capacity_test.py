@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
+from rjsim.analysis.capacity_metrics import not_applicable
 from rjsim.analysis.tables import window_start
 from rjsim.core.codes import ALL_POOLS, Verdict
 from rjsim.core.stats import replications_needed, t_interval
@@ -156,6 +157,12 @@ def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
     return Judgement(iv.mean, iv.low, iv.high, margin, verdict, needed)
 
 
+#: A criterion that does not apply to an area (utilisation of an area with no caseload slot of
+#: its own, e.g. one served by a neighbour's service): no estimate, and it does not bind; the
+#: area is judged by its other criteria (its waits and unmet demand).
+NOT_APPLICABLE = Judgement(math.nan, math.nan, math.nan, math.nan, Verdict.PASS, math.nan)
+
+
 def _coverage(c: Criterion, rows: pd.DataFrame) -> Judgement:
     """Specialist coverage: deterministic staffing, so judged on the fewest slots seen."""
     if not (rows["sensitive_referrals"] > 0).any():
@@ -176,6 +183,7 @@ def criteria_table(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area,
         own = by_area.get(area.code, data.iloc[:0])
         for c in criteria(scenario):
             j = (_coverage(c, own) if c.name == "coverage"
+                 else NOT_APPLICABLE if not_applicable(c.metric, own[c.metric].to_numpy())
                  else judge(c, own[c.metric].to_numpy(), level))
             rows.append({"area": area.code, "force": area.name, "criterion": c.name,
                          "description": c.description, "estimate": j.estimate,

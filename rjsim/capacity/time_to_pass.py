@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from rjsim.analysis import rolling
+from rjsim.analysis.capacity_metrics import not_applicable
 from rjsim.capacity.capacity_test import criteria, judge
 from rjsim.core.codes import Verdict
 from rjsim.data.areas import Area
@@ -64,7 +65,8 @@ def _point_passes(scenario: Scenario, rows: pd.DataFrame) -> np.ndarray:
         values = rows[c.metric].to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             holds = np.array([c.comparison.holds(v, c.threshold) for v in values], dtype=bool)
-        ok &= holds & ~np.isnan(values)
+        # utilisation of an area with no slot of its own does not apply (capacity_metrics)
+        ok &= holds | (np.isnan(values) & (c.metric == "utilisation"))
     return ok
 
 
@@ -112,7 +114,7 @@ def demonstrated(scenario: Scenario, per_rep: pd.DataFrame) -> pd.DataFrame:
                 need = (own["sensitive_referrals"] > 0).any()
                 fewest = float(own["specialist_slots_min"].min())
                 verdicts.append(Verdict.FAIL if need and fewest < c.threshold else Verdict.PASS)
-            else:
+            elif not not_applicable(c.metric, own[c.metric].to_numpy(dtype=float)):
                 verdicts.append(judge(c, own[c.metric].to_numpy(dtype=float), level).verdict)
         verdict = (Verdict.FAIL if Verdict.FAIL in verdicts else Verdict.INCONCLUSIVE
                    if Verdict.INCONCLUSIVE in verdicts else Verdict.PASS)

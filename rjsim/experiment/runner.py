@@ -84,6 +84,14 @@ class TaskPlan:
         the data file's)."""
         return next(a for a in (*self.areas, *self.table.areas) if a.code == code)
 
+    @property
+    def pooled_regions(self) -> dict[str, tuple[str, ...]]:
+        """Area code -> the selected areas of its pooled region (``pooled`` less the areas
+        that only share a service): whose utilisation and coverage are the region's pool's."""
+        selected = {a.code for a in self.areas}
+        return {c: tuple(m for m in g if m in selected) for c, g in self.pooled.items()
+                if self.region_pooled(c)}
+
     def region_pooled(self, code: str) -> bool:
         """Whether the area pools its specialists with its region (not only a shared
         service)."""
@@ -304,8 +312,8 @@ def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.D
         "area_summary": summary.area_summary(s, am, cases, counts, p.areas),
         "group_summary": summary.group_summary(s, amg, cases, counts),
         "national_summary": summary.national_summary(s, am, cases, counts),
-        "capacity_metrics": capacity.metrics(s, amg, am, in_window, p.pooled),
-        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges, pooled=p.pooled),
+        "capacity_metrics": capacity.metrics(s, amg, am, in_window, p.pooled_regions),
+        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges, pooled=p.pooled_regions),
     }
 
 
