@@ -109,7 +109,9 @@ def test_leakage_scales_budget_establishment_and_staff_in_post_exactly():
         for name in ("budget_gbp", "establishment", "in_post", "hires", "leavers", "spend_gbp"):
             np.testing.assert_allclose(getattr(b, name), 0.75 * getattr(a, name), rtol=1e-12,
                                        atol=1e-12, err_msg=f"{code} {name}")
-        assert a.budget_gbp[12] > a.budget_gbp[11]  # the rise happened
+        # the rise happened (City of London, served by the Met by default, has no budget)
+        assert a.budget_gbp[12] > a.budget_gbp[11] or (code == "E23000034"
+                                                       and not a.budget_gbp.any())
 
 
 def test_staff_in_post_is_linear_in_the_establishment():

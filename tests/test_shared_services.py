@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from clitools import assert_clean_error, rjsim
 from conftest import binomial_se, scenario, z_bound
@@ -25,12 +26,14 @@ from test_validation_statistical import (
     t_interval,
 )
 
+from rjsim.analysis import capacity_metrics
+from rjsim.capacity import capacity_test
 from rjsim.capacity.queueing import mmc_mean_wait
-from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Outcome
+from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Outcome, Verdict
 from rjsim.core.errors import ScenarioError
 from rjsim.data.areas import AreaTable
 from rjsim.experiment import runner
-from rjsim.funding import allocation
+from rjsim.funding import allocation, shared
 from rjsim.funding import budgets as funding
 from rjsim.model.area import AreaRecords, simulate_area
 from rjsim.scenario import io as scenario_io
@@ -38,18 +41,21 @@ from rjsim.scenario.spec import GROUPS, Scenario
 
 CITY, MET, KENT = "E23000034", "E23000001", "E23000032"
 HOST, GUEST = "E23000036", "E23000035"
+ALONE = {CITY: ""}  # City of London's own service (overriding the packaged shared service)
 
 
 def _city(shared: dict[str, str], **sections: dict[str, object]) -> Scenario:
     # informed 0.3, not the calibrated 0.0174, so that City of London has referrals to serve
     sections.setdefault("areas", {"include": [CITY, KENT]})
-    return scenario(run={"years": 1}, demand={"informed": 0.3},
+    sections.setdefault("run", {"years": 1})
+    return scenario(demand={"informed": 0.3},
                     funding={"shared_services": shared, "min_fte_per_area": 0}, **sections)
 
 
 def test_the_guests_budget_joins_the_hosts_and_the_pot_is_unchanged(table: AreaTable) -> None:
-    alone, shared = _city({}), _city({"City of London": "Metropolitan Police"})
-    before, after = funding.area_budgets(alone, table), funding.area_budgets(shared, table)
+    alone, shared = _city(ALONE), _city({"City of London": "Metropolitan Police"})
+    before = {c: s.budget_gbp for c, s in funding.staffing(alone, table).items()}
+    after = {c: s.budget_gbp for c, s in funding.staffing(shared, table).items()}
     assert after[CITY] == 0.0
     assert after[MET] == pytest.approx(before[MET] + before[CITY], rel=1e-12)
     assert sum(after.values()) == pytest.approx(sum(before.values()), rel=1e-12)
@@ -81,9 +87,9 @@ def test_every_referral_of_the_guest_is_accounted_for_once(table: AreaTable) -> 
     # the host is simulated with its guest but reported only when selected
     assert plan.pooled == {CITY: (CITY, MET)} and plan.hosts == {CITY: MET}
     city = table.select((CITY,), "tests")[0]
-    staff = funding.staffing(_city({}), table)[CITY]
+    staff = funding.staffing(_city(ALONE), table)[CITY]
     for rep in range(3):
-        alone = simulate_area(_city({}), city, staff, rep)
+        alone = simulate_area(_city(ALONE), city, staff, rep)
         rec = _records(sc, rep)
         assert set(rec) == {CITY, KENT}
         shared = rec[CITY]
@@ -101,7 +107,7 @@ def test_every_referral_of_the_guest_is_accounted_for_once(table: AreaTable) -> 
 
 
 def test_city_of_london_unmet_demand_falls_to_the_hosts_level() -> None:
-    alone = _city({}, areas={"include": [CITY, MET]})
+    alone = _city(ALONE, areas={"include": [CITY, MET]})
     shared = _city({CITY: MET}, areas={"include": [CITY, MET]})
     lost_city, n_city, lost_met, n_met = 0, 0, 0, 0
     for rep in range(4):
@@ -182,6 +188,7 @@ def _twin_dict(data: Path, *, shared: bool) -> dict[str, object]:
         "interventions": {"direct_share": 0},
         "funding": {"capacity_from": "fte", "fte": {"general": TWIN.c, "specialist": 0},
                     "shared_services": {"Guest area": "Host area"} if shared else {}},
+        # (the packaged City of London entry names areas outside this file: no effect)
     }
 
 
@@ -196,7 +203,6 @@ def _twin_dict(data: Path, *, shared: bool) -> dict[str, object]:
     ({CITY: MET, MET: KENT}, r"City of London is served by Metropolitan Police, which is "
                              r"itself served by Kent: chains and cycles"),
     ({CITY: MET, MET: CITY}, r"chains and cycles"),
-    ({CITY: MET, "City of London": KENT}, r"named twice"),
 ])
 def test_bad_shared_services_are_clear_errors(shared: dict[str, str], message: str) -> None:
     with pytest.raises(ScenarioError, match=message) as err:
@@ -221,6 +227,17 @@ def test_a_shared_service_inside_a_pooled_region_is_simulated() -> None:
     assert not (rec[CITY].outcome == Outcome.NO_SERVICE).any()
 
 
+def test_an_empty_host_or_a_later_entry_overrides_the_default(table: AreaTable) -> None:
+    # the packaged default names City of London; overriding it by code works
+    assert scenario().funding.shared_services == {"City of London": "Metropolitan Police"}
+    assert shared.hosts_of(scenario(), table) == {CITY: MET}
+    own = scenario(funding={"shared_services": {CITY: ""}})
+    assert shared.hosts_of(own, table) == {}
+    kent = scenario(funding={"shared_services": {CITY: "Kent"}})
+    assert shared.hosts_of(kent, table) == {CITY: KENT}
+    assert funding.staffing(own, table)[CITY].budget_gbp > 0
+
+
 def test_the_cli_refuses_a_bad_shared_service_with_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[funding]\nshared_services = { "City of London" = "City of London" }\n',
@@ -229,3 +246,32 @@ def test_the_cli_refuses_a_bad_shared_service_with_exit_2(tmp_path: Path) -> Non
     assert_clean_error(proc, "funding.shared_services",
                        "City of London cannot be served by its own service")
     assert not (tmp_path / "out").exists()
+
+
+# ---- utilisation of an area with no slot of its own: not applicable, never inf ---------------
+
+
+@pytest.mark.parametrize("shared", [ALONE, {CITY: MET}])
+def test_an_area_without_slots_of_its_own_has_no_utilisation(shared: dict[str, str]) -> None:
+    sc = capacity_metrics.assessed(_city(shared, run={"years": 2}))
+    per_rep = pd.concat([runner.run(sc, rep).tables["capacity_metrics"].assign(replication=rep)
+                         for rep in range(2)])
+    city = per_rep[per_rep["area"] == CITY]
+    assert city["utilisation"].isna().all()  # every pool, every replication: not inf
+    kent = per_rep[per_rep["area"] == KENT]
+    assert np.isfinite(kent["utilisation"]).all()
+    areas = runner.task_plan(sc).areas
+    result = capacity_test.evaluate(sc, per_rep, areas)
+    rows = result.criteria.set_index(["area", "criterion"])
+    assert np.isnan(rows.loc[(CITY, "utilisation"), "estimate"])
+    assert rows.loc[(CITY, "utilisation"), "verdict"] == Verdict.PASS  # does not apply
+    verdict = result.verdicts.set_index("area").loc[CITY]
+    text = capacity_test.summary_text(result, k=43)
+    assert "inf" not in text
+    if shared == ALONE:  # no service at all: it fails, on its unmet demand
+        assert verdict["verdict"] == Verdict.FAIL
+        assert verdict["binding_criterion"] == "unmet_demand"
+        assert rows.loc[(CITY, "unmet_demand"), "estimate"] == 1.0
+    else:  # judged by its waits and unmet demand in the Met's (overloaded at informed 0.3)
+        assert verdict["binding_criterion"] != "utilisation"
+        assert 0 < rows.loc[(CITY, "unmet_demand"), "estimate"] < 1.0

@@ -197,10 +197,13 @@ def _with_minimum(scenario: Scenario, table: AreaTable,
                   budgets: dict[str, float]) -> dict[str, float]:
     """``budgets`` with every area raised to its minimum establishment's budget, paid for by
     scaling down the others' in proportion (until none of them falls below its own minimum);
-    unchanged without a minimum."""
+    unchanged without a minimum. An area served by a shared service needs no establishment of
+    its own (its host's minimum applies)."""
     if not scenario.funding.min_fte_per_area:
         return budgets
-    need = {a.code: minimum_budget(scenario, a) for a in _national(table)}
+    guests = shared.hosts_of(scenario, table)
+    need = {a.code: 0.0 if a.code in guests else minimum_budget(scenario, a)
+            for a in _national(table)}
     pot, raised, out = sum(budgets.values()), set[str](), dict(budgets)
     while low := {c for c, b in out.items() if c not in raised and b < need[c]}:
         raised |= low

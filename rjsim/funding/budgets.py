@@ -44,13 +44,12 @@ def unknown_area_problems(scenario: Scenario, table: AreaTable) -> list[Problem]
 
 
 def area_budgets(scenario: Scenario, table: AreaTable) -> dict[str, float]:
-    """Annual RJ budget per area code at day 0 (see :mod:`rjsim.funding.allocation`), a
-    shared service's guests' added to their host's (:mod:`rjsim.funding.shared`)."""
+    """Annual RJ budget per area code at day 0 (see :mod:`rjsim.funding.allocation`): each
+    area's own, before a shared service spends a guest's with its host's (:func:`staffing`)."""
     problems = unknown_area_problems(scenario, table)
     if problems:
         raise ScenarioError(problems)
-    return shared.merged(allocation.timeline(scenario, table)[1][0],
-                         shared.hosts_of(scenario, table))
+    return allocation.timeline(scenario, table)[1][0]
 
 
 def area_fte(scenario: Scenario, table: AreaTable) -> dict[str, AreaFte]:
@@ -67,7 +66,8 @@ def area_fte(scenario: Scenario, table: AreaTable) -> dict[str, AreaFte]:
 
 
 def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
-    """Budget and FTE per area code."""
+    """Budget and FTE per area code (a shared service's guests' budget or FTE with their
+    host's: the guest has none of its own)."""
     f = scenario.funding
     general_cost, specialist_cost = cost_per_fte(f)
     out = {}
@@ -77,7 +77,8 @@ def staffing(scenario: Scenario, table: AreaTable) -> dict[str, Staffing]:
             raise ScenarioError(problems)
         return {code: fte_staffing(f, fte) for code, fte in area_fte(scenario, table).items()}
     by_code = {a.code: a for a in table.areas}
-    for code, budget in area_budgets(scenario, table).items():
+    spent = shared.merged(area_budgets(scenario, table), shared.hosts_of(scenario, table))
+    for code, budget in spent.items():
         coordination = volunteers(scenario, by_code[code])[1] if code in by_code else 0.0
         general, specialist = workforce.establishment_fte(
             np.array([budget]), (general_cost, specialist_cost), f.specialist_share_of(code),

@@ -1,11 +1,16 @@
 """Shared services: a small area served by a neighbouring area's RJ service (issue 16).
 
 ``funding.shared_services`` maps a small area (the guest) to the area whose service serves it
-(the host), by ONS code or name. The guest's budget (or, with ``capacity_from = "fte"``, its
-FTE) joins the host's, so the guest has no staff of its own; its referrals join the host's
-queues (general and specialist) in one model (:mod:`rjsim.model.region`), and each area still
-reports its own referrals, waits and unmet demand. The allocation table keeps each area's own
-budget (what the guest contributes) and names the service that spends it.
+(the host), by ONS code or name; an empty host (``"City of London" = ""``) gives the area its
+own service again (scenario files overlay the packaged table key by key, so ``{}`` alone
+would keep the default entry); an area named again, by code or by name, takes the last
+entry. The guest's budget (or, with ``capacity_from = "fte"``, its FTE) joins the host's, so
+the guest has no staff of its own; its referrals join the host's queues (general and
+specialist) in one model (:mod:`rjsim.model.region`), and each area still reports its own
+referrals, waits and unmet demand. The allocation table keeps each area's own budget (what
+the guest contributes) and names the service that spends it. The capacity test judges a
+guest, which has no slot of its own, by its waits and unmet demand (its utilisation does not
+apply); its host's utilisation counts the host's own cases only.
 
 Validation refuses an unknown area, an area hosting itself, chains (a host that is itself
 served by another area: every guest names the service that actually serves it) and a shared
@@ -39,24 +44,30 @@ def resolve(scenario: Scenario, table: AreaTable) -> tuple[dict[str, str], list[
     problems: list[Problem] = []
     hosts: dict[str, str] = {}
     for guest_key, host_key in scenario.funding.shared_services.items():
+        roles = [(guest_key, "served")] + ([(host_key, "serving")] if host_key else [])
         found = []
-        for key, role in ((guest_key, "served"), (host_key, "serving")):
+        for key, role in roles:
             area = by_key.get(key.lower())
             if area is None:
                 problems.append(Problem(f"{WHERE}.{guest_key}", f"unknown {role} area "
                                         f"'{key}'{did_you_mean(key, names)}; use an ONS police "
                                         "force area code or name"))
             found.append(area)
-        guest, host = found
-        if guest is None or host is None:
+        if None in found:
             continue
+        guest = found[0]
+        assert guest is not None
+        if not host_key:  # an empty host: its own service (later entries win)
+            hosts.pop(guest.code, None)
+            continue
+        host = found[1]
+        assert host is not None
         if guest.code == host.code:
             problems.append(Problem(f"{WHERE}.{guest_key}", f"{guest.name} cannot be served by "
-                                    "its own service; name a neighbouring area"))
-        elif guest.code in hosts:
-            problems.append(Problem(f"{WHERE}.{guest_key}", f"{guest.name} is named twice "
-                                    "(by code and by name)"))
-        else:
+                                    "its own service; name a neighbouring area (or \"\" for "
+                                    "its own service)"))
+        else:  # named again (by code or name, e.g. over the packaged default): the last wins
+            hosts.pop(guest.code, None)
             hosts[guest.code] = host.code
     name = {a.code: a.name for a in by_key.values()}
     for g_code, h_code in hosts.items():

@@ -143,11 +143,13 @@ class References:
 
 
 # The declaration a new reference directory starts with; from then on its manifest is the
-# declaration (edit it there). Areas: City of London (no caseload slot with today's funding:
-# every referral is unmet), Cumbria and Dyfed-Powys (small, one English and one Welsh), Avon and
-# Somerset (large), West Midlands (among the largest; the Metropolitan Police is left out for
-# time). Tolerances: each above its KPI's noise floor at this configuration in every shipped
-# scenario and area (docs/developers.md: Regression checks).
+# declaration (edit it there). Areas: City of London (no caseload slot of its own: served by
+# the Metropolitan Police's service by default, which runs with it but is not reported, so
+# City of London's budget is outside the references' national cost), Cumbria and Dyfed-Powys
+# (small, one English and one Welsh), Avon and Somerset (large), West Midlands (among the
+# largest; the Metropolitan Police is left out for time). Tolerances: each above its KPI's
+# noise floor at this configuration in every shipped scenario and area (docs/developers.md:
+# Regression checks).
 DEFAULT_AREAS = ("E23000034", "E23000002", "W15000004", "E23000036", "E23000014")
 DEFAULT_TOLERANCES: dict[str, dict[str, Tolerance]] = {
     "national": {

@@ -101,7 +101,9 @@ class Funding:
     specialist_share: float = _f("share of FTE that is specialist-trained", **_P)
     fte: AreaFte = _f("FTE per area when capacity_from = 'fte'")
     min_fte_per_area: float = _f("minimum establishment of every area, FTE (split by "
-                                 "specialist_share), top-sliced from the pot; 0: none",
+                                 "specialist_share), top-sliced from the pot; 0: none; "
+                                 "ignored with capacity_from = 'fte' (each area's FTE are "
+                                 "given) and for areas served by a shared service",
                                  min=0.0, max=1000.0)
     area_budget_gbp: FrozenMap[float] = field(default_factory=FrozenMap,
                                               metadata={"min": 0.0})
@@ -125,10 +127,9 @@ class Funding:
                 key = "area_fte" if self.area_fte else "fte"
                 p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                                  "funding.capacity_from = 'fte' (it is 'budget')"))
-        elif (self.area_budget_gbp or self.schedule or self.min_fte_per_area
-              or self.area_specialist_share):
+        elif self.area_budget_gbp or self.schedule or self.area_specialist_share:
+            # min_fte_per_area is a budget floor: with FTE given per area it is ignored
             key = ("area_budget_gbp" if self.area_budget_gbp else "schedule" if self.schedule
-                   else "min_fte_per_area" if self.min_fte_per_area
                    else "area_specialist_share")
             p.append(Problem(origin(f"{path}.{key}"), "is used only when "
                              "funding.capacity_from = 'budget' (it is 'fte')"))
