@@ -24,6 +24,7 @@ from rjsim.app.common import (
 from rjsim.app.progress import Display
 from rjsim.core.errors import InputError, Problem
 from rjsim.report import uncertainty_plots
+from rjsim.report.uncertainty import value_text
 from rjsim.results import store
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario import uncertainty as unc
@@ -109,16 +110,10 @@ class UncertaintyOutcome(Outcome):
         return next(iter(self.results.values()))
 
 
-def _fmt(value: float, unit: str) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "gbp":
-        return f"GBP {value / 1e6:.2f}m"
-    if unit == "days":
-        return f"{value:.1f} days"
-    return f"{value:,.0f}"
+def _interval(median: float, low: float, high: float, unit: str) -> str:
+    """'median [low - high]' in words."""
+    return (f"{value_text(median, unit)} [{value_text(low, unit)} - "
+            f"{value_text(high, unit)}]")
 
 
 def summary_text(r: UncertaintyResult) -> str:
@@ -137,8 +132,7 @@ def summary_text(r: UncertaintyResult) -> str:
         cols = ["median", "p05", "p95", "share_parameter"]
         median, p05, p95, share = k[cols].to_numpy(dtype=float)[k.index.get_loc(kpi)]
         split = "" if math.isnan(share) else f"; parameters {100 * share:.0f}%"
-        lines.append(f"    {label:<34} {_fmt(median, unit)} "
-                     f"[{_fmt(p05, unit)} - {_fmt(p95, unit)}]{split}")
+        lines.append(f"    {label:<34} {_interval(median, p05, p95, unit)}{split}")
     if r.prices is not None:
         lines.append("  " + price.headline(price.price_summary(r.prices), r.confirmed))
     if r.capacity is not None:
@@ -236,7 +230,7 @@ def options_text(results: dict[str, UncertaintyResult]) -> str:
                                                  "price of commencement", "gbp")):
             if (name, kpi) in got:
                 m, lo, hi = got[(name, kpi)]
-                parts.append(f"{label} {_fmt(m, unit)} [{_fmt(lo, unit)} - {_fmt(hi, unit)}]")
+                parts.append(f"{label} {_interval(m, lo, hi, unit)}")
         if (name, "p_pass_national") in got:
             p = got[(name, "p_pass_national")][0]
             sure = got.get((name, "areas_p_pass_ge_90"), (0.0,))[0]
@@ -369,7 +363,7 @@ class SensitivityOptions(ExperimentOptions):
 @dataclass(frozen=True, kw_only=True)
 class SensitivityOutcome(Outcome):
     """The ranked drivers: ``result.indices`` (per national KPI and parameter), ``design``
-    and ``outputs``; :func:`rjsim.uncertainty.sens.depends_most` words them."""
+    and ``outputs``; :func:`rjsim.uncertainty.sensitivity.depends_most` words them."""
 
     result: sens.SensitivityResult
 

@@ -13,7 +13,6 @@ from typing import Any
 from rjsim.app.capacity import PLAN_REPLICATIONS
 from rjsim.cli.common import (
     add_experiment_options,
-    add_pdf_option,
     display,
     experiment_options,
     show,
@@ -29,8 +28,7 @@ def register(sub: Any) -> None:
         "the [capacity_test] thresholds. Exit status: 0 national pass; 1 fail or "
         "inconclusive; 2 error.")
     test.add_argument("scenario", type=Path, help="scenario TOML file")
-    add_experiment_options(test)
-    add_pdf_option(test)
+    add_experiment_options(test, pdf=True)
     test.set_defaults(func=_cmd_capacity_test)
 
     plan = sub.add_parser(
@@ -41,13 +39,10 @@ def register(sub: Any) -> None:
         "not used). Exit status: 0 when the plan passes the test everywhere, 1 when some "
         "area still does not, 2 on error.")
     plan.add_argument("scenario", type=Path, help="scenario TOML file (with a statutory right)")
-    add_experiment_options(plan)
-    add_pdf_option(plan)
-    for action in plan._actions:  # the plan's own defaults, not the shared ones
-        if action.dest == "replications":
-            action.help = f"replications per search round and check (default {PLAN_REPLICATIONS})"
-        elif action.dest in ("cache", "no_cache"):
-            action.help = "not used by the plan (every round is simulated afresh)"
+    unused = "not used by the plan (every round is simulated afresh)"
+    add_experiment_options(plan, pdf=True, helps={  # the plan's own defaults
+        "replications": f"replications per search round and check (default {PLAN_REPLICATIONS})",
+        "cache": unused, "no_cache": unused})
     plan.add_argument("--write-scenario", type=Path, metavar="FILE",
                       help="also write the plan as a funding scenario to FILE (e.g. "
                       "scenarios/commencement_plan.toml) to run and compare")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +38,12 @@ non_negative_int = bounded(int, 0, 2**63, "0 or more")
 fraction = bounded(float, 0, 1, "between 0 and 1 (e.g. 0.05)", low_open=True, high_open=True)
 
 
-def add_experiment_options(p: argparse.ArgumentParser, *, report: bool = True) -> None:
-    """Add the options every experiment command shares (run, compare, capacity-test, plan);
-    ``report=False`` leaves out ``--no-report`` (a command that builds no report)."""
+def add_experiment_options(p: argparse.ArgumentParser, *, report: bool = True,
+                           pdf: bool = False, helps: Mapping[str, str] | None = None) -> None:
+    """Add the options every experiment command shares (run, compare, capacity-test, plan,
+    ...); ``report=False`` leaves out ``--no-report`` (a command that builds no report),
+    ``pdf`` adds ``--pdf``, and ``helps`` replaces the help of options (by destination, e.g.
+    ``replications``) whose meaning or default differs in this command."""
     p.add_argument("--seed", type=non_negative_int, help="override run.seed")
     p.add_argument("--years", type=positive_float,
                    help="simulated years: more than 0 and at most 50, leaving a month after "
@@ -62,6 +66,11 @@ def add_experiment_options(p: argparse.ArgumentParser, *, report: bool = True) -
     if report:
         p.add_argument("--no-report", action="store_true",
                        help="do not write report.html, report.xlsx and figures/")
+    if pdf:
+        add_pdf_option(p)
+    actions = {a.dest: a for a in p._actions}
+    for dest, text in (helps or {}).items():
+        actions[dest].help = text  # a KeyError is a mistake in rjsim's own parser
 
 
 PDF_HELP = ("also print the report to report.pdf (A4, page numbers, vector figures) with "

@@ -4,7 +4,6 @@ over :mod:`rjsim.app.evidence`, which does the work."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ from rjsim.app.evidence import (
     VERIFY_WARMUP_YEARS,
     VERIFY_YEARS,
 )
-from rjsim.cli.common import display, experiment_options, show
+from rjsim.cli.common import add_experiment_options, display, experiment_options, show
 
 
-def register(sub: Any, add_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def register(sub: Any) -> None:
     """Add ``rjsim backcast`` to the parser (``sub``: its subparsers)."""
     p = sub.add_parser(
         "backcast", help="the status quo against every published evidence target",
@@ -31,15 +30,11 @@ def register(sub: Any, add_options: Callable[[argparse.ArgumentParser], None]) -
                    help="status-quo scenario (default scenarios/baseline.toml)")
     p.add_argument("--targets", type=Path, help="evidence targets CSV (default: the packaged "
                    "rjsim/data/evidence_targets.csv)")
-    add_options(p)
-    for action in p._actions:
-        if action.dest == "replications":
-            action.help = f"replications (default {BACKCAST_REPLICATIONS})"
-        elif action.dest == "years":
-            action.help = ("simulated years, more than 1.1 (a month after the one-year "
-                           "warm-up) and at most 50 (default 3)")
-        elif action.dest == "no_report":
-            action.help = "not used (the back-cast writes tables and summary.txt)"
+    add_experiment_options(p, helps={
+        "replications": f"replications (default {BACKCAST_REPLICATIONS})",
+        "years": "simulated years, more than 1.1 (a month after the one-year warm-up) and at "
+                 "most 50 (default 3)",
+        "no_report": "not used (the back-cast writes tables and summary.txt)"})
     p.set_defaults(func=backcast_command)
 
 
@@ -67,7 +62,7 @@ def register_verify(sub: Any) -> None:
     p.set_defaults(func=verify_command)
 
 
-def register_calibrate(sub: Any, add_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def register_calibrate(sub: Any) -> None:
     """Add ``rjsim calibrate`` to the parser."""
     p = sub.add_parser(
         "calibrate", help="history matching of named parameters to the evidence targets",
@@ -92,12 +87,9 @@ def register_calibrate(sub: Any, add_options: Callable[[argparse.ArgumentParser]
                    help="model discrepancy sd as a share of each target (default 0.10)")
     p.add_argument("--write-scenario", type=Path, metavar="FILE",
                    help="also write the calibrated scenario to FILE")
-    add_options(p)
-    for action in p._actions:
-        if action.dest == "replications":
-            action.help = f"replications per design point (default {CALIBRATE_REPLICATIONS})"
-        elif action.dest == "no_report":
-            action.help = "not used"
+    add_experiment_options(p, helps={
+        "replications": f"replications per design point (default {CALIBRATE_REPLICATIONS})",
+        "no_report": "not used"})
     p.set_defaults(func=calibrate_command)
 
 

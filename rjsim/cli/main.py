@@ -127,9 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_pdf_option(rep)
     rep.set_defaults(func=_cmd_report)
     cli_capacity.register(sub)
-    cli_evidence.register(sub, add_experiment_options)
+    cli_evidence.register(sub)
     cli_evidence.register_verify(sub)
-    cli_evidence.register_calibrate(sub, add_experiment_options)
+    cli_evidence.register_calibrate(sub)
     for name, command in sub.choices.items():
         command.formatter_class = examples.Formatter
         if name in examples.EXAMPLES:
@@ -148,17 +148,12 @@ def _uncertainty_parser(sub: Any) -> None:
     unc.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO",
                      help="scenario TOML file; several: funding options compared on the same "
                      "parameter sets (they must share one [uncertainty] table)")
-    add_experiment_options(unc)
-    for action in unc._actions:
-        if action.dest == "replications":
-            action.help = "replications per parameter set (default: uncertainty.replications, 5)"
+    _add_uncertainty_options(unc, "replications per parameter set (default: "
+                             "uncertainty.replications, 5)", "the parameter sample")
     unc.add_argument("--samples", type=bounded(int, 2, 100_000, "2 to 100000"),
                      help="parameter sets (default: uncertainty.samples, 64)")
     unc.add_argument("--method", choices=("lhs", "sobol"),
                      help="Latin hypercube or scrambled Sobol' (default: uncertainty.method)")
-    unc.add_argument("--sample-seed", type=non_negative_int,
-                     help="seed of the parameter sample (default: uncertainty.seed or run.seed)")
-    add_pdf_option(unc)
     unc.add_argument("--confirm-replications", type=bounded(int, 0, 10_000, "0 to 10000"),
                      help="with a right: replications of the capacity test that confirms the "
                      "price at its median, 90th and 95th percentiles (default: run.replications; "
@@ -171,20 +166,23 @@ def _uncertainty_parser(sub: Any) -> None:
                          "scenario's uncertain parameters ([uncertainty] table), each design "
                          "point on common random numbers.")
     sen.add_argument("scenario", type=Path, help="scenario TOML file")
-    add_experiment_options(sen)
-    for action in sen._actions:
-        if action.dest == "replications":
-            action.help = "replications per design point (default 1)"
-    add_pdf_option(sen)
+    _add_uncertainty_options(sen, "replications per design point (default 1)", "the design")
     sen.add_argument("--method", choices=("morris", "sobol"), default="morris",
                      help="Morris screening (default) or Sobol' first-order and total indices")
     sen.add_argument("--trajectories", type=bounded(int, 2, 10_000, "2 to 10000"),
                      help="Morris trajectories (default 10; (parameters + 1) runs each) or "
                      "Sobol' base sample, a power of two (default 32; (parameters + 2) runs "
                      "each)")
-    sen.add_argument("--sample-seed", type=non_negative_int,
-                     help="seed of the design (default: uncertainty.seed or run.seed)")
     sen.set_defaults(func=_cmd_sensitivity)
+
+
+def _add_uncertainty_options(p: argparse.ArgumentParser, replications: str, sampled: str
+                             ) -> None:
+    """The options ``uncertainty`` and ``sensitivity`` share: the experiment options (with
+    what ``--replications`` means here), ``--pdf`` and the seed of what is sampled."""
+    add_experiment_options(p, pdf=True, helps={"replications": replications})
+    p.add_argument("--sample-seed", type=non_negative_int,
+                   help=f"seed of {sampled} (default: uncertainty.seed or run.seed)")
 
 
 def _cmd_uncertainty(args: argparse.Namespace) -> int:

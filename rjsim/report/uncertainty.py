@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rjsim.report import figures
+from rjsim.report.columns import fmt
 from rjsim.report.html import Html, figure, join, para, table
 from rjsim.report.plots import OKABE_ITO
 from rjsim.results.atomic import write_bytes_atomic
@@ -42,16 +43,12 @@ FANS = (("backlog_end", "Backlog"), ("wait_alloc_days_mean", "Mean wait"),
         ("share_allocated_within_target", "Share within target"))
 
 
-def _fmt(value: float, unit: str) -> str:
+def value_text(value: float, unit: str) -> str:
+    """A KPI's median or interval end in words (:func:`rjsim.report.columns.fmt`; days to a
+    tenth, so that short waits stay visible), ``n/a`` when it is undefined or infinite."""
     if not math.isfinite(value):
         return "n/a"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "gbp":
-        return f"GBP {value / 1e6:.1f}m"
-    if unit == "days":
-        return f"{value:.1f} days"
-    return f"{value:,.0f}"
+    return fmt(value, unit, extra=1 if unit == "days" else 0)
 
 
 def set_outputs(res: Results) -> pd.DataFrame:
@@ -133,8 +130,8 @@ def headline(res: Results) -> Html:
     if summary is not None:
         parts.append(para(price.headline(summary, res.optional("uncertainty_price_confirmed"))))
     nat = _national(res)
-    lines = [f"{label}: {_fmt(nat[k]['median'], unit)} (90% interval "
-             f"{_fmt(nat[k]['p05'], unit)} to {_fmt(nat[k]['p95'], unit)})"
+    lines = [f"{label}: {value_text(nat[k]['median'], unit)} (90% interval "
+             f"{value_text(nat[k]['p05'], unit)} to {value_text(nat[k]['p95'], unit)})"
              for k, label, unit in NATIONAL[:3] if k in nat]
     if lines:
         parts.append(para("Across parameter sets: " + "; ".join(lines) + "."))
@@ -161,8 +158,8 @@ def national_table(res: Results) -> Html:
             continue
         r = nat[k]
         share = r["share_parameter"]
-        rows.append([label, _fmt(r["median"], unit),
-                     f"{_fmt(r['p05'], unit)} to {_fmt(r['p95'], unit)}",
+        rows.append([label, value_text(r["median"], unit),
+                     f"{value_text(r['p05'], unit)} to {value_text(r['p95'], unit)}",
                      "n/a" if not math.isfinite(share) else f"{100 * share:.0f}%"])
     return table(["KPI", "Median", "90% uncertainty interval", "Variance from parameters"],
                  rows)
@@ -267,9 +264,9 @@ def _cell(got: tuple[float, float, float] | None, unit: str) -> str:
     if got is None:
         return "n/a"
     median, lo, hi = got
-    text = _fmt(median, unit)
+    text = value_text(median, unit)
     return text if not (math.isfinite(lo) and math.isfinite(hi)) else (
-        f"{text} ({_fmt(lo, unit)} to {_fmt(hi, unit)})")
+        f"{text} ({value_text(lo, unit)} to {value_text(hi, unit)})")
 
 
 def options_table(res: Results) -> Html:
