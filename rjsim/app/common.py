@@ -32,6 +32,27 @@ def _check(problems: list[Problem], where: str, ok: bool, allowed: str, value: A
         problems.append(Problem(where, f"must be {allowed}", repr(value)))
 
 
+def whole_numbers(options: object, bounds: dict[str, tuple[int, int | None]]) -> list[Problem]:
+    """The problems of ``options``' optional whole-number fields: per field name, its
+    ``(low, high)`` bounds (``high`` None: no upper bound); ``None`` values are allowed."""
+    p: list[Problem] = []
+    for name, (low, high) in bounds.items():
+        value = getattr(options, name)
+        allowed = (f"a whole number, {low} or more" if high is None
+                   else f"a whole number from {low} to {high}")
+        ok = value is None or (isinstance(value, Integral) and not isinstance(value, bool)
+                               and low <= int(value) and (high is None or int(value) <= high))
+        _check(p, name, ok, allowed, value)
+    return p
+
+
+def one_of(name: str, value: object, allowed: tuple[str, ...]) -> list[Problem]:
+    """A problem unless ``value`` is one of ``allowed``."""
+    p: list[Problem] = []
+    _check(p, name, value in allowed, "one of " + ", ".join(allowed), value)
+    return p
+
+
 @dataclass(frozen=True, kw_only=True)
 class ExperimentOptions:
     """How to run the experiments of a command (the scenario says what to run).

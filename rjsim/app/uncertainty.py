@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ from rjsim.app.common import (
     display_or_quiet,
     finish,
     load,
+    one_of,
     source_name,
+    whole_numbers,
 )
 from rjsim.app.progress import Display
 from rjsim.core.errors import InputError, Problem
@@ -65,24 +66,12 @@ class UncertaintyOptions(ExperimentOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        p: list[Problem] = []
-        if not self.scenarios:
-            p.append(Problem("scenarios", "must name at least one scenario", "none"))
-        if self.samples is not None and not (isinstance(self.samples, Integral)
-                                             and 2 <= self.samples <= MAX_SAMPLES):
-            p.append(Problem("samples", f"must be a whole number from 2 to {MAX_SAMPLES}",
-                             repr(self.samples)))
-        if self.method is not None and self.method not in METHODS:
-            p.append(Problem("method", "must be one of " + ", ".join(METHODS),
-                             repr(self.method)))
-        if self.sample_seed is not None and not (isinstance(self.sample_seed, Integral)
-                                                 and self.sample_seed >= 0):
-            p.append(Problem("sample_seed", "must be a whole number, 0 or more",
-                             repr(self.sample_seed)))
-        c = self.confirm_replications
-        if c is not None and not (isinstance(c, Integral) and 0 <= c <= 10_000):
-            p.append(Problem("confirm_replications", "must be a whole number from 0 to 10000",
-                             repr(c)))
+        p = [Problem("scenarios", "must name at least one scenario", "none")
+             ] if not self.scenarios else []
+        p += whole_numbers(self, {"samples": (2, MAX_SAMPLES), "sample_seed": (0, None),
+                                  "confirm_replications": (0, 10_000)})
+        if self.method is not None:
+            p += one_of("method", self.method, METHODS)
         if p:
             raise InputError(p, "invalid options")
 
@@ -346,16 +335,8 @@ class SensitivityOptions(ExperimentOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        p: list[Problem] = []
-        if self.method not in SENSITIVITY_METHODS:
-            p.append(Problem("method", "must be one of " + ", ".join(SENSITIVITY_METHODS),
-                             repr(self.method)))
-        if self.n is not None and not (isinstance(self.n, Integral) and 2 <= self.n <= 10_000):
-            p.append(Problem("n", "must be a whole number from 2 to 10000", repr(self.n)))
-        if self.sample_seed is not None and not (isinstance(self.sample_seed, Integral)
-                                                 and self.sample_seed >= 0):
-            p.append(Problem("sample_seed", "must be a whole number, 0 or more",
-                             repr(self.sample_seed)))
+        p = one_of("method", self.method, SENSITIVITY_METHODS)
+        p += whole_numbers(self, {"n": (2, 10_000), "sample_seed": (0, None)})
         if p:
             raise InputError(p, "invalid options")
 
