@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/statutory_right.toml
 REPLICATIONS ?= 10
 
-.PHONY: run test regress bench bench-memory bench-experiment bench-plan bench-uncertainty bench-morris lint typecheck check clean browser fuzz backcast-data
+.PHONY: run test regress bench bench-memory bench-experiment bench-dask bench-plan bench-uncertainty bench-morris lint typecheck check clean browser fuzz backcast-data
 
 # Two installs: `make run` needs only the runtime dependencies; `make test` adds the test,
 # lint and Dask extras. Each stamp is remade when pyproject.toml changes.
@@ -63,6 +63,12 @@ bench-memory: $(RUN_STAMP)
 # 30 replications, national, 5 years, 2 worker processes (target <= 45 s).
 bench-experiment: $(RUN_STAMP)
 	$(BIN)/rjsim bench --replications 30 --workers 2 --repeats 1
+
+# The same 30 replications on local processes and on a local Dask cluster, interleaved, with
+# Dask's cost per task (target: Dask within 15% of processes). Needs the dask extra (make test
+# installs it).
+bench-dask: $(STAMP)
+	$(BIN)/rjsim bench --replications 30 --workers 2 --dask-compare --repeats 3
 
 # The national plan benchmark (issue target: <= 10 minutes on 2 cores); one repeat.
 bench-plan: $(RUN_STAMP)

@@ -18,7 +18,7 @@ from scipy import stats as sps
 
 import rjsim
 from rjsim.data.areas import Area
-from rjsim.experiment import executors, experiment
+from rjsim.experiment import executors, experiment, runner
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import (
     KEY_KPIS,
@@ -90,6 +90,40 @@ def test_identical_results_on_every_executor(reference: Experiment,
     e = run_experiment(small(), ExperimentSettings(replications=4, executor=executor))
     assert e.tasks_run == 12
     assert_same_results(reference, e)
+
+
+def test_dask_tasks_are_batches_of_whole_replications() -> None:
+    todo = [(r, a) for r in range(30) for a in ("A", "B", "C")]
+    batches = executors.dask_batches(todo, 2)
+    assert len(batches) == 30 and all(len({r for r, _ in b}) == 1 for b in batches)
+    assert [t for b in batches for t in b] == todo  # every task once, in order
+    few = executors.dask_batches(todo[:6], 2)  # two replications: halved to feed 2 workers
+    assert len(few) == 4 and sorted(t for b in few for t in b) == todo[:6]
+    assert executors.dask_batches(todo[:1], 4) == [[todo[0]]]
+
+
+def test_a_batch_keeps_its_other_tasks_when_one_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Dask batch retries a failing task once and returns its error beside the others'
+    digests, so one area's failure costs only that area."""
+    plan = runner.task_plan(small())
+    real, calls = executors.run_task, []
+
+    def broken(plan: TaskPlan, rep: int, area: str, *, with_records: bool = False) -> AreaDigest:
+        calls.append((rep, area))
+        if area == GWENT:
+            raise RuntimeError("simulated crash")
+        return real(plan, rep, area, with_records=with_records)
+
+    monkeypatch.setattr(executors, "run_task", broken)
+    batch = [(1, a.code) for a in plan.areas]
+    out = executors.run_batch(plan, batch, False)
+    assert [t for t, _ in out] == batch and calls.count((1, GWENT)) == 2
+    for (rep, area), result in out:
+        if area == GWENT:
+            assert result == "RuntimeError: simulated crash"
+        else:
+            assert isinstance(result, AreaDigest) and (result.replication, result.area) == (
+                rep, area)
 
 
 # --- the task cache and resuming --------------------------------------------------------------

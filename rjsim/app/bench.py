@@ -183,6 +183,96 @@ def run_experiment_bench(scenario_path: Path, years: float, replications: int, e
         f"peak memory of this process (max RSS) {_peak_rss_mib():.0f} MiB"])
 
 
+def run_dask_bench(scenario_path: Path, years: float, replications: int, workers: int | None,
+                   repeats: int) -> str:
+    """Time the same experiment on local processes and on a local Dask cluster, interleaved
+    (processes, Dask, processes, ...), and measure Dask's cost per task: the round trip of a
+    task that does nothing and the bytes of one task's result."""
+    from rjsim.experiment import executors
+    from rjsim.experiment.executors import ExecutorSettings
+    from rjsim.experiment.experiment import ExperimentSettings, run_experiment
+    from rjsim.experiment.runner import task_plan
+    from rjsim.scenario import io as scenario_io
+
+    scenario = scenario_io.load(scenario_path, {"run": {"years": years}}, "benchmark")
+    n_workers = workers or os.cpu_count() or 1
+    walls: dict[str, list[float]] = {"processes": [], "dask": []}
+    for _ in range(repeats):
+        for kind, times in walls.items():
+            settings = ExperimentSettings(replications=replications, executor=ExecutorSettings(
+                kind, n_workers))  # type: ignore[arg-type]
+            t0 = time.perf_counter()
+            e = run_experiment(scenario, settings)
+            times.append(time.perf_counter() - t0)
+    plan = task_plan(scenario)
+    todo = [(r, a.code) for r in range(replications) for a in plan.areas]
+    batches = executors.dask_batches(todo, n_workers)
+    start, round_trip, result_bytes = _dask_costs(plan, batches[0], n_workers)
+    ratio = [d / p for p, d in zip(walls["processes"], walls["dask"], strict=True)]
+    lines = [
+        f"rjsim Dask benchmark: scenario '{scenario.name}', {len(plan.areas)} areas, {years:g} "
+        f"years, {replications} replications, {n_workers} workers; local processes and a local "
+        f"Dask cluster interleaved, {repeats} repeat(s); median (min, max)",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; load average {_load()}",
+        f"referrals simulated           {e.n_referrals:,}",
+        f"processes wall (s)            {_spread(walls['processes'], '.1f')}   "
+        f"({len(todo):,} tasks of one (replication, area))",
+        f"Dask wall (s)                 {_spread(walls['dask'], '.1f')}   ({len(batches)} tasks: "
+        f"batches of up to {max(len(b) for b in batches)} (replication, area) tasks)",
+        f"ratio Dask / processes, wall  {_spread(ratio)}x (per interleaved pair; target <= 1.15)",
+        f"Dask cluster start-up         {start:.1f} s (a new local cluster of {n_workers} "
+        "worker processes, in each Dask run)",
+        f"Dask cost per task            {round_trip * 1e3:.1f} ms of a worker's time (no-op "
+        f"tasks; so {len(todo):,} one-area tasks would add about "
+        f"{round_trip * len(todo) / n_workers:.1f} s, {len(batches)} batches "
+        f"{round_trip * len(batches) / n_workers:.2f} s)",
+        f"Dask result of one batch      {result_bytes / 2**20:.1f} MiB serialised "
+        f"({result_bytes / len(batches[0]) / 2**10:,.0f} KiB per (replication, area) task)",
+        f"target: Dask within 15% of processes "
+        f"{'met' if statistics.median(ratio) <= 1.15 else 'MISSED'}"]
+    return "\n".join(lines)
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def _noop(i: int) -> int:
+    return i
+
+
+def _dask_costs(plan: Any, batch: list[tuple[int, str]], workers: int
+                ) -> tuple[float, float, int]:
+    """Seconds to start a local Dask cluster; a worker's seconds per no-op task through it
+    (median of 5 rounds of 200); and the bytes Dask sends for the result of ``batch``
+    (serialised here, never read back)."""
+    from distributed.protocol.serialize import serialize
+
+    from rjsim.experiment import executors
+    from rjsim.experiment.executors import ExecutorSettings
+
+    t0 = time.perf_counter()
+    client, cluster = executors.dask_client(ExecutorSettings("dask", workers))
+    start = time.perf_counter() - t0
+    try:
+        client.gather(client.map(_noop, range(50), pure=False))  # warm up
+        rounds = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            client.gather(client.map(_noop, range(200), pure=False))
+            rounds.append((time.perf_counter() - t0) / 200)
+    finally:
+        client.close()
+        cluster.close()
+    _, frames = serialize(executors.run_batch(plan, batch, False))
+    return (start, statistics.median(rounds) * workers,
+            sum(memoryview(f).nbytes for f in frames))
+
+
 def _check_changes(log: Any) -> int:
     return int((log["phase"] == "check").sum()) if len(log) else 0
 
@@ -240,6 +330,7 @@ class BenchOptions:
     trajectories: int = 10
     points: int | None = None
     scheduler: str | None = None
+    dask_compare: bool = False  # with ``replications``: processes and Dask, interleaved
 
 
 def bench(options: BenchOptions) -> Outcome:
@@ -253,6 +344,8 @@ def bench(options: BenchOptions) -> Outcome:
                                     o.workers, o.scheduler))
     elif o.plan:
         text = run_plan_bench(o.scenario, o.years, o.replications or 10, o.workers, o.repeats)
+    elif o.replications and o.dask_compare:
+        text = run_dask_bench(o.scenario, o.years, o.replications, o.workers, o.repeats)
     elif o.replications:
         text = run_experiment_bench(o.scenario, o.years, o.replications, o.executor,
                                     o.workers, o.repeats)

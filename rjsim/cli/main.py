@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=positive_int, help="workers for --replications")
     bench.add_argument("--executor", choices=("processes", "local", "dask"), default="processes",
                        help="executor for --replications (default processes)")
+    bench.add_argument("--dask-compare", action="store_true",
+                       help="with --replications: time local processes and a local Dask "
+                       "cluster interleaved, with Dask's cost per task")
     bench.add_argument("--plan", action="store_true",
                        help="instead: time a national 'rjsim plan' (--replications per round, "
                        "default 10)")
@@ -263,7 +266,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         baseline=not args.no_baseline, replications=args.replications, workers=args.workers,
         executor=args.executor, plan=args.plan, uncertainty=args.uncertainty,
         morris=args.morris, samples=args.samples, trajectories=args.trajectories,
-        points=args.points, scheduler=args.scheduler)))
+        points=args.points, scheduler=args.scheduler, dask_compare=args.dask_compare)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -220,47 +220,104 @@ def _collect(fut: Any, task: Task, attempt: int, plan: TaskPlan, on_done: OnDone
     on_done(result)
 
 
+#: Each Dask task runs a batch of (replication, area) tasks: the to-do areas of one replication
+#: (split further while there are fewer batches than twice the workers). A scheduler round trip
+#: and a result transfer per batch, not per area, so Dask costs about what local processes do.
+DASK_BATCHES_PER_WORKER = 2
+
+
+def dask_batches(todo: list[Task], workers: int) -> list[list[Task]]:
+    """The Dask tasks of ``todo``: one per replication, in order, halved (largest first)
+    while there are fewer than :data:`DASK_BATCHES_PER_WORKER` per worker."""
+    by_rep: dict[int, list[Task]] = {}
+    for task in todo:
+        by_rep.setdefault(task[0], []).append(task)
+    batches = list(by_rep.values())
+    while len(batches) < DASK_BATCHES_PER_WORKER * workers and any(len(b) > 1 for b in batches):
+        big = max(range(len(batches)), key=lambda i: len(batches[i]))
+        b = batches[big]
+        batches[big:big + 1] = [b[:len(b) // 2], b[len(b) // 2:]]
+    return batches
+
+
+BatchResult = list[tuple[Task, AreaDigest | str]]
+
+
+def run_batch(plan: TaskPlan, batch: list[Task], with_records: bool) -> BatchResult:
+    """Run a batch of tasks (on a Dask worker): each task's digest, or its error after one
+    retry, so one failing area does not lose the others."""
+    out: BatchResult = []
+    for rep, area in batch:
+        for attempt in (1, 2):
+            try:
+                out.append(((rep, area), run_task(plan, rep, area, with_records=with_records)))
+            except Exception as exc:
+                if attempt == 2:
+                    out.append(((rep, area), _describe(exc)))
+                else:
+                    log.warning("task rep %d area %s failed (%s); retrying", rep, area, exc)
+                continue
+            break
+    return out
+
+
 def _run_dask(plan: TaskPlan, todo: list[Task], settings: ExecutorSettings, on_done: OnDone
               ) -> list[TaskFailure]:
+    client, cluster = dask_client(settings)
+    failures: list[TaskFailure] = []
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
+        shared = client.scatter(plan, broadcast=True)
+        rec = settings.with_records
+        workers = len(client.scheduler_info().get("workers", {})) or settings.workers or 1
+        futures = {client.submit(run_batch, shared, batch, rec, pure=False): (batch, 1)
+                   for batch in dask_batches(todo, workers)}
+        seq = as_completed(list(futures))
+        for fut in seq:
+            batch, attempt = futures.pop(fut)
+            try:
+                results: BatchResult = fut.result()
+            except Exception as exc:  # the batch itself failed (e.g. its worker died)
+                if attempt == 1:
+                    log.warning("a batch of %d task(s) failed (%s); retrying", len(batch), exc)
+                    new = client.submit(run_batch, shared, batch, rec, pure=False)
+                    futures[new] = (batch, 2)
+                    seq.add(new)
+                else:
+                    failures += [TaskFailure(plan.scenario.name, r, a, _describe(exc))
+                                 for r, a in batch]
+                continue
+            for (rep, area), result in results:
+                if isinstance(result, str):
+                    failures.append(TaskFailure(plan.scenario.name, rep, area, result))
+                else:
+                    on_done(result)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return failures
+
+
+def dask_client(settings: ExecutorSettings) -> tuple[Any, Any]:
+    """A Dask client: of the scheduler at ``settings.scheduler``, or of a new local cluster
+    of ``settings.workers`` single-threaded worker processes (returned too, to close)."""
+    try:
+        from distributed import Client, LocalCluster
     except ImportError:
         raise RjsimError("--executor dask needs Dask's distributed scheduler, an optional "
                          "extra: pip install \"rjsim[dask]\"") from None
     if log.getEffectiveLevel() > logging.INFO:  # Dask's own INFO chatter only with --verbose
         for name in ("distributed", "distributed.scheduler", "distributed.worker"):
             logging.getLogger(name).setLevel(logging.ERROR)
-    cluster = None
     if settings.scheduler:
         try:
-            client = Client(settings.scheduler)
+            return Client(settings.scheduler), None
         except (OSError, TimeoutError) as exc:
             raise RjsimError(f"--scheduler {settings.scheduler}: cannot connect to a Dask "
                              f"scheduler there ({exc}); omit --scheduler to start a local "
                              "cluster") from None
-    else:
-        cluster = LocalCluster(n_workers=settings.workers or os.cpu_count() or 1,
-                               threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=log.getEffectiveLevel())
-        client = Client(cluster)
-    failures: list[TaskFailure] = []
-    try:
-        shared = client.scatter(plan, broadcast=True)
-        rec = settings.with_records
-        futures = {client.submit(run_task, shared, rep, area, with_records=rec, pure=False):
-                   ((rep, area), 1) for rep, area in todo}
-        seq = as_completed(list(futures))
-        for fut in seq:
-            task, attempt = futures.pop(fut)
-
-            def resubmit(t: Task, a: int) -> None:
-                new = client.submit(run_task, shared, t[0], t[1], with_records=rec, pure=False)
-                futures[new] = (t, a)
-                seq.add(new)
-
-            _collect(fut, task, attempt, plan, on_done, failures, resubmit)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return failures
+    cluster = LocalCluster(n_workers=settings.workers or os.cpu_count() or 1,
+                           threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=log.getEffectiveLevel())
+    return Client(cluster), cluster
