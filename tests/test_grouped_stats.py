@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rjsim.analysis.tables import grouped_stats, kahan_sums
+from rjsim.analysis.kernels import grouped_stats, kahan_sums
 
 _value = st.one_of(st.integers(0, 400).map(lambda q: q / 4.0),
                    st.floats(0.0, 1e4, allow_nan=False, allow_infinity=False))
