@@ -84,3 +84,28 @@ def test_sensitivity_refuses_a_sample_file(tmp_path: Path) -> None:
                     '"sets.csv"\n', encoding="utf-8")
     assert_clean_error(rjsim("sensitivity", str(path), cwd=tmp_path), "sample_file",
                        "needs parameter distributions")
+
+
+def test_areas_passing_the_capacity_test_is_ranked_with_two_replications(area_csv: Path
+                                                                          ) -> None:
+    # the area passes the test (90% allocated within half a day) at a low arrival rate and
+    # fails at a high one, so the rate decides how many areas pass; the salary cannot
+    right = mmc_scenario(area_csv, years=2.0, statutory_right={"commence_day": 30,
+                                                               "informed": 1},
+                         capacity_test={"wait_target_days": 0.5, "settle_days": 0})
+    table = {"vary": [DRIVER, DUMMY], "distributions": {
+        DRIVER: {"kind": "uniform", "low": 0.3, "high": 0.95}}}
+    decl = uncertainty_declare.declare(right, unc.parse_settings(table, lambda p: p),
+                                       lambda p: p)
+    local = ExperimentSettings(executor=ExecutorSettings("local"))
+    r = sensitivity.run_sensitivity(right, decl, "morris", 3, local, replications=2)
+    passing = r.outputs[sensitivity.AREAS]
+    assert set(passing) == {0.0, 1.0}  # some design points pass, some fail
+    areas = r.indices[r.indices["kpi"] == sensitivity.AREAS].set_index("parameter")
+    assert areas.loc[DRIVER, "rank"] == 1 and areas.loc[DUMMY, "mu_star"] == 0
+    assert sensitivity.depends_most(r, sensitivity.AREAS, 1) == (
+        f"The number of areas passing the capacity test depends most on {DRIVER}.")
+    one = sensitivity.run_sensitivity(right, decl, "morris", 3, local, replications=1)
+    assert sensitivity.AREAS not in one.outputs.columns
+    assert sensitivity.depends_most(one, sensitivity.AREAS) == (
+        "The number of areas passing the capacity test: " + sensitivity.ONE_REPLICATION + ".")

@@ -242,6 +242,9 @@ UNCERTAINTY_COLUMNS: dict[tuple[str, str], str] = {
         "Design point number",
     ("sensitivity_outputs", "sample"):
         "Design point number",
+    ("sensitivity_outputs", "areas_passing"):
+        "Areas passing the capacity test at that design point (count; judged on its "
+        "replications, as 'rjsim capacity-test' judges)",
     ("sensitivity_outputs", "price_of_commencement_gbp"):
         "Analytic least annual cost that passes the capacity test at that design point (GBP)",
     ("uncertainty_parameters", "option"):

@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from rjsim.analysis.capacity_metrics import window_problem
+from rjsim.core.codes import Verdict
 from rjsim.core.errors import Problem, ScenarioError
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
@@ -35,9 +37,16 @@ from rjsim.uncertainty import price, propagate
 Method = Literal["morris", "sobol"]
 #: The analytic least annual cost that passes the capacity test (scenarios with a right).
 PRICE = "price_of_commencement_gbp"
+#: How many areas pass the capacity test at a design point (judged on its replications, as
+#: ``rjsim capacity-test`` judges: with one replication no area can pass, so this output
+#: varies only with ``replications`` of 2 or more; runs that cannot hold the test's window
+#: have none).
+AREAS = "areas_passing"
+ONE_REPLICATION = ("not ranked: a capacity-test verdict needs two or more replications per "
+                   "design point (--replications 2)")
 #: National KPIs whose drivers are ranked.
 OUTPUTS = ("unmet_demand_rate", "wait_alloc_days_mean", "share_allocated_within_target",
-           "interventions_per_year", "annual_cost_gbp", PRICE)
+           "interventions_per_year", "annual_cost_gbp", AREAS, PRICE)
 #: Quantile-space margin: Morris' grid reaches 0 and 1, where an unbounded distribution
 #: (a normal) is infinite; points are mapped from [EDGE, 1 - EDGE].
 EDGE = 0.001
@@ -127,15 +136,23 @@ def run_sensitivity(scenario: Scenario, decl: unc.Declaration, method: Method = 
                                           else scenario.run.seed)
     u = design(decl, method, n, seed)
     values = sampling.to_values(decl, EDGE + (1 - 2 * EDGE) * u)
+    judge = AREAS in outputs and window_problem(scenario) is None and replications >= 2
     done = propagate.run_sets(scenario, decl, values, settings, replications,
-                              judge_capacity=False)
+                              judge_capacity=judge)
     national = done.runs[done.runs["level"] == "national"]
     means = national.groupby(["sample", "kpi"])["value"].mean().unstack("kpi").sort_index()
+    if done.capacity is not None:
+        areas = done.capacity[done.capacity["area"] != "national"]
+        passing = (areas["verdict"] == str(Verdict.PASS)).groupby(areas["sample"]).sum()
+        means[AREAS] = passing.reindex(means.index).to_numpy(dtype=float)
     if price.has_price(scenario) and PRICE in outputs:
         prices = price.price_table(propagate.sample_scenarios(scenario, decl, values))
         nat = prices[prices["area"] == "national"].set_index("sample")["annual_cost_gbp"]
         means[PRICE] = nat.reindex(means.index).to_numpy()
     parts = []
+    if AREAS in outputs and window_problem(scenario) is None and replications < 2:
+        parts.append(pd.DataFrame({"kpi": AREAS, "parameter": decl.keys, "rank": np.nan,
+                                   "note": ONE_REPLICATION}))
     for kpi in outputs:
         if kpi not in means.columns:
             continue
@@ -158,6 +175,7 @@ LABELS = {"unmet_demand_rate": "National unmet demand",
           "share_allocated_within_target": "The share allocated within the target",
           "interventions_per_year": "Interventions a year",
           "annual_cost_gbp": "The annual cost",
+          AREAS: "The number of areas passing the capacity test",
           PRICE: "The price of commencement (analytic least cost that passes the test)"}
 
 
@@ -165,6 +183,9 @@ def depends_most(result: SensitivityResult, kpi: str, n: int = 3) -> str:
     """The plain line: "National unmet demand depends most on A, B and C."."""
     top = result.top(kpi, n)
     if not top:
+        notes = result.indices.loc[result.indices["kpi"] == kpi].get("note")
+        if notes is not None and (notes == ONE_REPLICATION).any():
+            return f"{LABELS.get(kpi, kpi)}: {ONE_REPLICATION}."
         return (f"{LABELS.get(kpi, kpi)}: no parameter changes it (constant or undefined in "
                 "some runs).")
     names = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " and " + top[-1]
