@@ -108,6 +108,8 @@ COLUMNS: dict[str, str] = {
     "rule": "Allocation rule that set the area's budget",
     "rule_share": "The area's share under the rule (0-1)",
     "share_of_total": "The area's share of the national budget (0-1)",
+    "served_by": "ONS code of the area whose service spends this budget: the area itself, or "
+    "its host under funding.shared_services",
     # capacity test
     "verdict": "Capacity-test verdict: pass, fail or inconclusive",
     "areas_pass": "Areas whose verdict is pass (count)",
