@@ -253,7 +253,20 @@ def test_workbook_opens_with_the_decision_table(compare_dir: Path) -> None:
     cells = {ws.cell(header + 1, j + 1).value: ws.cell(row, j + 1) for j in range(ws.max_column)}
     assert cells["Unmet demand (share of referrals)"].number_format == "0.0%"
     assert "GBP" in cells["Cost a year once in force (GBP m)"].number_format
-    assert ws.auto_filter.ref == f"A{header + 1}:M{header + 4}"
+    assert ws.auto_filter.ref == f"A{header + 1}:N{header + 4}"  # the gap column, not P(pass)
+    assert "Probability of passing (share of parameter sets)" not in values[header]
+    gap = table_.set_index("Option").loc["dec_more", "Gap between areas (worst minus best "
+                                                    "area's unmet demand)"]
+    ineq = pd.read_csv(compare_dir / "scenarios" / "dec_more" / "tables" / "inequality.csv")
+    assert gap == pytest.approx(float(ineq[ineq["kpi"] == "unmet_gap"]["mean"].iloc[0]))
+
+
+def test_without_uncertainty_the_probability_is_not_an_empty_column(compare_dir: Path) -> None:
+    text = _decision_text(compare_dir)
+    assert "probability of passing" not in text.split("Probability of passing")[0]
+    assert ("Probability of passing under parameter uncertainty: not assessed in this "
+            "comparison") in text
+    assert "Add '--uncertainty N' to 'rjsim compare'" in text
 
 
 def test_workbook_tables_have_force_names_formats_and_filters(compare_dir: Path) -> None:

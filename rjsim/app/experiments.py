@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,10 +20,12 @@ from rjsim.app.progress import Display, Tracker, area_count
 from rjsim.core.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    from rjsim.app.uncertainty import UncertaintyOptions
     from rjsim.experiment.comparison import Comparison
     from rjsim.experiment.experiment import Experiment
     from rjsim.scenario.spec import Scenario
     from rjsim.scenario.sweep import Point
+    from rjsim.uncertainty.propagate import UncertaintyResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,16 +196,46 @@ def _run_sweep(options: RunOptions, variants: Sequence[tuple[Point | None, Scena
 @dataclass(frozen=True, kw_only=True)
 class CompareOptions(ExperimentOptions):
     """``rjsim compare``: two or more scenario files or objects, run under common random
-    numbers (the same seed: ``seed``, else the first scenario's)."""
+    numbers (the same seed: ``seed``, else the first scenario's).
+
+    ``uncertainty``: also run every option on this many parameter sets (each with the
+    ``[uncertainty]`` table's replications, which the options must share) for the decision
+    table's probability of passing the capacity test under parameter uncertainty
+    (:func:`rjsim.uncertainty.propagate.run_options`); ``None`` (the default) skips it, as it
+    multiplies the run time.
+    """
 
     scenarios: tuple[Path | Scenario, ...]
+    uncertainty: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from rjsim.scenario.uncertainty import MAX_SAMPLES
+        n = self.uncertainty
+        if n is not None and not (isinstance(n, int) and not isinstance(n, bool)
+                                  and 2 <= n <= MAX_SAMPLES):
+            raise InputError([Problem("uncertainty", "the number of parameter sets must be a "
+                                      f"whole number from 2 to {MAX_SAMPLES}", repr(n))],
+                             "invalid options")
+
+    def uncertainty_options(self) -> UncertaintyOptions:
+        """The options of the uncertainty pass (``uncertainty`` parameter sets; the price of
+        commencement is not confirmed by simulation here)."""
+        from rjsim.app.uncertainty import UncertaintyOptions
+        return UncertaintyOptions(
+            scenarios=self.scenarios, samples=self.uncertainty, confirm_replications=0,
+            seed=self.seed, years=self.years, workers=self.workers, executor=self.executor,
+            scheduler=self.scheduler, cache_dir=self.cache_dir, write=False, report=False)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CompareOutcome(Outcome):
-    """The comparison: estimates, paired differences and each option's capacity test."""
+    """The comparison: estimates, paired differences and each option's capacity test; with
+    ``uncertainty`` parameter sets, each option's uncertainty results (``uncertainty``: option
+    name -> :class:`~rjsim.uncertainty.propagate.UncertaintyResult`, else empty)."""
 
     comparison: Comparison
+    uncertainty: dict[str, UncertaintyResult] = field(default_factory=dict)
 
 
 def compare(options: CompareOptions, display: Display | None = None) -> CompareOutcome:
@@ -216,6 +248,10 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
 
     started = store.now_utc()
     scenarios = [load(s, options) for s in options.scenarios]
+    uncertain = None
+    if options.uncertainty is not None:  # every option's declaration, before any work
+        from rjsim.app.uncertainty import load_options
+        uncertain = load_options(options.uncertainty_options())
     out = ((options.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios)))
            if options.write else None)
     if out is not None:
@@ -223,12 +259,19 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
     shown = display_or_quiet(display)
     reps = options.replications or (scenarios[0].run.replications if scenarios else 0)
     tracker = Tracker(shown, [(s.name, reps * area_count(s)) for s in scenarios])
+    results: dict[str, UncertaintyResult] = {}
     try:
         c = compare_scenarios(scenarios, options.settings(), seed=options.seed,
                               progress=[tracker.stage(i) for i in range(len(scenarios))])
+        if uncertain is not None:
+            from rjsim.uncertainty import propagate
+            label = f"uncertainty: {options.uncertainty} parameter sets"
+            results = propagate.run_options(
+                *uncertain, options.uncertainty_options().settings(
+                    lambda d, t: shown.update(d, t, label)), confirm_replications=0)
     finally:
         shown.close()
-    text = comparison_text(c)
+    text = comparison_text(c) + _uncertainty_lines(results)
 
     def extra(tmp: Path) -> None:
         (tmp / "summary.txt").write_text(text, encoding="utf-8")
@@ -241,10 +284,36 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
             "seed": c.experiments[0].scenario.run.seed,
             "replications": c.experiments[0].replications, "versions": store.versions(),
             "started_utc": started}
+    tables = outputs.comparison_tables(c)
+    if results:
+        from rjsim.uncertainty import propagate
+        first = next(iter(results.values()))
+        info["parameter_sets"] = int(first.samples["sample"].nunique())
+        info["replications_per_parameter_set"] = int(first.replications)
+        tables |= {"uncertainty_options": propagate.options_table(results),
+                   "uncertainty_options_areas": propagate.options_areas(results)}
     if out is not None:
-        store.write_results(out, c.experiments[0].scenario, outputs.comparison_tables(c), info,
-                            extra)
+        store.write_results(out, c.experiments[0].scenario, tables, info, extra)
     lines = ([] if options.quiet else [text]) + (
         [f"Results written to {out}/"] if out is not None else [])
-    return finish(CompareOutcome(status=EXIT_OK, lines=tuple(lines), out=out, comparison=c),
-                  options)
+    return finish(CompareOutcome(status=EXIT_OK, lines=tuple(lines), out=out, comparison=c,
+                                 uncertainty=results), options)
+
+
+def _uncertainty_lines(results: dict[str, UncertaintyResult]) -> str:
+    """Each option's probability of passing the capacity test across the parameter sets of
+    ``compare --uncertainty`` ('' without them)."""
+    if not results:
+        return ""
+    from rjsim.uncertainty import propagate
+    table = propagate.options_table(results)
+    first = next(iter(results.values()))
+    lines = [f"  probability the nation passes the capacity test, across "
+             f"{first.samples['sample'].nunique()} parameter sets of {first.replications} "
+             "replications each"]
+    width = max(len(n) for n in results) + 2
+    for name in results:
+        row = table[(table["option"] == name) & (table["kpi"] == "p_pass_national")]
+        shown = f"{100 * float(row['median'].iloc[0]):.0f}%" if len(row) else "no test"
+        lines.append(f"    {name:<{width}}{shown:>12}")
+    return "\n".join(lines) + "\n"

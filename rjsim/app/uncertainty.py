@@ -276,6 +276,16 @@ def _load(source: Path | Scenario, options: UncertaintyOptions
                                         options.table())
 
 
+def load_options(options: UncertaintyOptions
+                 ) -> tuple[list[Scenario], list[unc.Declaration]]:
+    """Every option with its ``[uncertainty]`` declaration, checked to share one table (any
+    problem is an :class:`~rjsim.core.errors.InputError`, before any work)."""
+    loaded = [_load(s, options) for s in options.scenarios]
+    scenarios, decls = [s for s, _ in loaded], [d for _, d in loaded]
+    propagate.check_shared([s.name for s in scenarios], decls)
+    return scenarios, decls
+
+
 def uncertainty(options: UncertaintyOptions, display: Display | None = None
                 ) -> UncertaintyOutcome:
     """Load every option, run them on the same parameter sets with common random numbers
@@ -283,9 +293,7 @@ def uncertainty(options: UncertaintyOptions, display: Display | None = None
     option: its uncertainty results; several: the options side by side and each option's
     results under ``options/``) and its report."""
     started = store.now_utc()
-    loaded = [_load(s, options) for s in options.scenarios]
-    scenarios, decls = [s for s, _ in loaded], [d for _, d in loaded]
-    propagate.check_shared([s.name for s in scenarios], decls)
+    scenarios, decls = load_options(options)
     several = len(scenarios) > 1
     out = None
     if options.write:

@@ -18,7 +18,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "run": ("rjsim run scenarios/baseline.toml --replications 10",
             "rjsim run scenarios/statutory_right.toml --target-precision 0.05 --out results/right"),
     "compare": ("rjsim compare scenarios/funding_today.toml scenarios/funding_30m_need.toml "
-                "scenarios/funding_120m_need.toml --replications 5",),
+                "scenarios/funding_120m_need.toml --replications 5",
+                "rjsim compare scenarios/funding_today.toml scenarios/funding_120m_need.toml "
+                "--replications 5 --uncertainty 8"),
     "validate": ("rjsim validate scenarios/*.toml",),
     "assumptions": ("rjsim assumptions", "rjsim assumptions scenarios/funding_30m_need.toml"),
     "report": ("rjsim report results/statutory_right_capacity_test",

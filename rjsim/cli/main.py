@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="scenario TOML files; every difference is from the first")
     add_experiment_options(cmp_)
     add_pdf_option(cmp_)
+    cmp_.add_argument("--uncertainty", type=bounded(int, 2, 100_000, "2 to 100000"),
+                      metavar="N", help="also run every option on N parameter sets (the "
+                      "[uncertainty] table's replications each) for the decision table's "
+                      "probability of passing; off by default: it multiplies the run time")
     cmp_.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files without running them")
@@ -214,6 +218,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from rjsim.app.experiments import CompareOptions, compare
     return show(compare(CompareOptions(scenarios=tuple(args.scenarios),
+                                       uncertainty=args.uncertainty,
                                        **experiment_options(args)), display(args)))
 
 

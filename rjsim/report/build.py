@@ -190,7 +190,8 @@ def _comparison_report(res: Results) -> Path:
     rows = decision.option_rows(res)
     plan = decision.plan_estimate(res, rows)
     sections: list[tuple[str, str, Html]] = [
-        ("decision", "The options at a glance", decision.decision_section(rows, plan)),
+        ("decision", "The options at a glance", decision.decision_section(
+            rows, plan, decision.uncertainty_note(res, rows))),
         ("differences", "How each option differs from the first",
          report_compare.differences_table(res)),
         ("what", "What was compared and why", report_compare.what_was_compared(res)),

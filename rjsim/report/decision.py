@@ -74,7 +74,7 @@ class OptionRow:
     areas: int | None
     unmet: stats.Interval  # share of the window's referrals lost for lack of capacity
     wait: stats.Interval  # mean wait for a facilitator in the window (days)
-    gap: str | None  # between-area gap: see between_area_gap
+    gap: stats.Interval | None  # between-area gap (share): see between_area_gap
     p_pass: float | None  # probability of passing under uncertainty: see probability_of_passing
 
 
@@ -131,12 +131,12 @@ def window_unmet(metrics: pd.DataFrame) -> stats.Interval:
     return stats.t_interval(share.to_numpy(dtype=float))
 
 
-def between_area_gap(option: Results) -> str | None:
+def between_area_gap(option: Results) -> stats.Interval | None:
     """The postcode lottery in one figure: the gap between the worst and the best area's
-    unmet demand (percentage points, with its 95% CI across replications), read from the
-    option's ``tables/inequality`` (:mod:`rjsim.analysis.inequality`); None when the option's
-    results have no such table (written before the measure existed), and the table then
-    leaves the column out."""
+    unmet demand (a share, shown in percentage points; its 95% CI across replications), read
+    from the option's ``tables/inequality`` (:mod:`rjsim.analysis.inequality`); None when the
+    option's results have no such table (written before the measure existed), and the table
+    then leaves the column out."""
     found = option.optional("inequality")
     if found is None or "kpi" not in found:
         return None
@@ -144,17 +144,21 @@ def between_area_gap(option: Results) -> str | None:
     if not len(rows):
         return None
     r = rows.iloc[0]
-    iv = stats.Interval(mean=float(r["mean"]), sd=math.nan, n=int(r["n"]),
-                        low=float(r["ci_low"]), high=float(r["ci_high"]))
-    return _interval(iv, _pp)
+    return stats.Interval(mean=float(r["mean"]), sd=math.nan, n=int(r["n"]),
+                          low=float(r["ci_low"]), high=float(r["ci_high"]))
 
 
-def probability_of_passing(option: Results) -> float | None:
-    """Slot for the probability of passing the capacity test under parameter uncertainty:
-    None until uncertainty results are part of a comparison, and the table then leaves the
-    column out."""
-    del option
-    return None
+def probability_of_passing(res: Results, name: str) -> float | None:
+    """The probability that option ``name`` passes the capacity test nationally under
+    parameter uncertainty: the share of parameter sets in which the nation passes
+    (``p_pass_national`` of ``tables/uncertainty_options``, written by ``rjsim compare
+    --uncertainty N``); None when the comparison ran without it (the table then leaves the
+    column out and says how to get it) or the option has no capacity test."""
+    found = res.optional("uncertainty_options")
+    if found is None or not {"option", "kpi", "median"} <= set(found.columns):
+        return None
+    rows = found[(found["option"].astype(str) == name) & (found["kpi"] == "p_pass_national")]
+    return float(rows["median"].iloc[0]) if len(rows) else None
 
 
 def _national(res: Results, kpi: str) -> dict[str, float]:
@@ -199,7 +203,7 @@ def option_rows(res: Results) -> list[OptionRow]:
             unmet=(window_unmet(metrics) if metrics is not None and len(metrics)
                    else stats.t_interval([])),
             wait=window_wait(month, opens, closes),
-            gap=between_area_gap(option), p_pass=probability_of_passing(option)))
+            gap=between_area_gap(option), p_pass=probability_of_passing(res, name)))
     return rows
 
 
@@ -367,19 +371,39 @@ def decision_table(rows: list[OptionRow]) -> Html:
                   tag("div", f"whole-run average {gbp_m(r.run_cost)}", cls="muted")]),
             join([badge(r.verdict) if r.verdict else "", " ", passing_line(r)]),
             _interval(r.unmet, _pct), _interval(r.wait, _days)]
-        cells += [r.gap or "n/a"] * gap
+        cells += [_interval(r.gap, _pp) if r.gap is not None else "n/a"] * gap
         cells += ([fmt(r.p_pass, "share") if r.p_pass is not None else "n/a"] * p_pass)
         body.append(cells)
     return table(header, body, numeric_from=99, min_width=40)
 
 
-def decision_section(rows: list[OptionRow], plan: PlanEstimate | None) -> Html:
+def uncertainty_note(res: Results, rows: list[OptionRow]) -> str:
+    """The line under the table on the probability of passing: what it is, or, when the
+    comparison ran without parameter uncertainty, that it was not assessed and how to get it."""
+    if any(r.p_pass is not None for r in rows):
+        sets = res.manifest.get("parameter_sets")
+        reps = res.manifest.get("replications_per_parameter_set")
+        size = (f"{sets} parameter sets of {reps} replications each"
+                if isinstance(sets, int) and isinstance(reps, int) else "the parameter sets")
+        return ("Probability of passing: the share of " + size + " (drawn from the "
+                "assumptions' ranges; every option on the same sets and random numbers) in "
+                "which the nation passes the capacity test. Few sets give a rough figure.")
+    return ("Probability of passing under parameter uncertainty: not assessed in this "
+            "comparison, as it multiplies the run time. Add '--uncertainty N' to 'rjsim "
+            "compare' to run every option on N parameter sets drawn from the assumptions' "
+            "ranges, or run 'rjsim uncertainty' on the option files.")
+
+
+def decision_section(rows: list[OptionRow], plan: PlanEstimate | None,
+                     note: str = "") -> Html:
     """The decision table of ``rows`` (:func:`option_rows`), the conclusion over it (``plan``:
-    :func:`plan_estimate`), what each column means and the main limitation beside them."""
+    :func:`plan_estimate`), what each column means (``note``: :func:`uncertainty_note`) and
+    the main limitation beside them."""
     months = next((r.cost_months for r in rows if r.cost_months), "")
     return join([
         tag("div", para(conclusion(rows, plan)), cls="headline"),
         decision_table(rows),
+        *([para(note)] if note else []),
         para(f"Cost once in force: spend a year over the last {STEADY_MONTHS} months of the run"
              + (f" ({months})" if months else "") + ", after commencement and once posts are "
              "filled; the whole-run average also counts the year before commencement and the "
@@ -405,18 +429,28 @@ SUMMARY_COLUMNS = (("option", "Option", None), ("title", "Title", None),
                    ("capacity_test_verdict", "Capacity test (national)", None),
                    ("areas_passing", "Areas passing", "count"), ("areas", "Areas", "count"),
                    ("unmet_demand_share", "Unmet demand (share of referrals)", "share"),
-                   ("mean_wait_days", "Mean wait (days)", "days"))
+                   ("mean_wait_days", "Mean wait (days)", "days"),
+                   ("gap_between_areas", "Gap between areas (worst minus best area's unmet "
+                    "demand)", "share"),
+                   ("probability_of_passing", "Probability of passing (share of parameter "
+                    "sets)", "share"))
 
 
 def summary_frame(rows: list[OptionRow]) -> pd.DataFrame:
     """The decision table as data, for the workbook's summary sheet (headers are the
-    readable names of :data:`SUMMARY_COLUMNS`)."""
+    readable names of :data:`SUMMARY_COLUMNS`); the gap and probability columns only when some
+    option has them, as in the HTML table."""
     records = [{
         "option": r.name, "title": r.title, "description": r.summary,
         "cost_gbp_m_once_in_force": r.cost.mean / 1e6, "cost_ci_low_gbp_m": r.cost.low / 1e6,
         "cost_ci_high_gbp_m": r.cost.high / 1e6, "cost_months": r.cost_months,
         "whole_run_average_cost_gbp_m": r.run_cost / 1e6,
         "capacity_test_verdict": r.verdict or "not tested", "areas_passing": r.areas_pass,
-        "areas": r.areas, "unmet_demand_share": r.unmet.mean, "mean_wait_days": r.wait.mean}
+        "areas": r.areas, "unmet_demand_share": r.unmet.mean, "mean_wait_days": r.wait.mean,
+        "gap_between_areas": r.gap.mean if r.gap is not None else None,
+        "probability_of_passing": r.p_pass}
         for r in rows]
-    return pd.DataFrame(records, columns=[c for c, _, _ in SUMMARY_COLUMNS])
+    keep = [c for c, _, _ in SUMMARY_COLUMNS
+            if c not in ("gap_between_areas", "probability_of_passing")
+            or any(x.get(c) is not None for x in records)]
+    return pd.DataFrame(records, columns=keep)
