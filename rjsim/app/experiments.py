@@ -15,6 +15,7 @@ from rjsim.app.common import (
     finish,
     load,
     source_name,
+    whole_numbers,
 )
 from rjsim.app.progress import Display, Tracker, area_count
 from rjsim.core.errors import InputError, Problem
@@ -211,12 +212,9 @@ class CompareOptions(ExperimentOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         from rjsim.scenario.uncertainty import MAX_SAMPLES
-        n = self.uncertainty
-        if n is not None and not (isinstance(n, int) and not isinstance(n, bool)
-                                  and 2 <= n <= MAX_SAMPLES):
-            raise InputError([Problem("uncertainty", "the number of parameter sets must be a "
-                                      f"whole number from 2 to {MAX_SAMPLES}", repr(n))],
-                             "invalid options")
+        problems = whole_numbers(self, {"uncertainty": (2, MAX_SAMPLES)})
+        if problems:
+            raise InputError(problems, "invalid options")
 
     def uncertainty_options(self) -> UncertaintyOptions:
         """The options of the uncertainty pass (``uncertainty`` parameter sets; the price of
