@@ -95,7 +95,8 @@ def test_a_dominated_option_never_passes_more_often(command: Path) -> None:
 def test_results_directory_report_and_columns(command: Path) -> None:
     html = (command / "report.html").read_text(encoding="utf-8")
     for text in ("The options under uncertainty", "P(each area passes) by option",
-                 "Most likely to pass: more"):
+                 "Most likely to pass: more", "Avon and Somerset (E23000036)",
+                 "options that differ only in their funding share it"):
         assert text in html, text
     assert (command / "report.xlsx").stat().st_size > 0
     for name in ("few", "more"):  # each option's own results and report

@@ -29,7 +29,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "plan": ("rjsim plan scenarios/statutory_right.toml "
              "--write-scenario scenarios/commencement_plan.toml",),
     "uncertainty": ("rjsim uncertainty scenarios/statutory_right.toml --samples 16 "
-                    "--replications 2",),
+                    "--replications 2",
+                    "rjsim uncertainty scenarios/funding_today.toml "
+                    "scenarios/funding_120m_need.toml --samples 16 --replications 2"),
     "sensitivity": ("rjsim sensitivity scenarios/statutory_right.toml --trajectories 10",),
     "backcast": ("rjsim backcast", "rjsim backcast scenarios/baseline.toml --replications 20"),
     "calibrate": ("rjsim calibrate --points 20 --write-scenario scenarios/calibrated.toml",),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from rjsim.data.areas import known_codes
 from rjsim.report import figures
 from rjsim.report.columns import fmt
 from rjsim.report.html import Html, figure, join, para, table
@@ -49,6 +50,13 @@ def value_text(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "n/a"
     return fmt(value, unit, extra=1 if unit == "days" else 0)
+
+
+def area_label(code: object) -> str:
+    """An area as a reader knows it: the police force's name with its ONS code (the code alone
+    for an area not among the 43; ``national`` as it is)."""
+    name = known_codes().get(str(code))
+    return f"{name} ({code})" if name else str(code)
 
 
 def set_outputs(res: Results) -> pd.DataFrame:
@@ -174,9 +182,9 @@ def capacity_section(res: Results) -> Html:
     prob = res.optional("uncertainty_capacity_probability")
     parts = []
     if prob is not None:
-        rows = [[a, f"{100 * p:.0f}%", f"{100 * f:.0f}%", f"{100 * i:.0f}%"] for a, p, f, i in
-                zip(prob["area"], prob["p_pass"], prob["p_fail"], prob["p_inconclusive"],
-                    strict=True)]
+        rows = [[area_label(a), f"{100 * p:.0f}%", f"{100 * f:.0f}%", f"{100 * i:.0f}%"]
+                for a, p, f, i in zip(prob["area"], prob["p_pass"], prob["p_fail"],
+                                      prob["p_inconclusive"], strict=True)]
         parts += [para("The share of parameter sets in which each area, and the nation, passes "
                        "the capacity test (each set judged on its own replications, as "
                        "'rjsim capacity-test' judges)."),
@@ -278,10 +286,15 @@ def options_table(res: Results) -> Html:
     shown = [(k, label, unit) for k, label, unit in OPTION_ROWS if (t["kpi"] == k).any()]
     rows = [[name, *[_cell(got.get((name, k)), unit) for k, _, unit in shown]]
             for name in option_names(res)]
+    prices = {v for (_, k), v in got.items() if k == "price_of_commencement_gbp"}
+    same = (para("The price of commencement is the least staffing that passes the test, "
+                 "whatever an option funds, so options that differ only in their funding "
+                 "share it.") if len(prices) == 1 and len(rows) > 1 else "")
     return join([para("Every option ran on the same parameter sets with common random "
                       "numbers, so differences between options are the options', not luck. "
                       "Figures: median across parameter sets (90% uncertainty interval)."),
-                 table(["Option", *[label for _, label, _ in shown]], rows, min_width=60)])
+                 table(["Option", *[label for _, label, _ in shown]], rows, min_width=60),
+                 same])
 
 
 def options_headline(res: Results) -> Html:
@@ -310,8 +323,8 @@ def options_areas_table(res: Results) -> Html:
         return para("The run holds no capacity-test window.")
     wide = a.pivot(index="area", columns="option", values="p_pass")
     names = [n for n in option_names(res) if n in wide.columns]
-    order = ["national", *sorted(x for x in wide.index if x != "national")]
-    rows = [[area, *[f"{100 * float(wide.loc[area, n]):.0f}%" for n in names]]
+    order = ["national", *sorted((x for x in wide.index if x != "national"), key=area_label)]
+    rows = [[area_label(area), *[f"{100 * float(wide.loc[area, n]):.0f}%" for n in names]]
             for area in order if area in wide.index]
     return join([para("The share of parameter sets in which each area, and the nation, passes "
                       "the capacity test under each option."),
