@@ -155,3 +155,15 @@ def test_shared_values_draw_once_over_every_options_parameters() -> None:
     np.testing.assert_array_equal(va[:, 0], vb[:, 0])  # the shared parameter: same values
     alone = propagate.shared_values([a], seed=3)[0]
     np.testing.assert_array_equal(alone, uncertainty_sample.sample(a, 3))
+
+
+def test_several_options_resume_from_the_task_cache(files: tuple[Path, Path],
+                                                    tmp_path: Path) -> None:
+    def run() -> dict[str, propagate.UncertaintyResult]:
+        return api.uncertainty(list(files), 1, samples=2, workers=1, confirm_replications=0,
+                               cache_dir=tmp_path / "cache").results
+    first, again = run(), run()
+    for name in ("few", "more"):
+        assert first[name].tasks_run == 2 and first[name].tasks_cached == 0
+        assert again[name].tasks_run == 0 and again[name].tasks_cached == 2
+        pd.testing.assert_frame_equal(first[name].kpis, again[name].kpis)
