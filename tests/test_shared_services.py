@@ -248,14 +248,15 @@ def test_the_cli_refuses_a_bad_shared_service_with_exit_2(tmp_path: Path) -> Non
     assert not (tmp_path / "out").exists()
 
 
-# ---- utilisation of an area with no slot of its own: not applicable, never inf ---------------
+# ---- utilisation and coverage of an area with no slot of its own: not applicable, never inf --
 
 
 @pytest.mark.parametrize("shared", [ALONE, {CITY: MET}])
-def test_an_area_without_slots_of_its_own_has_no_utilisation(shared: dict[str, str]) -> None:
+def test_an_area_without_slots_of_its_own_has_no_utilisation_or_coverage(
+        shared: dict[str, str]) -> None:
     sc = capacity_metrics.assessed(_city(shared, run={"years": 2}))
-    per_rep = pd.concat([runner.run(sc, rep).tables["capacity_metrics"].assign(replication=rep)
-                         for rep in range(2)])
+    per_rep = pd.concat([runner.run(sc, rep).tables["capacity_metrics"].assign(
+        replication=rep) for rep in range(2)])
     city = per_rep[per_rep["area"] == CITY]
     assert city["utilisation"].isna().all()  # every pool, every replication: not inf
     kent = per_rep[per_rep["area"] == KENT]
@@ -263,8 +264,11 @@ def test_an_area_without_slots_of_its_own_has_no_utilisation(shared: dict[str, s
     areas = runner.task_plan(sc).areas
     result = capacity_test.evaluate(sc, per_rep, areas)
     rows = result.criteria.set_index(["area", "criterion"])
-    assert np.isnan(rows.loc[(CITY, "utilisation"), "estimate"])
-    assert rows.loc[(CITY, "utilisation"), "verdict"] == Verdict.PASS  # does not apply
+    for criterion in ("utilisation", "coverage"):  # neither applies without slots of its own
+        assert np.isnan(rows.loc[(CITY, criterion), "estimate"])
+        assert rows.loc[(CITY, criterion), "verdict"] == Verdict.PASS
+    assert city["specialist_slots_min"].isna().all()
+    assert city.loc[city["pool"] != "general", "covered"].isna().all()
     verdict = result.verdicts.set_index("area").loc[CITY]
     text = capacity_test.summary_text(result, k=43)
     assert "inf" not in text

@@ -16,8 +16,9 @@ criterion:
   area is stable only if both sensitive load / specialist slots and all load / all slots are
   below 1 (the area value is the larger). An area with no caseload slot of its own in the
   window (one served by a neighbour's service, or one whose budget buys no slot) has no
-  utilisation: NaN, "not applicable" (:func:`not_applicable`), never ``inf``; its capacity is
-  judged by its waits and unmet demand;
+  utilisation: NaN, "not applicable" (:func:`not_applicable`), never ``inf``; nor has it a
+  coverage of its own (``specialist_slots_min`` and ``covered`` NaN); its capacity is judged
+  by its waits, unmet demand and backlog (which, unserved, fail);
 * ``backlog_trend_days_per_year``: least-squares slope of the monthly mean backlog over the
   window, in days of the pool's referrals per year (so it is comparable across areas);
 * ``covered``: 1 if the area has specialist slots in every month of the window or no sensitive
@@ -211,6 +212,7 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     no_slots = (slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND]) <= 0
     rho_sensitive, rho_all = rho_sensitive.mask(no_slots), rho_all.mask(no_slots)
     rho_general = rho_all
+    fewest = fewest.astype(float).mask(no_slots.reindex(fewest.index, fill_value=False))
     sensitive_referrals = of("referrals", SENSITIVE_DEMAND)
     if pooled:
         rho_sensitive, rho_general, fewest = _pooled(scenario, pooled, of, slot_days, post,
@@ -234,7 +236,8 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     out["specialist_slots_min"] = fewest.reindex(area).to_numpy()
     out["sensitive_referrals"] = sensitive_referrals.reindex(area).to_numpy()
     covered = (out["sensitive_referrals"] == 0) | (out["specialist_slots_min"] >= 1)
-    out["covered"] = np.where(out["pool"] == GENERAL, 1.0, covered.astype(float))
+    out["covered"] = np.where(out["pool"] == GENERAL, 1.0, np.where(
+        out["specialist_slots_min"].isna(), np.nan, covered.astype(float)))
     return out
 
 
@@ -268,8 +271,14 @@ def _pooled(scenario: Scenario, pooled: Mapping[str, tuple[str, ...]],
     return merged(rho_s[:, 0], own[0]), merged(rho_g[:, 0], own[1]), merged(fewest, own[2])
 
 
+#: Metrics that are NaN only for an area with no caseload slot of its own ("not applicable",
+#: not "no evidence").
+NOT_APPLICABLE_METRICS = ("utilisation", "specialist_slots_min")
+
+
 def not_applicable(metric: str, values: np.ndarray) -> bool:
     """Whether a criterion's per-replication ``values`` say "not applicable" rather than "no
-    evidence": utilisation is NaN only for an area with no caseload slot of its own."""
+    evidence": utilisation and the fewest specialist slots are NaN only for an area with no
+    caseload slot of its own."""
     x = np.asarray(values, dtype=float)
-    return metric == "utilisation" and len(x) > 0 and bool(np.isnan(x).all())
+    return metric in NOT_APPLICABLE_METRICS and len(x) > 0 and bool(np.isnan(x).all())

@@ -200,7 +200,8 @@ def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     window_days = _window_sum(np.broadcast_to(days, backlog.shape), s, e)
     trend = _ratio(slope, _window_sum(referrals, s, e) / window_days)
     fewest = np.lib.stride_tricks.sliding_window_view(special, int(e[0] - s[0]), axis=1
-                                                      ).min(axis=2)[:, s]
+                                                      ).min(axis=2)[:, s].astype(float)
+    fewest = np.where(np.isnan(rho), np.nan, fewest)  # no slot of its own: not applicable
     cohort = {c: _grid(edges, c, areas, n_p + 1) for c in EDGE_COUNTS}
     made = cohort["referrals"][:, e] - cohort["referrals"][:, s]
     lost = cohort["lost"][:, e] - cohort["lost"][:, s]

@@ -59,7 +59,8 @@ def _point_passes(scenario: Scenario, rows: pd.DataFrame) -> np.ndarray:
     for c in criteria(scenario):
         if c.name == "coverage":
             covered = ((rows["sensitive_referrals"] <= 0)
-                       | (rows["specialist_slots_min"] >= c.threshold)).to_numpy()
+                       | (rows["specialist_slots_min"] >= c.threshold)
+                       | rows["specialist_slots_min"].isna()).to_numpy()  # not applicable
             ok &= covered
             continue
         values = rows[c.metric].to_numpy(dtype=float)
