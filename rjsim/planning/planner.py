@@ -188,9 +188,13 @@ class Search:
 
 def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> Scenario:
     """``scenario`` with FTE set directly for ``codes`` (constant from day 0), only those
-    areas simulated."""
+    areas simulated, each on its own: the plan sizes every area's own establishment, so a
+    small area served by a neighbour's service (``funding.shared_services``) is planned as
+    its own service."""
     f = dataclasses.replace(scenario.funding, capacity_from="fte", area_fte=FrozenMap(fte),
-                            schedule=(), area_budget_gbp=FrozenMap())
+                            schedule=(), area_budget_gbp=FrozenMap(),
+                            shared_services=FrozenMap(
+                                dict.fromkeys(scenario.funding.shared_services, "")))
     return dataclasses.replace(scenario, funding=f, areas=dataclasses.replace(
         scenario.areas, include=tuple(codes)))
 

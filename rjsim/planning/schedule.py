@@ -171,7 +171,8 @@ def _scenario(scenario: Scenario, steps: list[AreaSchedule]) -> Scenario:
         scenario.funding, capacity_from="budget", fte=AreaFte(0.0, 0.0), area_fte=FrozenMap(),
         area_budget_gbp=FrozenMap({s.area.code: s.today_gbp for s in steps}),
         area_specialist_share=FrozenMap({s.area.code: s.specialist_share for s in steps}),
-        schedule=changes)
+        schedule=changes,  # each area's own plan: "" gives a served area its own service again
+        shared_services=FrozenMap(dict.fromkeys(scenario.funding.shared_services, "")))
     text = ("A staffing schedule with the real lags, by 'rjsim plan --schedule': each area "
             "keeps today's budget until recruitment must start, then its budget pays for the "
             "planned FTE in post from commencement, after recruitment and training lags, "
