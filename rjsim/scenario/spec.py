@@ -17,22 +17,20 @@ from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import PROBABILITY as _P
 from rjsim.core.schema import FrozenMap, Origin, build, did_you_mean
 from rjsim.core.schema import setting as _f
-from rjsim.scenario.awareness import Curve
 from rjsim.scenario.capacity import CapacityTestSettings
-from rjsim.scenario.distributions import Distribution, DistributionKind
+from rjsim.scenario.distributions import Distribution
 from rjsim.scenario.expected import expected
 from rjsim.scenario.funding import (
     BudgetChange,
     Funding,
     StaffingDynamics,
 )
+from rjsim.scenario.groups import GROUPS as GROUPS  # re-exported
+from rjsim.scenario.groups import SENSITIVE as SENSITIVE
+from rjsim.scenario.groups import finite_time, group_list_problems
 from rjsim.scenario.pooling import Pooling
-
-#: Offence groups, in the fixed order used by every table.
-GROUPS: tuple[str, ...] = ("violence", "sexual", "domestic_abuse", "hate", "robbery", "burglary",
-                           "vehicle", "theft", "criminal_damage", "shoplifting")
-#: Groups only specialist-trained facilitators may take.
-SENSITIVE: frozenset[str] = frozenset({"sexual", "domestic_abuse", "hate"})
+from rjsim.scenario.right import Phase as Phase  # re-exported
+from rjsim.scenario.right import StatutoryRight as StatutoryRight
 
 DAYS_PER_YEAR = 365.0
 #: Upper bound of any annual count of crimes or victims (England and Wales record about 7
@@ -107,19 +105,19 @@ class Demand:
     informed: float = _f("P(victim told about RJ), status quo", **_P)
     wants_rj: float = _f("P(informed victim asks for RJ)", **_P)
     referral_delay: Distribution = _f("days from offence to referral, status quo",
-                                      check=lambda v, p, o: _finite(v, p, o))
+                                      check=finite_time)
     scope: Literal["recorded", "cja"] = _f(
         "'recorded': every recorded crime with an identifiable victim; 'cja': only indictable "
         "and either-way offences (Criminal Justice Alliance 2017 scope), each group scaled by "
         "demand.cja_in_scope")
     cja_in_scope: FrozenMap[float] = field(
         default_factory=FrozenMap,
-        metadata=_P | {"check": lambda v, p, o: _group_list_problems(v, p, o),
+        metadata=_P | {"check": group_list_problems,
                        "doc": "share of each group's victims whose offence is indictable or "
                        "either-way (used when scope = 'cja')"})
     by_group: FrozenMap[FunnelOverride] = field(
         default_factory=FrozenMap,
-        metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
+        metadata={"check": group_list_problems})
 
     def in_scope(self, group: str) -> float:
         """Share of ``group``'s victims inside the demand scope (1 unless scope = 'cja'; the
@@ -138,7 +136,7 @@ class LevelOne:
 class Stage:
     effort_hours: float = _f("facilitator hours per facilitator", min=0.0)
     duration: Distribution = _f("calendar days the stage takes",
-                                check=lambda v, p, o: _finite(v, p, o))
+                                check=finite_time)
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,7 @@ class Exits:
     preparation_withdraws: float = _f("P(a party withdraws in preparation)", **_P)
     unsuitable_by_group: FrozenMap[float] = field(
         default_factory=FrozenMap,
-        metadata=_P | {"check": lambda v, p, o: _group_list_problems(v, p, o)})
+        metadata=_P | {"check": group_list_problems})
 
 
 @dataclass(frozen=True)
@@ -179,51 +177,6 @@ class Service:
     caseload_per_fte: float = _f("concurrent cases one FTE carries (slots = FTE x this, rounded "
                                  "down); 0 derives it from productive hours, mean case days and "
                                  "mean facilitator hours", min=0.0, max=1000.0)
-
-
-@dataclass(frozen=True)
-class Phase:
-    """From a day (or date) on, the right is in force for these offence groups in these areas
-    (empty: every group, every area). Areas are codes or names of the area data, checked
-    against it when the data is loaded."""
-
-    commence_day: float | None = field(default=None, metadata={"min": 0.0})
-    commence_date: str | None = None
-    groups: tuple[str, ...] = field(
-        default=(), metadata={"check": lambda v, p, o: _group_list_problems(v, p, o)})
-    areas: tuple[str, ...] = ()
-    label: str = ""
-
-    def check(self, path: str, origin: Origin) -> list[Problem]:
-        if (self.commence_day is None) == (self.commence_date is None):
-            return [Problem(origin(path), "give exactly one of commence_day and commence_date")]
-        if self.commence_date is not None:
-            try:
-                dt.date.fromisoformat(self.commence_date)
-            except ValueError:
-                return [Problem(origin(f"{path}.commence_date"), "must be a date YYYY-MM-DD",
-                                self.commence_date)]
-        return []
-
-    def covers(self, group: str, area: tuple[str, ...]) -> bool:
-        """Whether this phase names ``group`` and one of ``area``'s keys (its code, name)."""
-        keys = {a.lower() for a in area}
-        return ((not self.groups or group in self.groups)
-                and (not self.areas or any(a.lower() in keys for a in self.areas)))
-
-
-@dataclass(frozen=True)
-class StatutoryRight:
-    informed: float = _f("P(victim told about RJ) once the right is in force", **_P)
-    referral_delay: Distribution = _f("days from offence to referral under the right",
-                                      check=lambda v, p, o: _finite(v, p, o))
-    ramp_days: float = _f("days over which the share informed rises from the status quo's to "
-                          "the right's after commencement (0: at once)", min=0.0, max=3650.0)
-    ramp_curve: Curve = _f("shape of the awareness ramp: 'linear' or 'logistic'")
-    commence_day: float | None = field(default=None, metadata={"min": 0.0})
-    commence_date: str | None = None
-    wants_rj: float | None = field(default=None, metadata=_P)
-    phase: tuple[Phase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -364,13 +317,6 @@ def validate(raw: dict[str, Any], origin: Origin) -> Scenario:
     return scenario
 
 
-def _finite(dist: Distribution, path: str, origin: Origin) -> list[Problem]:
-    if dist.kind is DistributionKind.NEVER:
-        return [Problem(origin(path), "must be a finite time: 'never' is only for patience and "
-                        "windows", "never")]
-    return []
-
-
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
 
 
@@ -389,15 +335,6 @@ def _title_problems(title: str, path: str, origin: Origin) -> list[Problem]:
                     "description holds the detail)", repr(title[:100]))]
 
 
-def _group_list_problems(groups: Any, path: str, origin: Origin) -> list[Problem]:
-    out = []
-    for g in groups:
-        if g not in GROUPS:
-            out.append(Problem(origin(path), f"unknown offence group '{g}'{did_you_mean(g, GROUPS)}"
-                               "; allowed: " + ", ".join(GROUPS)))
-    return out
-
-
 #: PRC categories hate crimes are recorded in (``demand.apportionment.hate_recorded_as``).
 HATE_CATEGORIES = ("violence_and_sexual", "public_order", "criminal_damage_and_arson")
 
@@ -414,7 +351,7 @@ def _hate_categories(shares: Any, path: str, origin: Origin) -> list[Problem]:
 
 
 def _demand_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[Problem]:
-    p = _group_list_problems(groups, path, origin)
+    p = group_list_problems(groups, path, origin)
     if not groups:
         p.append(Problem(origin(path), "must list at least one offence group (to model no "
                          "demand, set demand.offender_identified = 0)", "[]"))
@@ -424,7 +361,7 @@ def _demand_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[P
 
 
 def _level_one_groups(groups: tuple[str, ...], path: str, origin: Origin) -> list[Problem]:
-    p = _group_list_problems(groups, path, origin)
+    p = group_list_problems(groups, path, origin)
     for g in groups:
         if g == "domestic_abuse":
             p.append(Problem(origin(path), "police street (level-one) RJ must not be used for "
