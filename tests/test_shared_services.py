@@ -26,7 +26,8 @@ from test_validation_statistical import (
     t_interval,
 )
 
-from rjsim.analysis import capacity_metrics
+from rjsim.analysis import capacity_metrics, rolling
+from rjsim.analysis.columns import joined
 from rjsim.capacity import capacity_test
 from rjsim.capacity.queueing import mmc_mean_wait
 from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Outcome, Verdict
@@ -279,3 +280,30 @@ def test_an_area_without_slots_of_its_own_has_no_utilisation_or_coverage(
     else:  # judged by its waits and unmet demand in the Met's (overloaded at informed 0.3)
         assert verdict["binding_criterion"] != "utilisation"
         assert 0 < rows.loc[(CITY, "unmet_demand"), "estimate"] < 1.0
+
+
+def test_the_hosts_utilisation_counts_its_guests_workload() -> None:
+    """Offered load per slot of the Met's service = (Met's + City of London's workload) / the
+    Met's slot-days: the sensitive pool's value with the guest is the value without it times
+    (W_met + W_city) / W_met, in the capacity metrics and in the whole-window rolling ones."""
+    sc = capacity_metrics.assessed(_city({CITY: MET}, areas={"include": [CITY, MET]},
+                                         run={"years": 2}))
+    plan = runner.task_plan(sc)
+    digests = [runner.run_task(plan, 0, code) for code in (CITY, MET)]
+    built = runner.replication_tables(plan, digests)
+    with_city = built["capacity_metrics"].set_index(["area", "pool"])
+    amg, am = built["area_month_group"], built["area_month"]
+    counts = joined([d.window_counts for d in digests])
+    alone = capacity_metrics.metrics(sc, amg, am, counts).set_index(["area", "pool"])
+    key = (MET, "sensitive")
+    w_met, w_city = with_city.loc[key, "workload"], with_city.loc[(CITY, "sensitive"), "workload"]
+    assert w_city > 0
+    assert with_city.loc[key, "utilisation"] == pytest.approx(
+        alone.loc[key, "utilisation"] * (w_met + w_city) / w_met, rel=1e-12)
+    assert np.isnan(with_city.loc[(CITY, "all"), "utilisation"])
+    rolling_with = built["rolling_metrics"].set_index("area")
+    assert np.isfinite(rolling_with.loc[MET, "utilisation"]).all()
+    edges = joined([d.cohort_edges for d in digests])
+    no_hosts = rolling.rolling_metrics(sc, amg, am, edges).set_index("area")
+    assert (rolling_with.loc[MET, "utilisation"].to_numpy()
+            > no_hosts.loc[MET, "utilisation"].to_numpy()).all()

@@ -178,14 +178,16 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
-            counts: pd.DataFrame, pooled: Mapping[str, tuple[str, ...]] | None = None
-            ) -> pd.DataFrame:
+            counts: pd.DataFrame, pooled: Mapping[str, tuple[str, ...]] | None = None,
+            hosts: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One replication's capacity-test values per area and pool (see the module docstring).
 
     ``amg``, ``am``: that replication's area x month (x group) tables; ``counts``: its cohort
     counts over the window (:func:`window_counts`); ``pooled``: area code -> the codes of the
     areas it pools its specialists with (:attr:`rjsim.experiment.runner.TaskPlan.pooled`),
-    whose utilisation and coverage are the region's pool's (:mod:`rjsim.analysis.pooled_load`).
+    whose utilisation and coverage are the region's pool's (:mod:`rjsim.analysis.pooled_load`);
+    ``hosts``: guest area code -> the area whose service serves it (``funding.shared_services``):
+    a host's utilisation counts its guests' workload (those in these tables) on its slots.
     """
     if window_problem(scenario) is not None:
         return pd.DataFrame(columns=["area", "pool", *METRICS])
@@ -205,9 +207,10 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     def of(column: str, pool: str) -> pd.Series:  # a pool with no demand has no rows
         key = (column, pool)
         return wide[key] if key in wide else pd.Series(0.0, index=wide.index)
-    rho_sensitive = _ratio(of("workload", SENSITIVE_DEMAND), slot_days[SENSITIVE_DEMAND])
-    rho_all = _ratio(of("workload", ALL_POOLS),
-                     slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND])
+    def served(pool: str) -> pd.Series:  # the workload each area's slots serve
+        return with_guests(of("workload", pool), hosts)
+    rho_sensitive = _ratio(served(SENSITIVE_DEMAND), slot_days[SENSITIVE_DEMAND])
+    rho_all = _ratio(served(ALL_POOLS), slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND])
     rho_general = rho_all
     no_slots = (slot_days[GENERAL] + slot_days[SENSITIVE_DEMAND]) <= 0
     rho_sensitive, rho_all = rho_sensitive.mask(no_slots), rho_all.mask(no_slots)
@@ -282,3 +285,13 @@ def not_applicable(metric: str, values: np.ndarray) -> bool:
     caseload slot of its own."""
     x = np.asarray(values, dtype=float)
     return metric in NOT_APPLICABLE_METRICS and len(x) > 0 and bool(np.isnan(x).all())
+
+
+def with_guests(values: pd.Series, hosts: Mapping[str, str] | None) -> pd.Series:
+    """Per-area ``values`` (workloads, indexed by area code) with each guest's added to its
+    host's, where both are present (the guest keeps its own: it has no slot to load)."""
+    out = values.astype(float)
+    for guest, host in (hosts or {}).items():
+        if guest in out.index and host in out.index:
+            out[host] += values[guest]
+    return out

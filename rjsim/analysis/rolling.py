@@ -142,12 +142,14 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
                     edges: pd.DataFrame, months: int | None = None,
-                    pooled: Mapping[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+                    pooled: Mapping[str, tuple[str, ...]] | None = None,
+                    hosts: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One replication's capacity-test values (pool ``all``) per area and rolling window.
 
     ``amg``, ``am``: that replication's area x month (x group) tables; ``edges``: its tasks'
     :func:`cohort_edges`; ``pooled``: areas that pool their specialists, judged on their
-    region's pool as :func:`rjsim.analysis.capacity_metrics.metrics` does. Columns: ``area``
+    region's pool as :func:`rjsim.analysis.capacity_metrics.metrics` does; ``hosts``: shared
+    services, whose hosts' utilisation counts their guests' workload, as there. Columns: ``area``
     and :data:`COLUMNS`; ``timeliness`` and ``unmet_demand_rate`` are NaN where the window has
     nothing to judge.
     """
@@ -173,8 +175,14 @@ def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     special = _grid(am, "specialist_slots", areas, n_p)
     slot_days_s = _window_sum(special * days, s, e)
     slot_days = _window_sum(general * days, s, e) + slot_days_s
-    rho = np.maximum(_ratio(_window_sum(workload_s, s, e), slot_days_s),
-                     _ratio(_window_sum(workload, s, e), slot_days))
+    row = {a: i for i, a in enumerate(areas)}
+    served, served_s = workload.copy(), workload_s.copy()  # the workload each area's slots serve
+    for guest, host in (hosts or {}).items():
+        if guest in row and host in row:
+            served[row[host]] += workload[row[guest]]
+            served_s[row[host]] += workload_s[row[guest]]
+    rho = np.maximum(_ratio(_window_sum(served_s, s, e), slot_days_s),
+                     _ratio(_window_sum(served, s, e), slot_days))
     rho = np.where(slot_days > 0, rho, np.nan)  # no slot of its own: not applicable
     members = pooled_load.regions(areas, pooled or {})
     if members:  # pooled areas: the region's pool (rjsim.analysis.pooled_load)

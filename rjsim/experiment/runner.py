@@ -312,8 +312,9 @@ def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.D
         "area_summary": summary.area_summary(s, am, cases, counts, p.areas),
         "group_summary": summary.group_summary(s, amg, cases, counts),
         "national_summary": summary.national_summary(s, am, cases, counts),
-        "capacity_metrics": capacity.metrics(s, amg, am, in_window, p.pooled_regions),
-        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges, pooled=p.pooled_regions),
+        "capacity_metrics": capacity.metrics(s, amg, am, in_window, p.pooled_regions, p.hosts),
+        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges, pooled=p.pooled_regions,
+                                                   hosts=p.hosts),
     }
 
 

@@ -9,8 +9,9 @@ the guest has no staff of its own; its referrals join the host's queues (general
 specialist) in one model (:mod:`rjsim.model.region`), and each area still reports its own
 referrals, waits and unmet demand. The allocation table keeps each area's own budget (what
 the guest contributes) and names the service that spends it. The capacity test judges a
-guest, which has no slot of its own, by its waits and unmet demand (its utilisation does not
-apply); its host's utilisation counts the host's own cases only.
+guest, which has no slot of its own, by its waits and unmet demand (its utilisation and
+coverage do not apply); its host's utilisation counts the guests' workload too (when they are
+selected, so in the tables).
 
 Validation refuses an unknown area, an area hosting itself, chains (a host that is itself
 served by another area: every guest names the service that actually serves it) and a shared
