@@ -7,8 +7,10 @@ with pandas in the layout the capacity-test command writes, to exercise the repo
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,12 @@ from matplotlib.figure import Figure
 
 REPO = Path(__file__).resolve().parent.parent
 AREAS = ("E23000036", "E23000026")  # Avon and Somerset, Cambridgeshire
+
+
+def visible_text(html: str) -> str:
+    """The visible text of (part of) a page: tags removed, entities undone, runs of white
+    space one space."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 def small_scenario(folder: Path, name: str, base: str = "statutory_right.toml",

@@ -3,12 +3,11 @@ report shows it (or the directory's own back-cast) and says whether it applies t
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
-from reporttools import REPO, run_ok, small_scenario
+from reporttools import REPO, run_ok, small_scenario, visible_text
 
 from rjsim.core.schema import to_plain
 from rjsim.data import targets
@@ -59,7 +58,7 @@ def test_differences_name_changed_settings_and_ignore_new_ones() -> None:
 
 
 def _text(path: Path) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    return visible_text(path.read_text(encoding="utf-8"))
 
 
 def test_every_report_has_the_backcast_and_says_whether_it_applies(tmp_path: Path) -> None:

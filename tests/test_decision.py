@@ -18,7 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from clitools import rjsim
-from reporttools import REPO, run_ok, small_scenario
+from reporttools import REPO, run_ok, small_scenario, visible_text
 from scipy import stats as sps
 
 from rjsim.core import stats
@@ -43,18 +43,10 @@ def compare_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "out"
 
 
-def _text(html: str) -> str:
-    text = re.sub(r"<[^>]+>", " ", html)
-    for entity, char in (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&#x27;", "'"),
-                         ("&quot;", '"')):
-        text = text.replace(entity, char)
-    return re.sub(r"\s+", " ", text)
-
-
 def _decision_text(out: Path) -> str:
     html = (out / "report.html").read_text(encoding="utf-8")
     start = html.index('<section id="decision">')
-    return _text(html[start:html.index("</section>", start)])
+    return visible_text(html[start:html.index("</section>", start)])
 
 
 def _t95(values: np.ndarray) -> tuple[float, float, float]:
@@ -316,7 +308,8 @@ def test_differences_are_one_compact_table(compare_dir: Path) -> None:
     cost = diff[(diff["level"] == "national") & (diff["kpi"] == "annual_cost_gbp")
                 & (diff["scenario"] == "dec_more")].iloc[0]
     assert bool(cost["significant"])
-    assert f"{decision.gbp_m(cost['difference']).replace('GBP ', 'GBP +')} real" in _text(block)
+    shown = decision.gbp_m(cost["difference"]).replace("GBP ", "GBP +")
+    assert f"{shown} real" in visible_text(block)
     for kpi in ("unmet_demand_rate", "annual_cost_gbp"):
         assert f">{kpi}<" not in block  # plain labels, not identifiers
 
@@ -348,7 +341,7 @@ def test_assumptions_show_the_funding_schedule_and_commencement() -> None:
 def test_settings_that_differ_are_plain_words(compare_dir: Path) -> None:
     html = (compare_dir / "report.html").read_text(encoding="utf-8")
     start = html.index("Settings that differ between the options")
-    block = _text(html[start:html.index("</table>", start)])
+    block = visible_text(html[start:html.index("</table>", start)])
     assert "Statutory right not commenced commenced on day 365" in block
     assert "Funding from day 365 (2026-04-01) no change" in block
     assert "a national pot of GBP 120.0m a year, shared by need" in block
@@ -358,7 +351,7 @@ def test_settings_that_differ_are_plain_words(compare_dir: Path) -> None:
 def test_an_options_own_report_states_its_funding_schedule(compare_dir: Path) -> None:
     from rjsim.report.build import build_report
     page = build_report(compare_dir / "scenarios" / "dec_more")
-    text = _text(page.read_text(encoding="utf-8"))
+    text = visible_text(page.read_text(encoding="utf-8"))
     assert "Funding from day 365 (2026-04-01): a national pot of GBP 120.0m a year" in text
     assert "Replications: 3" in text
     assert "(from the start; the funding schedule above changes it)" in text

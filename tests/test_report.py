@@ -24,6 +24,7 @@ from reporttools import (
     run_ok,
     set_area_shares,
     small_scenario,
+    visible_text,
 )
 from scipy import stats as sps
 
@@ -75,15 +76,6 @@ def _html(path: Path) -> str:
     return (path / "report.html").read_text(encoding="utf-8")
 
 
-def _text(html: str) -> str:
-    """The visible text of a page, tags removed, entities for & < > ' undone."""
-    text = re.sub(r"<[^>]+>", " ", html)
-    for entity, char in (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&#x27;", "'"),
-                         ("&quot;", '"')):
-        text = text.replace(entity, char)
-    return re.sub(r"\s+", " ", text)
-
-
 def _number(x: float) -> str:
     return f"{x:,.1f}".rstrip("0").rstrip(".")
 
@@ -114,7 +106,7 @@ def test_headline_count_of_areas_matches_tables(capacity_dir: Path) -> None:
     expected = (f"In {_number(mean)} of 2 areas fewer than 90% of victims referred for "
                 "restorative justice are allocated a facilitator within 28 days (95% CI "
                 f"{_number(low)} to {_number(high)} areas).")
-    assert expected in _text(_html(capacity_dir))
+    assert expected in visible_text(_html(capacity_dir))
 
 
 def test_headline_national_rate_matches_tables(run_dir: tuple[Path, str]) -> None:
@@ -125,7 +117,7 @@ def test_headline_national_rate_matches_tables(run_dir: tuple[Path, str]) -> Non
     d = next(d for d in (1, 2, 3, 4) if f"{100 * low:.{d}f}" != f"{100 * high:.{d}f}")
     expected = (f"Nationally {100 * mean:.{d}f}% (95% CI {100 * low:.{d}f}% to "
                 f"{100 * high:.{d}f}%) of referrals are lost for lack of capacity")
-    assert expected in _text(_html(out))
+    assert expected in visible_text(_html(out))
 
 
 def test_every_figure_is_written_as_png_and_svg(run_dir: tuple[Path, str]) -> None:
@@ -231,7 +223,7 @@ def test_comparison_report_says_which_differences_are_real(compare_dir: Path) ->
     real = int(nat["significant"].sum())
     html = _html(compare_dir)
     start = html.index('<section id="differences">')
-    text = _text(html[start:html.index("</section>", start)])
+    text = visible_text(html[start:html.index("</section>", start)])
     assert f"{real} of the {len(nat)} differences below are." in text
     interventions = nat[nat["kpi"] == "interventions"].iloc[0]
     cost = nat[nat["kpi"] == "annual_cost_gbp"].iloc[0]
@@ -242,8 +234,8 @@ def test_comparison_report_says_which_differences_are_real(compare_dir: Path) ->
     else:
         assert "no real difference" in text
     assert html[start:].split("</section>")[0].count('<div class="muted">real</div>') == real
-    assert "Settings that differ between the options" in _text(html)
-    assert "Statutory right" in _text(html) and "not commenced" in _text(html)
+    assert "Settings that differ between the options" in visible_text(html)
+    assert "Statutory right" in visible_text(html) and "not commenced" in visible_text(html)
     for stem in ("option_differences", "funding_frontier"):
         assert (compare_dir / "figures" / f"{stem}.png").stat().st_size > 5_000
         assert (compare_dir / "figures" / f"{stem}.svg").stat().st_size > 5_000
@@ -254,7 +246,7 @@ def test_comparison_report_says_which_differences_are_real(compare_dir: Path) ->
 
 def test_capacity_test_section_when_present(capacity_dir: Path) -> None:
     html = _html(capacity_dir)
-    text = _text(html)
+    text = visible_text(html)
     assert ">Capacity test</h2>" in html and ">Staffing plan</h2>" in html
     assert "Capacity test: FAIL: 0 of 2 areas pass, 1 fail and 1 are inconclusive." in text
     assert '<span class="badge fail">fail</span>' in html
@@ -294,8 +286,8 @@ def test_report_command_rebuilds_from_files(run_dir: tuple[Path, str], tmp_path:
     proc = rjsim("report", str(out), cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"Report: {out / 'report.html'}"
-    assert _text(_html(out)) == _text(_html(run_dir[0])).replace(str(run_dir[0].name),
-                                                                   str(out.name))
+    assert visible_text(_html(out)) == visible_text(_html(run_dir[0])).replace(
+        str(run_dir[0].name), str(out.name))
 
 
 def test_no_report_writes_no_report(tmp_path: Path) -> None:
