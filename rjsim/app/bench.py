@@ -165,11 +165,13 @@ def run_experiment_bench(scenario_path: Path, years: float, replications: int, e
     settings = ExperimentSettings(replications=replications,
                                   executor=ExecutorSettings(kind, workers))  # type: ignore[arg-type]
     walls = []
+    cpu0 = _cpu_with_workers()
     for _ in range(repeats):
         t0 = time.perf_counter()
         e = run_experiment(scenario, settings)  # no cache: every task is simulated
         walls.append(time.perf_counter() - t0)
     wall = statistics.median(walls)
+    cpu = (_cpu_with_workers() - cpu0) / repeats
     return "\n".join([
         f"rjsim experiment benchmark: scenario '{scenario.name}', {len(e.plan.areas)} areas, "
         f"{years:g} years, {replications} replications, executor {kind}, workers "
@@ -180,7 +182,18 @@ def run_experiment_bench(scenario_path: Path, years: float, replications: int, e
         f"wall time (median of {repeats})   {wall:.1f} s   (all: "
         + ", ".join(f"{w:.1f}" for w in walls) + ")",
         f"cases per second           {e.n_referrals / wall:,.0f}",
+        f"CPU time (s)               {cpu:.1f} (this process and its workers, mean of the "
+        f"repeats: {cpu / (workers or os.cpu_count() or 1):.1f} s of wall time on "
+        "otherwise idle cores)",
+        f"load average               {_load()}",
         f"peak memory of this process (max RSS) {_peak_rss_mib():.0f} MiB"])
+
+
+def _cpu_with_workers() -> float:
+    """CPU seconds of this process and of its finished worker processes."""
+    own, kids = (resource.getrusage(resource.RUSAGE_SELF),
+                 resource.getrusage(resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def run_dask_bench(scenario_path: Path, years: float, replications: int, workers: int | None,
@@ -197,13 +210,15 @@ def run_dask_bench(scenario_path: Path, years: float, replications: int, workers
     scenario = scenario_io.load(scenario_path, {"run": {"years": years}}, "benchmark")
     n_workers = workers or os.cpu_count() or 1
     walls: dict[str, list[float]] = {"processes": [], "dask": []}
+    cpus: dict[str, list[float]] = {"processes": [], "dask": []}
     for _ in range(repeats):
         for kind, times in walls.items():
             settings = ExperimentSettings(replications=replications, executor=ExecutorSettings(
                 kind, n_workers))  # type: ignore[arg-type]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu_with_workers()
             e = run_experiment(scenario, settings)
             times.append(time.perf_counter() - t0)
+            cpus[kind].append(_cpu_with_workers() - c0)
     plan = task_plan(scenario)
     todo = [(r, a.code) for r in range(replications) for a in plan.areas]
     batches = executors.dask_batches(todo, n_workers)
@@ -221,6 +236,8 @@ def run_dask_bench(scenario_path: Path, years: float, replications: int, workers
         f"Dask wall (s)                 {_spread(walls['dask'], '.1f')}   ({len(batches)} tasks: "
         f"batches of up to {max(len(b) for b in batches)} (replication, area) tasks)",
         f"ratio Dask / processes, wall  {_spread(ratio)}x (per interleaved pair; target <= 1.15)",
+        f"CPU time (s), this process and its workers: processes "
+        f"{_spread(cpus['processes'], '.1f')}, Dask {_spread(cpus['dask'], '.1f')}",
         f"Dask cluster start-up         {start:.1f} s (a new local cluster of {n_workers} "
         "worker processes, in each Dask run)",
         f"Dask cost per task            {round_trip * 1e3:.1f} ms of a worker's time (no-op "
