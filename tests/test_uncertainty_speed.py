@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from uncertainty_helpers import mmc_scenario, write_area_csv, write_mmc_toml
 
-from rjsim.app import bench_uncertainty
+from rjsim.app import bench, bench_uncertainty
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.scenario import uncertainty as unc
@@ -56,3 +56,18 @@ def test_benchmarks_time_a_fraction_and_extrapolate(area_csv: Path, tmp_path: Pa
     assert "1 ranged parameters, 2 trajectories = 4 design points" in morris
     assert "timed                      3 runs" in morris
     assert "whole design               4 runs:" in morris
+
+
+def test_dask_benchmark_compares_executors_and_prints_the_cost_per_task(
+        area_csv: Path, tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    path = write_mmc_toml(tmp_path / "bench.toml", area_csv)
+    text = bench.run_dask_bench(path, 0.5, 3, 2, 1)
+    # 3 replications of one area on 2 workers: 3 batches (one per replication) already
+    # fewer than 2 per worker but each of one task, so not split further
+    assert "(3 tasks of one (replication, area))" in text
+    assert "(3 tasks: batches of up to 1 (replication, area) tasks)" in text
+    assert "ratio Dask / processes, wall" in text and "Dask cluster start-up" in text
+    cost = next(line for line in text.splitlines() if line.startswith("Dask cost per task"))
+    assert float(cost.split()[4]) > 0
+    assert "serialised" in text and "target: Dask within 15% of processes" in text
