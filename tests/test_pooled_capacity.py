@@ -5,6 +5,10 @@ and coverage are the pool's (:mod:`rjsim.analysis.pooled_load`): hand-worked exa
 formulas, then a pooled region of two M/M/c-like areas where one has no specialist of its own,
 which passes when the pool is ample and fails (on the pool's utilisation) when it is not, while
 the same area on its own fails coverage. Unpooled areas are judged exactly as before.
+
+The planner plans such a region: one specialist search for the region's pool (within a slot of
+Erlang C's least c for the region's sensitive queue, never more than the areas need apart),
+general slots per area, shared by the areas in proportion to their sensitive demand.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ import pytest
 from capacity_helpers import Queue, capacity_tested, queue_dict
 
 from rjsim.analysis import pooled_load
+from rjsim.capacity.queueing import mmc_wait_exceeds
 from rjsim.core.codes import Verdict
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.planning import planner
 from rjsim.scenario import io as scenario_io
 from rjsim.scenario.spec import GROUPS, Scenario
 
@@ -153,3 +161,42 @@ def test_an_area_without_specialists_fails_on_a_short_pool(tmp_path: Path) -> No
     assert (rolling["specialist_slots_min"] == 8).all()
     assert (rolling["utilisation"] > 1.1).all()
 
+
+
+# --- planning a pooled region ---------------------------------------------------------------
+
+
+def _least_slots(lam: float, target: float, share: float) -> int:
+    """Erlang C: the least c with P(wait > target) <= 1 - share (10-day exponential cases)."""
+    c = 1
+    while lam / (c * MU) >= 1 or mmc_wait_exceeds(lam, MU, c, target) > 1 - share:
+        c += 1
+    return c
+
+
+def test_specialists_are_shared_in_proportion_to_demand() -> None:
+    assert planner.shares(7, {"a": 1.0, "b": 1.0}) == {"a": 4, "b": 3}
+    assert planner.shares(10, {"a": 3.0, "b": 1.0, "c": 0.0}) == {"a": 8, "b": 2, "c": 0}
+    assert planner.shares(5, {"a": 0.0, "b": 0.0}) == {"a": 3, "b": 2}
+    assert planner.shares(0, {"a": 2.0}) == {"a": 0}
+
+
+@pytest.mark.slow
+def test_the_planner_plans_a_pooled_region(tmp_path: Path) -> None:
+    settings = ExperimentSettings(replications=6, executor=ExecutorSettings(kind="local"))
+    test = _pooled_scenario(tmp_path, 0.0).capacity_test
+    target, share = test.wait_target_days or 28.0, test.timeliness_share
+    result = planner.plan(_pooled_scenario(tmp_path, 0.0), settings)
+    rows = result.areas.set_index("area")
+    pool = int(rows["specialist_slots"].sum())
+    # the region's sensitive queue: 2 x 0.5 referrals a day of 10-day cases, no overhead; the
+    # search starts there (Erlang C) and may add slots the backlog-trend criterion asks for
+    least = _least_slots(2 * SEXUAL, target, share)
+    assert planner.region_seed(result.check.scenario, list(result.check.plan.areas)) == least
+    assert least - 1 <= pool <= least + 4, result.search_log
+    # the two areas have the same demand: the pool is shared evenly (to a slot)
+    assert abs(int(rows["specialist_slots"].diff().iloc[-1])) <= 1
+    assert result.test.verdict == Verdict.PASS
+    assert result.scenario.pooling.regions == ("Testshire",)  # the plan stays pooled
+    alone = planner.plan(_pooled_scenario(tmp_path, 0.0, pooled=False), settings)
+    assert pool <= int(alone.areas["specialist_slots"].sum())

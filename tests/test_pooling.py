@@ -185,9 +185,3 @@ def test_unknown_or_repeated_regions_are_clear_errors() -> None:
     assert "pooling.regions" in text and "unknown region 'Nort East'" in text
     assert "did you mean 'North East'" in text and "names a region twice" in text
 
-
-def test_plan_refuses_pooled_regions_with_a_clear_message() -> None:
-    from rjsim.planning.planner import plan
-
-    with pytest.raises(ScenarioError, match="cannot plan pooled regions"):
-        plan(_small(True), ExperimentSettings(replications=2))

@@ -26,6 +26,14 @@ up to the next 0.1 FTE):
    passes on the search's replications, plus what independent replications showed was
    needed.
 
+**Pooled regions** (``[pooling] regions``): the specialist slots of a region are one pool and
+one bracket (seeded by Erlang C on the region's sensitive referrals with the pooled overhead;
+passing only when every area of the region passes on its sensitive cases), shared by the
+region's areas in proportion to their expected sensitive referrals (:func:`shares`); general
+slots are searched per area. A region's areas are always simulated together (one experiment
+per round on the same seed and replications), and judged by the pooled criteria
+(:mod:`rjsim.analysis.pooled_load`).
+
 All areas are searched together, one round of simulation at a time, so a national plan
 takes a few dozen rounds, not a search per area. The task plan (areas, data, scenario) is built
 once and one pool of worker processes serves every round; each round simulates only the areas
@@ -48,7 +56,6 @@ from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis.columns import joined
 from rjsim.capacity import capacity_test, queueing
 from rjsim.core.codes import ALL_POOLS, Pool, Verdict
-from rjsim.core.errors import Problem, ScenarioError
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
@@ -62,6 +69,7 @@ from rjsim.experiment.experiment import (
 from rjsim.funding import allocation
 from rjsim.funding import budgets as funding
 from rjsim.model import staffing
+from rjsim.model.region import overhead_days
 from rjsim.scenario import expected as expected_path
 from rjsim.scenario.distributions import DistributionKind
 from rjsim.scenario.funding import AreaFte
@@ -165,16 +173,46 @@ def seeds(scenario: Scenario, area: Area) -> dict[Pool, int]:
     return {Pool.SPECIALIST: sensitive, Pool.GENERAL: general}
 
 
+def shares(total: int, weights: dict[str, float]) -> dict[str, int]:
+    """``total`` slots shared among areas in proportion to ``weights`` (equally when all are
+    zero), whole slots by largest remainder (ties to the first area)."""
+    w = np.array(list(weights.values()), dtype=float)
+    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+    exact = total * w
+    out = np.floor(exact + 1e-9).astype(int)
+    for i in np.argsort(-(exact - out), kind="stable")[:total - int(out.sum())]:
+        out[i] += 1
+    return dict(zip(weights, (int(x) for x in out), strict=True))
+
+
 @dataclass
 class Search:
-    """The state of a national search: brackets per area and pool, and a log of rounds."""
+    """The state of a national search: brackets per area and pool, and a log of rounds.
+
+    The areas of a pooled region share one specialist bracket (the same object under each
+    member's :attr:`Pool.SPECIALIST`; it counts the region's slots), held by each area in
+    proportion to ``weights`` (its expected sensitive referrals): ``pooled`` maps each pooled
+    area to its region's areas."""
 
     per_fte: float
     brackets: dict[str, dict[Pool, Bracket]]
     log: list[dict[str, object]] = field(default_factory=list)
+    pooled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
 
     def slots(self, code: str) -> dict[Pool, int]:
-        return {p: b.current for p, b in self.brackets[code].items()}
+        out = {p: b.current for p, b in self.brackets[code].items()}
+        if code in self.pooled:  # this area's share of its region's specialists
+            region = self.pooled[code]
+            out[Pool.SPECIALIST] = shares(out[Pool.SPECIALIST],
+                                          {c: self.weights.get(c, 0.0) for c in region})[code]
+        return out
+
+    def with_regions(self, codes: list[str]) -> list[str]:
+        """``codes`` with every other area of their pooled regions (simulated together), in
+        the search's order."""
+        wanted = set(codes).union(*(self.pooled.get(c, ()) for c in codes))
+        return [c for c in self.brackets if c in wanted]
 
     def searching(self) -> list[str]:
         return [c for c, pools in self.brackets.items()
@@ -199,13 +237,14 @@ def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> 
         scenario.areas, include=tuple(codes)))
 
 
-def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[Pool, bool]:
+def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area, *,
+                sensitive_short: bool = False) -> dict[Pool, bool]:
     """Whether each pool of ``area`` demonstrably passes the test's criteria (coverage is
     checked for the whole area later).
 
     The sensitive pool is judged on sensitive cases. General cases may use spare specialist
     slots, so the general pool must also pass the criteria on all the area's cases, unless
-    the sensitive pool is what falls short.
+    the sensitive pool (or, with ``sensitive_short``, a region's pool) is what falls short.
     """
     def passes(pool: str) -> bool:
         own = metrics[(metrics["area"] == area.code) & (metrics["pool"] == pool)]
@@ -215,8 +254,30 @@ def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area) -> dict[P
         rows = rows[rows["criterion"] != "coverage"]
         return bool((rows["verdict"] == Verdict.PASS).all())
     sensitive = passes(Pool.SPECIALIST.demand)
+    short = sensitive_short or not sensitive
     return {Pool.SPECIALIST: sensitive,
-            Pool.GENERAL: passes(Pool.GENERAL.demand) and (passes(ALL_POOLS) or not sensitive)}
+            Pool.GENERAL: passes(Pool.GENERAL.demand) and (passes(ALL_POOLS) or short)}
+
+
+def region_passes(scenario: Scenario, metrics: pd.DataFrame, areas: dict[str, Area],
+                  codes: list[str], pooled: dict[str, tuple[str, ...]]
+                  ) -> dict[str, dict[Pool, bool]]:
+    """:func:`pool_passes` for each area of ``codes``; a pooled region's specialists pass only
+    if every area of the region passes on its sensitive cases (they are one pool), and its
+    areas' general slots are judged with that verdict."""
+    own = {c: pool_passes(scenario, metrics, areas[c]) for c in codes}
+    out = {}
+    for code in codes:
+        passed = dict(own[code])
+        if code in pooled:
+            region = [c for c in pooled[code] if c in own]
+            sensitive = all(own[c][Pool.SPECIALIST] for c in region)
+            passed[Pool.SPECIALIST] = sensitive
+            if not sensitive:  # the pool falls short: general slots are not to blame
+                passed[Pool.GENERAL] = pool_passes(scenario, metrics, areas[code],
+                                                   sensitive_short=True)[Pool.GENERAL]
+        out[code] = passed
+    return out
 
 
 Runner = Callable[[Scenario], Experiment]
@@ -230,10 +291,28 @@ class Rounds:
     tasks: runner.TaskPlan
     pool: TaskPool
     replications: int
+    # runs the pooled regions' candidates (an experiment at the rounds' replications)
+    run_pooled: Runner | None = None
 
     def metrics(self, fte: dict[str, AreaFte]) -> pd.DataFrame:
         """Each replication's capacity metrics (as :func:`run_experiment` reports them) of the
-        areas in ``fte``, each simulated at its FTE (set directly, in post from day 0)."""
+        areas in ``fte``, each simulated at its FTE (set directly, in post from day 0). Areas
+        of pooled regions (``fte`` must hold every area of their region) are simulated together
+        as an experiment, on the same seed and replications."""
+        pooled = [c for c in fte if c in self.tasks.pooled]
+        alone = {c: f for c, f in fte.items() if c not in self.tasks.pooled}
+        parts = [self._alone(alone)] if alone else []
+        if pooled:
+            if self.run_pooled is None:
+                raise ValueError("pooled regions need Rounds.run_pooled")
+            e = self.run_pooled(candidate(self.tasks.scenario, {c: fte[c] for c in pooled},
+                                          pooled))
+            m = e.per_replication["capacity_metrics"]
+            parts.append(m[["replication", *[c for c in m.columns if c != "replication"]]])
+        return pd.concat(parts, ignore_index=True)
+
+    def _alone(self, fte: dict[str, AreaFte]) -> pd.DataFrame:
+        """:meth:`metrics` of areas on their own, one task each on the pool of workers."""
         s = self.tasks.scenario
         codes = list(fte)
         staffed = {c: runner.Staffed(funding.fte_staffing(s.funding, f),
@@ -255,16 +334,20 @@ class Rounds:
 
 
 def _round(search: Search, rounds: Rounds, areas: dict[str, Area], number: int) -> None:
-    codes = search.searching()
+    codes = search.with_regions(search.searching())
     metrics = rounds.metrics({c: search.fte(c) for c in codes})
+    verdicts = region_passes(rounds.tasks.scenario, metrics, areas, codes, search.pooled)
+    slots = {c: search.slots(c) for c in codes}  # as simulated, before any bracket moves
+    moved: set[int] = set()  # a region's shared bracket moves once a round
     for code in codes:
-        passed = pool_passes(rounds.tasks.scenario, metrics, areas[code])
+        passed = verdicts[code]
         for pool, b in search.brackets[code].items():
             search.log.append({"phase": "search", "round": number, "area": code,
                                "pool": pool.demand,
-                               "slots": b.current, "passed": passed[pool]})
-            if not b.done:
+                               "slots": slots[code][pool], "passed": passed[pool]})
+            if not b.done and id(b) not in moved:
                 b.update(passed=passed[pool])
+                moved.add(id(b))
     log.info("plan round %d: %d areas searched, %d still searching", number, len(codes),
              len(search.searching()))
 
@@ -316,15 +399,22 @@ def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Ru
         if not short or number == rounds - 1:
             break
         metrics = e.per_replication["capacity_metrics"]
+        passes = region_passes(e.scenario, metrics, areas, codes, search.pooled)
+        moved: set[int] = set()  # a region's shared bracket grows once a check
+        grown = []
         for code in short:
-            passed = pool_passes(e.scenario, metrics, areas[code])
+            passed = passes[code]
             pool = Pool.SPECIALIST if not passed[Pool.SPECIALIST] else Pool.GENERAL
             b = search.brackets[code][pool]
-            b.current = b.high = b.current + max(1, math.ceil(0.01 * b.current))
+            if id(b) not in moved:
+                b.current = b.high = b.current + max(1, math.ceil(0.01 * b.current))
+                moved.add(id(b))
+            grown.append((code, pool))
+        for code, pool in grown:  # the slots the next check simulates
             search.log.append({"phase": "check", "round": number + 1, "area": code,
                                "pool": pool.demand,
-                               "slots": b.current, "passed": False})
-        codes = short
+                               "slots": search.slots(code)[pool], "passed": False})
+        codes = search.with_regions(short)
     if first is None:  # rounds < 1: nothing was checked
         raise ValueError("the plan's check needs at least one round (check_rounds >= 1)")
     ordered = tuple(areas.values())
@@ -353,6 +443,42 @@ def _brackets(scenario: Scenario, area: Area) -> dict[Pool, Bracket]:
               Pool.GENERAL: sum(r for g, r in rates.items() if g not in SENSITIVE)}
     start = seeds(scenario, area)
     return {p: Bracket(start[p]) if demand[p] > 0 else Bracket.settled(0) for p in POOLS}
+
+
+def sensitive_rate(scenario: Scenario, area: Area) -> float:
+    """Expected sensitive referrals a year of ``area`` (its weight in a pooled region)."""
+    return sum(r for g, r in allocation.expected_referrals_by_group(scenario, area).items()
+               if g in SENSITIVE)
+
+
+def region_seed(scenario: Scenario, members: list[Area]) -> int:
+    """Fewest specialist slots for a pooled region by Erlang C (and A): the region's
+    sensitive referrals on one queue, each case holding its slot the pooled overhead longer."""
+    lam = days = 0.0
+    for area in members:
+        for g, r in allocation.expected_referrals_by_group(scenario, area).items():
+            if g in SENSITIVE:
+                lam += r / DAYS_PER_YEAR
+                days += r / DAYS_PER_YEAR * expected_path.expected(scenario, g).service_days
+    mean = days / lam + overhead_days(scenario) if lam > 0 else 1.0
+    return _seed_slots(lam, mean, scenario)
+
+
+def _search(scenario: Scenario, areas: dict[str, Area], pooled: dict[str, tuple[str, ...]]
+            ) -> Search:
+    """Each area's brackets at their seeds; each pooled region's specialists one bracket,
+    seeded for the region, shared by its areas (their general slots searched as alone)."""
+    brackets = {c: _brackets(scenario, a) for c, a in areas.items()}
+    for region in dict.fromkeys(pooled[c] for c in areas if c in pooled):
+        members = [areas[c] for c in region]
+        shared = (Bracket(region_seed(scenario, members))
+                  if any(sensitive_rate(scenario, a) > 0 for a in members)
+                  else Bracket.settled(0))
+        for c in region:
+            brackets[c][Pool.SPECIALIST] = shared
+    return Search(expected_path.caseload_per_fte(scenario), brackets,
+                  pooled={c: r for c, r in pooled.items() if c in areas},
+                  weights={c: sensitive_rate(scenario, a) for c, a in areas.items()})
 
 
 def _area_table(scenario: Scenario, search: Search, result: capacity_test.CapacityTestResult,
@@ -416,13 +542,9 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     used). ``on_round(round, areas_still_searching)`` reports progress.
     """
     assessed = capacity.assessed(scenario)
-    if scenario.pooling.regions:  # a region's areas share slots: no per-area least FTE
-        raise ScenarioError([Problem("pooling.regions", "rjsim plan finds each area's own "
-                                     "least FTE and cannot plan pooled regions; remove "
-                                     "[pooling] regions to plan")], "cannot plan")
-    areas = {a.code: a for a in runner.task_plan(assessed).areas}
-    search = Search(expected_path.caseload_per_fte(assessed),
-                    {c: _brackets(assessed, a) for c, a in areas.items()})
+    plan_of_areas = runner.task_plan(assessed)
+    areas = {a.code: a for a in plan_of_areas.areas}
+    search = _search(assessed, areas, plan_of_areas.pooled)
     seeded = {c: search.slots(c) for c in areas}
     quiet = dataclasses.replace(settings, cache_dir=None, progress=None, target_precision=None)
     replications = settings.replications or scenario.run.replications
@@ -430,11 +552,14 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     def run_check(s: Scenario) -> Experiment:
         n = replications * CHECK_REPLICATION_FACTOR
         return run_experiment(s, dataclasses.replace(quiet, replications=n))
+
+    def run_pooled(s: Scenario) -> Experiment:
+        return run_experiment(s, dataclasses.replace(quiet, replications=replications))
     tasks = runner.task_plan(candidate(assessed, {c: search.fte(c) for c in areas}, list(areas)),
                              model=settings.model)
     rounds = 0
     with TaskPool(tasks, settings.executor) as pool:
-        shared = Rounds(tasks, pool, replications)
+        shared = Rounds(tasks, pool, replications, run_pooled)
         while search.searching() and rounds < max_rounds:
             rounds += 1
             _round(search, shared, areas, rounds)
