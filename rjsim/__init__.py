@@ -182,7 +182,8 @@ def plan(scenario: Scenario | str | Path, replications: int | None = None, *,
          scheduler: str | None = None, seed: int | None = None, years: float | None = None,
          out: str | Path | None = None, report: bool = True,
          write_scenario: str | Path | None = None, force: bool = False,
-         progress: bool = False) -> PlanOutcome:
+         progress: bool = False, schedule: bool = False,
+         max_utilisation: float | None = None) -> PlanOutcome:
     """The least FTE per area that passes the capacity test, as ``rjsim plan`` does
     (``replications`` per search round, default 10).
 
@@ -192,6 +193,13 @@ def plan(scenario: Scenario | str | Path, replications: int | None = None, *,
     ``write_scenario`` also writes that scenario to a file (``force`` replaces one); with
     ``out``, the results directory and, unless ``report=False``, its report. ``progress``
     shows a line per search round on standard error.
+
+    ``schedule`` also plans the budget schedule with the real lags, as ``rjsim plan
+    --schedule`` does (the scenario must commence a right): the outcome's ``schedule`` holds
+    its ``areas`` (recruitment start and budget per area), ``years`` (cost by year) and
+    ``scenario`` (the budget-driven scenario, which ``scenario_toml`` and ``write_scenario``
+    then are). ``max_utilisation`` (``--max-utilisation``) is the utilisation headroom: the
+    test's ``max_utilisation`` for the plan, above 0 and at most 1.
     """
     from rjsim.app.capacity import PlanOptions
     from rjsim.app.capacity import plan as plan_command
@@ -202,8 +210,9 @@ def plan(scenario: Scenario | str | Path, replications: int | None = None, *,
     return plan_command(PlanOptions(
         scenario=_source(scenario),
         write_scenario=Path(write_scenario) if write_scenario is not None else None,
-        force=force, **_options(replications, workers, executor, scheduler, None, seed, years,
-                                out, report)), display)
+        force=force, schedule=schedule, max_utilisation=max_utilisation,
+        **_options(replications, workers, executor, scheduler, None, seed, years, out,
+                   report)), display)
 
 
 def uncertainty(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],

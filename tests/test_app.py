@@ -24,7 +24,7 @@ from rjsim.app import checks
 from rjsim.app.common import ExperimentOptions
 from rjsim.app.experiments import CompareOptions, RunOptions, compare, run
 from rjsim.app.progress import Tracker
-from rjsim.core.errors import InputError, RjsimError
+from rjsim.core.errors import InputError, RjsimError, ScenarioError
 from rjsim.scenario.spec import Scenario
 
 AREAS = ["Cumbria", "Gwent"]
@@ -219,6 +219,42 @@ def test_api_plan_writes_its_scenario_and_tables(tmp_path: Path) -> None:
     national = pd.read_csv(out / "tables" / "plan_national.csv")
     assert p.verdict == national["verdict"].iloc[0] and p.status == (p.verdict != "pass")
     assert [c.ok for c in rjsim.validate(written)] == [True]
+
+
+@pytest.mark.slow
+def test_api_plan_plans_the_staffing_schedule_with_headroom(tmp_path: Path) -> None:
+    """``rjsim.plan(..., schedule=True, max_utilisation=...)`` is ``rjsim plan --schedule
+    --max-utilisation``: the plan is searched under the headroom and turned into a budget
+    schedule, which is the scenario written."""
+    data = write_area_csv(tmp_path / "mmc.csv", {"theft": 4.0 * 365})
+    toml = tmp_path / "mmc.toml"
+    d = queue_dict(Queue(4.0, 1.0, 1), data, 1.5, {"wait_target_days": 0.5,
+                                                   "timeliness_share": 0.8, "settle_days": 30})
+    toml.write_text(tomli_w.dumps(d | {"statutory_right": {"commence_day": 180}}))
+    written = tmp_path / "schedule.toml"
+    p = rjsim.plan(toml, 4, workers=1, report=False, write_scenario=written, schedule=True,
+                   max_utilisation=0.7)
+    assert p.schedule is not None
+    # 4 referrals a day of 1-day cases under 70% utilisation: at least 6 slots (4 / 6 < 0.7)
+    assert p.result.areas["general_slots"].iloc[0] >= 6
+    assert p.result.test.national["max_utilisation"].iloc[0] == 0.7
+    assert p.schedule.scenario.capacity_test.max_utilisation == 0.7
+    assert p.schedule.scenario.funding.capacity_from == "budget"
+    row = p.schedule.areas.iloc[0]
+    assert row["planned_general_fte"] == p.result.areas["general_fte"].iloc[0]
+    assert written.read_text() == p.scenario_toml
+    assert [c.ok for c in rjsim.validate(written)] == [True]
+    assert p.schedule.years["budget_gbp"].sum() > 0
+
+
+def test_api_plan_refuses_bad_schedule_options_before_any_search(tmp_path: Path) -> None:
+    data = write_area_csv(tmp_path / "mmc.csv", {"theft": 4.0 * 365})
+    toml = tmp_path / "mmc.toml"
+    toml.write_text(tomli_w.dumps(queue_dict(Queue(4.0, 1.0, 1), data, 1.0, {})))
+    with pytest.raises(ScenarioError, match="max_utilisation"):
+        rjsim.plan(toml, 2, workers=1, write_scenario=None, max_utilisation=1.5)
+    with pytest.raises(ScenarioError, match="needs a commencement date"):
+        rjsim.plan(toml, 2, workers=1, schedule=True)
 
 
 def test_api_validate(tmp_path: Path) -> None:
