@@ -65,7 +65,7 @@ from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.model import area as model
 from rjsim.model import staffing
-from rjsim.planning import planner
+from rjsim.planning import brackets, planner
 from rjsim.report import capmap
 from rjsim.scenario import io as scenario_io
 
@@ -291,7 +291,7 @@ def test_planner_is_within_one_slot_of_erlang_c(data_dir: Path) -> None:
 def test_planner_search_finds_the_minimum_from_a_poor_seed(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Started at half Erlang C's answer, the simulation search still ends next to it."""
-    monkeypatch.setattr(planner, "seeds", lambda *_: {Pool.SPECIALIST: 0, Pool.GENERAL: 3})
+    monkeypatch.setattr(brackets, "seeds", lambda *_: {Pool.SPECIALIST: 0, Pool.GENERAL: 3})
     s = queue_scenario(Queue(LAM, MU, 1), data_dir, YEARS, TEST)
     result = planner.plan(s, _plan_settings(6))
     best = least_slots(LAM, MU, TARGET, SHARE, 1.0)

@@ -29,7 +29,8 @@ up to the next 0.1 FTE):
 **Pooled regions** (``[pooling] regions``): the specialist slots of a region are one pool and
 one bracket (seeded by Erlang C on the region's sensitive referrals with the pooled overhead;
 passing only when every area of the region passes on its sensitive cases), shared by the
-region's areas in proportion to their expected sensitive referrals (:func:`shares`); general
+region's areas in proportion to their expected sensitive referrals
+(:func:`~rjsim.planning.brackets.shares`); general
 slots are searched per area. A region's areas are always simulated together (one experiment
 per round on the same seed and replications), and judged by the pooled criteria
 (:mod:`rjsim.analysis.pooled_load`).
@@ -39,6 +40,10 @@ takes a few dozen rounds, not a search per area. The task plan (areas, data, sce
 once and one pool of worker processes serves every round; each round simulates only the areas
 still searching, each task at its own candidate staffing, and is judged on the capacity
 metrics alone (no other table is built).
+
+This module runs the rounds and the check; the brackets, seeds and search state live in
+:mod:`rjsim.planning.brackets`, the plan's tables and scenario in
+:mod:`rjsim.planning.plan_tables` (their names are importable from here too).
 """
 
 from __future__ import annotations
@@ -47,14 +52,13 @@ import dataclasses
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
 from rjsim.analysis.columns import joined
-from rjsim.capacity import capacity_test, queueing
+from rjsim.capacity import capacity_test
 from rjsim.core.codes import ALL_POOLS, Pool, Verdict
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
@@ -66,163 +70,30 @@ from rjsim.experiment.experiment import (
     ExperimentSettings,
     run_experiment,
 )
-from rjsim.funding import allocation
 from rjsim.funding import budgets as funding
-from rjsim.model import staffing
-from rjsim.model.region import overhead_days
-from rjsim.scenario import expected as expected_path
-from rjsim.scenario.distributions import DistributionKind
+from rjsim.planning import plan_tables
+from rjsim.planning.brackets import (
+    MAX_SLOTS,
+    POOLS,
+    Bracket,
+    Search,
+    fte_for_slots,
+    new_search,
+    region_seed,
+    seeds,
+    shares,
+)
+from rjsim.planning.plan_tables import funding_scenario
 from rjsim.scenario.funding import AreaFte
-from rjsim.scenario.spec import DAYS_PER_YEAR, SENSITIVE, Scenario
+from rjsim.scenario.spec import Scenario
+
+#: Names kept here for importers (they live in :mod:`rjsim.planning.brackets` and
+#: :mod:`rjsim.planning.plan_tables`).
+__all__ = ["MAX_SLOTS", "POOLS", "Bracket", "PlanResult", "Rounds", "Search", "candidate",
+           "check_seed", "fte_for_slots", "funding_scenario", "plan", "pool_passes",
+           "region_passes", "region_seed", "seeds", "shares"]
 
 log = logging.getLogger(__name__)
-#: The pools searched, specialists first (general slots are seeded on top of them).
-POOLS = (Pool.SPECIALIST, Pool.GENERAL)
-MAX_SLOTS = 100_000
-
-
-@dataclass
-class Bracket:
-    """The search for one pool of one area: ``low`` fails, ``high`` passes (``None`` until
-    such a number is known).
-
-    Until both ends are known the candidate moves away from the last verdict by ``step``
-    slots, doubling each time (the seed is usually within a few per cent); then it bisects.
-    Zero slots cannot fail for want of fewer, so a pass at zero ends the search.
-    """
-
-    current: int
-    low: int | None = None
-    high: int | None = None
-    step: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.step = max(1, math.ceil(0.01 * self.current))
-
-    @classmethod
-    def settled(cls, slots: int) -> Bracket:
-        """A search already decided at ``slots`` (a pool with no demand: ``settled(0)``)."""
-        b = cls(slots)
-        b.high = slots
-        if slots > 0:
-            b.low = slots - 1
-        return b
-
-    @property
-    def done(self) -> bool:
-        if self.high is None:
-            return False
-        return self.high == 0 or (self.low is not None and self.high - self.low <= 1)
-
-    def update(self, *, passed: bool) -> None:
-        """Record the verdict at ``current`` and choose the next candidate."""
-        if passed:
-            self.high = self.current
-        else:
-            self.low = self.current
-        if self.high is None:  # only fails so far: move up
-            self.current = min(MAX_SLOTS, self.current + self.step)
-            self.step *= 2
-        elif self.done:
-            self.current = self.high
-        elif self.low is None:  # only passes so far (above zero): move down
-            self.current = max(0, self.high - self.step)
-            self.step *= 2
-        else:
-            self.current = (self.low + self.high) // 2
-
-
-def fte_for_slots(slots: int, per_fte: float) -> float:
-    """The least FTE, in steps of 0.1, that gives at least ``slots`` caseload slots."""
-    fte = math.ceil(slots / per_fte * 10 - 1e-9) / 10
-    while staffing.slots(fte, per_fte) < slots:
-        fte = round(fte + 0.1, 1)
-    return fte
-
-
-def _seed_slots(lam: float, mean_days: float, scenario: Scenario, offset: int = 0) -> int:
-    """Fewest slots for one pool by Erlang C (and A), less ``offset`` slots already there."""
-    if lam <= 0:
-        return 0
-    c_test, service = scenario.capacity_test, scenario.service
-    target = c_test.wait_target_days or service.wait_target_days
-    mu = 1.0 / mean_days
-    theta = sum(1.0 / d.mean_days for d in (service.patience, service.window)
-                if d.kind is DistributionKind.EXPONENTIAL)
-    c = max(1, math.floor(lam / mu / c_test.max_utilisation) + 1)
-    while c < MAX_SLOTS:
-        late = queueing.mmc_wait_exceeds(lam, mu, c, target)
-        lost = queueing.erlang_a(lam, mu, theta, c).p_abandon if theta > 0 else 0.0
-        if late <= 1 - c_test.timeliness_share and lost <= c_test.max_unmet_demand_rate:
-            break
-        c += 1
-    return max(0, c - offset)
-
-
-def seeds(scenario: Scenario, area: Area) -> dict[Pool, int]:
-    """Analytic starting slots per pool for ``area`` (see the module docstring)."""
-    per_day = {g: r / DAYS_PER_YEAR for g, r in
-               allocation.expected_referrals_by_group(scenario, area).items()}
-    days = {g: expected_path.expected(scenario, g).service_days for g in per_day}
-
-    def pool(groups: list[str]) -> tuple[float, float]:
-        lam = sum(per_day[g] for g in groups)
-        return lam, (sum(per_day[g] * days[g] for g in groups) / lam if lam > 0 else 1.0)
-    sensitive = _seed_slots(*pool([g for g in per_day if g in SENSITIVE]), scenario)
-    general = _seed_slots(*pool(list(per_day)), scenario, offset=sensitive)
-    return {Pool.SPECIALIST: sensitive, Pool.GENERAL: general}
-
-
-def shares(total: int, weights: dict[str, float]) -> dict[str, int]:
-    """``total`` slots shared among areas in proportion to ``weights`` (equally when all are
-    zero), whole slots by largest remainder (ties to the first area)."""
-    w = np.array(list(weights.values()), dtype=float)
-    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
-    exact = total * w
-    out = np.floor(exact + 1e-9).astype(int)
-    for i in np.argsort(-(exact - out), kind="stable")[:total - int(out.sum())]:
-        out[i] += 1
-    return dict(zip(weights, (int(x) for x in out), strict=True))
-
-
-@dataclass
-class Search:
-    """The state of a national search: brackets per area and pool, and a log of rounds.
-
-    The areas of a pooled region share one specialist bracket (the same object under each
-    member's :attr:`Pool.SPECIALIST`; it counts the region's slots), held by each area in
-    proportion to ``weights`` (its expected sensitive referrals): ``pooled`` maps each pooled
-    area to its region's areas."""
-
-    per_fte: float
-    brackets: dict[str, dict[Pool, Bracket]]
-    log: list[dict[str, object]] = field(default_factory=list)
-    pooled: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    weights: dict[str, float] = field(default_factory=dict)
-
-    def slots(self, code: str) -> dict[Pool, int]:
-        out = {p: b.current for p, b in self.brackets[code].items()}
-        if code in self.pooled:  # this area's share of its region's specialists
-            region = self.pooled[code]
-            out[Pool.SPECIALIST] = shares(out[Pool.SPECIALIST],
-                                          {c: self.weights.get(c, 0.0) for c in region})[code]
-        return out
-
-    def with_regions(self, codes: list[str]) -> list[str]:
-        """``codes`` with every other area of their pooled regions (simulated together), in
-        the search's order."""
-        wanted = set(codes).union(*(self.pooled.get(c, ()) for c in codes))
-        return [c for c in self.brackets if c in wanted]
-
-    def searching(self) -> list[str]:
-        return [c for c, pools in self.brackets.items()
-                if not all(b.done for b in pools.values())]
-
-    def fte(self, code: str) -> AreaFte:
-        s = self.slots(code)
-        return AreaFte(general=fte_for_slots(s[Pool.GENERAL], self.per_fte),
-                       specialist=fte_for_slots(s[Pool.SPECIALIST], self.per_fte))
-
 
 def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> Scenario:
     """``scenario`` with FTE set directly for ``codes`` (constant from day 0), only those
@@ -436,103 +307,6 @@ class PlanResult:
     search_log: pd.DataFrame
 
 
-def _brackets(scenario: Scenario, area: Area) -> dict[Pool, Bracket]:
-    """Start each pool at its seed; a pool with no expected demand needs no slot."""
-    rates = allocation.expected_referrals_by_group(scenario, area)
-    demand = {Pool.SPECIALIST: sum(r for g, r in rates.items() if g in SENSITIVE),
-              Pool.GENERAL: sum(r for g, r in rates.items() if g not in SENSITIVE)}
-    start = seeds(scenario, area)
-    return {p: Bracket(start[p]) if demand[p] > 0 else Bracket.settled(0) for p in POOLS}
-
-
-def sensitive_rate(scenario: Scenario, area: Area) -> float:
-    """Expected sensitive referrals a year of ``area`` (its weight in a pooled region)."""
-    return sum(r for g, r in allocation.expected_referrals_by_group(scenario, area).items()
-               if g in SENSITIVE)
-
-
-def region_seed(scenario: Scenario, members: list[Area]) -> int:
-    """Fewest specialist slots for a pooled region by Erlang C (and A): the region's
-    sensitive referrals on one queue, each case holding its slot the pooled overhead longer."""
-    lam = days = 0.0
-    for area in members:
-        for g, r in allocation.expected_referrals_by_group(scenario, area).items():
-            if g in SENSITIVE:
-                lam += r / DAYS_PER_YEAR
-                days += r / DAYS_PER_YEAR * expected_path.expected(scenario, g).service_days
-    mean = days / lam + overhead_days(scenario) if lam > 0 else 1.0
-    return _seed_slots(lam, mean, scenario)
-
-
-def _search(scenario: Scenario, areas: dict[str, Area], pooled: dict[str, tuple[str, ...]]
-            ) -> Search:
-    """Each area's brackets at their seeds; each pooled region's specialists one bracket,
-    seeded for the region, shared by its areas (their general slots searched as alone)."""
-    brackets = {c: _brackets(scenario, a) for c, a in areas.items()}
-    for region in dict.fromkeys(pooled[c] for c in areas if c in pooled):
-        members = [areas[c] for c in region]
-        shared = (Bracket(region_seed(scenario, members))
-                  if any(sensitive_rate(scenario, a) > 0 for a in members)
-                  else Bracket.settled(0))
-        for c in region:
-            brackets[c][Pool.SPECIALIST] = shared
-    return Search(expected_path.caseload_per_fte(scenario), brackets,
-                  pooled={c: r for c, r in pooled.items() if c in areas},
-                  weights={c: sensitive_rate(scenario, a) for c, a in areas.items()})
-
-
-def _area_table(scenario: Scenario, search: Search, result: capacity_test.CapacityTestResult,
-                seeded: dict[str, dict[Pool, int]], areas: dict[str, Area]) -> pd.DataFrame:
-    cost_general, cost_specialist = funding.cost_per_fte(scenario.funding)
-    today = funding.staffing(scenario, runner.task_plan(scenario).table)
-    verdicts = result.verdicts.set_index("area")
-    rows = []
-    for code, area in areas.items():
-        fte, slots = search.fte(code), search.slots(code)
-        cost = fte.general * cost_general + fte.specialist * cost_specialist
-        v = verdicts.loc[code]
-        rows.append({"area": code, "force": area.name, "region": area.region,
-                     "general_slots": slots[Pool.GENERAL],
-                     "specialist_slots": slots[Pool.SPECIALIST],
-                     "general_fte": fte.general, "specialist_fte": fte.specialist,
-                     "fte": round(fte.general + fte.specialist, 1), "annual_cost_gbp": cost,
-                     "today_budget_gbp": today[code].budget_gbp,
-                     "change_gbp": cost - today[code].budget_gbp,
-                     "seed_general_slots": seeded[code][Pool.GENERAL],
-                     "seed_specialist_slots": seeded[code][Pool.SPECIALIST],
-                     "verdict": v["verdict"], "binding_criterion": v["binding_criterion"],
-                     "binding_margin": v["binding_margin"]})
-    return pd.DataFrame(rows)
-
-
-def _national_table(areas: pd.DataFrame, result: capacity_test.CapacityTestResult,
-                    rounds: int, replications: int) -> pd.DataFrame:
-    cost, today = areas["annual_cost_gbp"].sum(), areas["today_budget_gbp"].sum()
-    n = result.national.iloc[0]
-    return pd.DataFrame([{
-        "areas": len(areas), "general_fte": areas["general_fte"].sum(),
-        "specialist_fte": areas["specialist_fte"].sum(), "total_annual_cost_gbp": cost,
-        "today_budget_gbp": today, "change_gbp": cost - today,
-        "cost_ratio_to_today": cost / today if today > 0 else np.nan,
-        "verdict": n["verdict"], "areas_pass": n["areas_pass"],
-        "replications": replications,
-        "check_replications": n["replications"], "search_rounds": rounds}])
-
-
-def funding_scenario(scenario: Scenario, search: Search) -> Scenario:
-    """The plan as a scenario to run and compare: ``scenario`` with each area's planned FTE
-    set directly (in post from day 0: recruited and trained ahead of commencement)."""
-    f = dataclasses.replace(scenario.funding, capacity_from="fte", schedule=(),
-                            area_budget_gbp=FrozenMap(),
-                            area_fte=FrozenMap({c: search.fte(c) for c in search.brackets}))
-    text = (f"The price of commencement: the least FTE per area (steps of 0.1) found by "
-            f"'rjsim plan' to pass the capacity test, on '{scenario.name}'. FTE are set "
-            "directly and in post from day 0 (recruited and trained ahead of commencement).\n"
-            + scenario.description)
-    return dataclasses.replace(scenario, name=f"{scenario.name}_plan", funding=f,
-                               description=text)
-
-
 def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
          check_rounds: int = 5,
          on_round: Callable[[int, int], None] | None = None) -> PlanResult:
@@ -544,7 +318,7 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     assessed = capacity.assessed(scenario)
     plan_of_areas = runner.task_plan(assessed)
     areas = {a.code: a for a in plan_of_areas.areas}
-    search = _search(assessed, areas, plan_of_areas.pooled)
+    search = new_search(assessed, areas, plan_of_areas.pooled)
     seeded = {c: search.slots(c) for c in areas}
     quiet = dataclasses.replace(settings, cache_dir=None, progress=None, target_precision=None)
     replications = settings.replications or scenario.run.replications
@@ -569,9 +343,9 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
         for b in pools.values():
             b.current = b.high if b.high is not None else b.current
     check, result = _confirm(search, assessed, areas, run_check, check_rounds)
-    table = _area_table(scenario, search, result, seeded, areas)
-    return PlanResult(funding_scenario(scenario, search), table,
-                      _national_table(table, result, rounds,
+    table = plan_tables.area_table(scenario, search, result, seeded, areas)
+    return PlanResult(plan_tables.funding_scenario(scenario, search), table,
+                      plan_tables.national_table(table, result, rounds,
                                       settings.replications or scenario.run.replications),
                       check, result,
                       pd.DataFrame(search.log))

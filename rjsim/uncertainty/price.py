@@ -2,7 +2,7 @@
 parameter set.
 
 For each parameter set, every area's least staffing is estimated as the planner's queueing
-seed (:func:`rjsim.planning.planner.seeds`: each caseload pool an M/M/c queue at the expected
+seed (:func:`rjsim.planning.brackets.seeds`: each caseload pool an M/M/c queue at the expected
 referral rate under the right, the fewest slots meeting the utilisation, timeliness and, with
 exponential patience and windows, Erlang A abandonment criteria), turned into FTE and priced at
 that set's cost per FTE. No simulation: the distribution across parameter sets costs seconds.
