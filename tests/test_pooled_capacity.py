@@ -43,9 +43,10 @@ def test_pooled_utilisation_by_hand() -> None:
     loads = _loads(sensitive_workload=[3, 5, 1], general_workload=[10, 2, 1],
                    sensitive_referrals=[1, 1, 1], general_referrals=[5, 1, 1],
                    general_slot_days=[4, 5, 1], specialist_slot_days=[0, 20, 1])
-    members = pooled_load.regions(["A", "B", "C"], {"A": ("A", "B"), "B": ("A", "B")})
-    assert [m.tolist() for m in members] == [[0, 1]]
-    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members, extra=0.0)
+    region = (pooled_load.ServiceGroup((("A",), ("B",)), pooled=True),)
+    members = pooled_load.regions(["A", "B", "C"], region, extra=0.0)
+    assert [m.members.tolist() for m in members] == [[0, 1]]
+    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members)
     # the pool: (3 + 5) / 20; area 0: (10 + 8 + 0) / (4 + 20); area 1: (2 + 8 + 6) / (5 + 20)
     assert rho_s[:2, 0] == pytest.approx([0.4, 0.4])
     assert rho_g[:2, 0] == pytest.approx([18 / 24, 16 / 25])
@@ -53,7 +54,8 @@ def test_pooled_utilisation_by_hand() -> None:
     # an overhead of 0.5 day per pooled case: 2 sensitive cases add 1 slot-day to the pool's
     # load; each area's general cases (2 days of slot a case) hold a pooled slot
     # (2 + 0.5) / 2 = 1.25 times as long
-    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members, extra=0.5)
+    rho_s, rho_g = pooled_load.pooled_utilisation(
+        loads, pooled_load.regions(["A", "B", "C"], region, extra=0.5))
     assert rho_s[:2, 0] == pytest.approx([9 / 20, 9 / 20])
     assert rho_g[0, 0] == pytest.approx((10 * 1.25 + 9) / (4 * 1.25 + 20))
     assert rho_g[1, 0] == pytest.approx((2 * 1.25 + 9 + 6 * 1.25) / (5 * 1.25 + 20))
@@ -62,9 +64,32 @@ def test_pooled_utilisation_by_hand() -> None:
 def test_a_region_of_one_area_without_overhead_is_the_area_on_its_own() -> None:
     loads = _loads(sensitive_workload=[7], general_workload=[9], sensitive_referrals=[3],
                    general_referrals=[4], general_slot_days=[6], specialist_slot_days=[8])
-    rho_s, rho_g = pooled_load.pooled_utilisation(loads, [np.array([0])], extra=0.0)
+    one = pooled_load.regions(["A"], (pooled_load.ServiceGroup((("A",),), pooled=True),), 0.0)
+    rho_s, rho_g = pooled_load.pooled_utilisation(loads, one)
     assert rho_s[0, 0] == pytest.approx(7 / 8)  # sensitive load / specialist slots
     assert rho_g[0, 0] == pytest.approx((7 + 9) / (6 + 8))  # all load / all slots
+
+
+def test_a_shared_service_in_a_pooled_region_is_one_unit() -> None:
+    """A small area G (no staff) served by its neighbour H's service, pooled with area B: G and
+    H are one unit (summed loads and slots, shared general slots), B another."""
+    loads = _loads(sensitive_workload=[7, 1, 2], general_workload=[9, 2, 3],
+                   sensitive_referrals=[3, 1, 1], general_referrals=[4, 1, 1],
+                   general_slot_days=[6, 0, 4], specialist_slot_days=[8, 0, 2])
+    groups = pooled_load.service_groups({c: ("H", "G", "B") for c in "HGB"}, {"G": "H"},
+                                        lambda _code: True)
+    assert groups == (pooled_load.ServiceGroup((("H", "G"), ("B",)), pooled=True),)
+    members = pooled_load.regions(["H", "G", "B"], groups, extra=0.0)
+    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members)
+    assert rho_s[:, 0] == pytest.approx([10 / 10] * 3)  # (7 + 1 + 2) / (8 + 0 + 2)
+    # unit H+G: general 11 on 6 (overflow 5); B: 3 on 4 (none)
+    assert rho_g[:, 0] == pytest.approx([(11 + 10) / (6 + 10)] * 2 + [(3 + 10 + 5) / (4 + 10)])
+    # with G judged as an area of its own its general load (2, on no slot) would be overflow
+    apart = pooled_load.regions(["H", "G", "B"], (pooled_load.ServiceGroup(
+        (("H",), ("G",), ("B",)), pooled=True),), extra=0.0)
+    assert pooled_load.pooled_utilisation(loads, apart)[1][1, 0] == pytest.approx((2 + 10 + 3) / 10)
+    fewest = pooled_load.pooled_fewest(np.array([[2.0, 3.0], [0.0, 0.0], [1.0, 1.0]]), members)
+    assert fewest.tolist() == [[3.0, 4.0]] * 3
 
 
 def test_the_pool_is_stable_exactly_when_every_overflow_fits() -> None:
@@ -74,7 +99,10 @@ def test_the_pool_is_stable_exactly_when_every_overflow_fits() -> None:
         n = 3
         loads = _loads(**{f.name: list(rng.uniform(0, 10, n))
                           for f in dataclasses.fields(pooled_load.Loads)})
-        _, rho_g = pooled_load.pooled_utilisation(loads, [np.arange(n)], extra=0.0)
+        units = tuple((str(a),) for a in range(n))
+        region = pooled_load.regions([str(a) for a in range(n)],
+                                     (pooled_load.ServiceGroup(units, pooled=True),), 0.0)
+        _, rho_g = pooled_load.pooled_utilisation(loads, region)
         fits = (loads.sensitive_workload.sum()
                 + np.maximum(loads.general_workload - loads.general_slot_days, 0).sum()
                 < loads.specialist_slot_days.sum())
@@ -85,7 +113,9 @@ def test_the_pool_is_stable_exactly_when_every_overflow_fits() -> None:
 
 def test_region_fewest_slots_is_the_pools() -> None:
     own = np.array([[0, 0, 0], [3, 1, 2], [5, 5, 0]], dtype=float)
-    fewest = pooled_load.pooled_fewest(own, [np.array([0, 1])])
+    region = pooled_load.regions(["A", "B", "C"],
+                                 (pooled_load.ServiceGroup((("A",), ("B",)), pooled=True),), 0.0)
+    fewest = pooled_load.pooled_fewest(own, region)
     assert fewest[0].tolist() == fewest[1].tolist() == [3, 1, 2]
     assert np.isnan(fewest[2]).all()
 

@@ -26,8 +26,9 @@ criterion:
 
 An area that pools its specialists with its region (``[pooling] regions``) is judged on the
 region's pool: its specialist utilisation and coverage are the pool's, its general utilisation
-counts the pool's spare slots (:mod:`rjsim.analysis.pooled_load`); its timeliness, unmet demand
-and backlog trend stay its own.
+counts the pool's spare slots (:mod:`rjsim.analysis.pooled_load`; a shared service in the
+region, a host and the small areas it serves, counts as one unit). Its timeliness, unmet demand
+and backlog trend stay its own. An area that only shares a service is judged alone.
 
 The window is the test's own, whatever the run's warm-up: every run (and so every funding
 comparison) carries these metrics, and the cohort counts behind ``timeliness`` are taken over
@@ -43,7 +44,7 @@ that of all slots). The planner uses the pools to know which kind of facilitator
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -178,14 +179,13 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
-            counts: pd.DataFrame, pooled: Mapping[str, tuple[str, ...]] | None = None,
+            counts: pd.DataFrame, groups: Sequence[pooled_load.ServiceGroup] = (),
             hosts: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One replication's capacity-test values per area and pool (see the module docstring).
 
     ``amg``, ``am``: that replication's area x month (x group) tables; ``counts``: its cohort
-    counts over the window (:func:`window_counts`); ``pooled``: area code -> the codes of the
-    areas it pools its specialists with (:attr:`rjsim.experiment.runner.TaskPlan.pooled`),
-    whose utilisation and coverage are the region's pool's (:mod:`rjsim.analysis.pooled_load`);
+    counts over the window (:func:`window_counts`); ``groups``: the pooled regions, whose
+    areas' utilisation and coverage are the region's pool's (:mod:`rjsim.analysis.pooled_load`);
     ``hosts``: guest area code -> the area whose service serves it (``funding.shared_services``):
     a host's utilisation counts its guests' workload (those in these tables) on its slots.
     """
@@ -217,8 +217,8 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     rho_general = rho_all
     fewest = fewest.astype(float).mask(no_slots.reindex(fewest.index, fill_value=False))
     sensitive_referrals = of("referrals", SENSITIVE_DEMAND)
-    if pooled:
-        rho_sensitive, rho_general, fewest = _pooled(scenario, pooled, of, slot_days, post,
+    if groups:
+        rho_sensitive, rho_general, fewest = _pooled(scenario, groups, of, slot_days, post,
                                                      (rho_sensitive, rho_all, fewest))
     window_days = float(d.sum() / max(post["area"].nunique(), 1))
     out = df.reset_index()
@@ -244,7 +244,7 @@ def metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     return out
 
 
-def _pooled(scenario: Scenario, pooled: Mapping[str, tuple[str, ...]],
+def _pooled(scenario: Scenario, groups: Sequence[pooled_load.ServiceGroup],
             of: Callable[[str, str], pd.Series], slot_days: pd.DataFrame, post: pd.DataFrame,
             own: tuple[pd.Series, pd.Series, pd.Series]
             ) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -262,8 +262,8 @@ def _pooled(scenario: Scenario, pooled: Mapping[str, tuple[str, ...]],
         general_referrals=col(of("referrals", GENERAL)),
         general_slot_days=col(slot_days[GENERAL]),
         specialist_slot_days=col(slot_days[SENSITIVE_DEMAND]))
-    members = pooled_load.regions(areas, pooled)
-    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members, overhead_days(scenario))
+    members = pooled_load.regions(areas, groups, overhead_days(scenario))
+    rho_s, rho_g = pooled_load.pooled_utilisation(loads, members)
     monthly = post.pivot_table(index="area", columns="period", values="specialist_slots",
                                aggfunc="sum").reindex(areas).fillna(0.0).to_numpy(dtype=float)
     fewest = pooled_load.pooled_fewest(monthly, members).min(axis=1)

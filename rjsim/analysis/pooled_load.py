@@ -25,11 +25,18 @@ every member area of a pooled region (decision recorded in ``data/assumptions.cs
 
 Waits, unmet demand and the backlog trend stay each area's own (its own cases, wherever they
 were served). Everything is vectorised over windows: inputs are (areas, windows) arrays.
+
+A **shared service** in a pooled region (``funding.shared_services``: a small area served by
+a neighbour's service) is one unit: its areas share general slots and queue, so the formulas
+above read "unit" for "area", with the unit's loads and slots the sums of its areas'. (A group
+that is not ``pooled`` is a region of one unit with no overhead: the unpooled test applied to
+the service as a whole. The runner does not ask for it: an area that only shares a service is
+judged alone, see :meth:`rjsim.experiment.runner.TaskPlan.service_groups`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,43 +62,88 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where((num > 0) & (den <= 0), np.inf, out)
 
 
-def regions(areas: list[str], pooled: Mapping[str, tuple[str, ...]]) -> list[np.ndarray]:
-    """The row indices of each pooled region's areas among ``areas`` (areas not present, e.g.
-    not simulated in this run, are left out; a region is listed once)."""
+@dataclass(frozen=True)
+class ServiceGroup:
+    """Areas simulated together: its ``units`` (services: an area, or a host and the small
+    areas it serves, by area code) and whether they pool specialists across a region
+    (``pooled``: each pooled case pays the overhead) or are one shared service."""
+
+    units: tuple[tuple[str, ...], ...]
+    pooled: bool
+
+
+def service_groups(together: Mapping[str, tuple[str, ...]], hosts: Mapping[str, str],
+                   region_pooled: Callable[[str], bool]) -> tuple[ServiceGroup, ...]:
+    """The groups of a task plan: ``together`` maps an area to the areas simulated with it,
+    ``hosts`` a small area to the area whose service serves it, ``region_pooled`` says whether
+    an area pools its specialists with its region."""
+    out: dict[tuple[str, ...], ServiceGroup] = {}
+    for code, members in together.items():
+        if members in out:
+            continue
+        units: dict[str, list[str]] = {}
+        for m in members:
+            units.setdefault(hosts.get(m, m), []).append(m)
+        out[members] = ServiceGroup(tuple(tuple(u) for u in units.values()),
+                                    pooled=region_pooled(code))
+    return tuple(out.values())
+
+
+@dataclass(frozen=True)
+class Region:
+    """A :class:`ServiceGroup` as row indices of the areas present, and its overhead (days a
+    pooled case holds its slot longer; 0 for a shared service)."""
+
+    units: list[np.ndarray]
+    extra: float
+
+    @property
+    def members(self) -> np.ndarray:
+        return np.concatenate(self.units)
+
+
+def regions(areas: list[str], groups: Sequence[ServiceGroup], extra: float) -> list[Region]:
+    """``groups`` as row indices among ``areas`` (areas not present, e.g. not simulated in
+    this run, are left out); ``extra``: the pooled overhead in days."""
     index = {a: i for i, a in enumerate(areas)}
-    seen: dict[tuple[int, ...], None] = {}
-    for code in areas:
-        members = tuple(sorted(index[m] for m in pooled.get(code, ()) if m in index))
-        if members:
-            seen.setdefault(members, None)
-    return [np.array(m, dtype=np.int64) for m in seen]
+    out = []
+    for g in groups:
+        units = [np.array([index[c] for c in u if c in index], dtype=np.int64) for u in g.units]
+        units = [u for u in units if len(u)]
+        if units:
+            out.append(Region(units, extra if g.pooled else 0.0))
+    return out
 
 
-def pooled_utilisation(loads: Loads, members: list[np.ndarray], extra: float
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def pooled_utilisation(loads: Loads, members: list[Region]) -> tuple[np.ndarray, np.ndarray]:
     """(specialist, general) utilisation per area and window for the areas in ``members``
-    (see the module docstring); NaN for every other area."""
+    (see the module docstring: each unit's value given to its areas); NaN for every other
+    area."""
     rho_s = np.full(loads.general_workload.shape, np.nan)
     rho_g = np.full(loads.general_workload.shape, np.nan)
-    lg, g = loads.general_workload, loads.general_slot_days
-    # slot-days a general case holds a pooled slot per slot-day it holds its own area's
-    f = 1.0 + extra * ratio(loads.general_referrals, lg)
-    f = np.where(np.isfinite(f), f, 1.0)
-    overflow = np.maximum(lg - g, 0.0) * f
-    for idx in members:
-        sensitive = (loads.sensitive_workload[idx].sum(axis=0)
-                     + extra * loads.sensitive_referrals[idx].sum(axis=0))
-        pool = loads.specialist_slot_days[idx].sum(axis=0)
-        rho_s[idx] = ratio(sensitive, pool)
-        others = overflow[idx].sum(axis=0) - overflow[idx]
-        rho_g[idx] = ratio(lg[idx] * f[idx] + sensitive + others, g[idx] * f[idx] + pool)
+    for region in members:
+        def per_unit(x: np.ndarray, r: Region = region) -> np.ndarray:  # (units, windows)
+            return np.stack([x[u].sum(axis=0) for u in r.units])
+        lg, g = per_unit(loads.general_workload), per_unit(loads.general_slot_days)
+        # slot-days a general case holds a pooled slot per slot-day it holds its own unit's
+        f = 1.0 + region.extra * ratio(per_unit(loads.general_referrals), lg)
+        f = np.where(np.isfinite(f), f, 1.0)
+        overflow = np.maximum(lg - g, 0.0) * f
+        sensitive = (loads.sensitive_workload[region.members].sum(axis=0)
+                     + region.extra * loads.sensitive_referrals[region.members].sum(axis=0))
+        pool = loads.specialist_slot_days[region.members].sum(axis=0)
+        others = overflow.sum(axis=0) - overflow
+        unit_g = ratio(lg * f + sensitive + others, g * f + pool)
+        for k, u in enumerate(region.units):
+            rho_s[u] = ratio(sensitive, pool)
+            rho_g[u] = unit_g[k]
     return rho_s, rho_g
 
 
-def pooled_fewest(specialist_slots: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
+def pooled_fewest(specialist_slots: np.ndarray, members: list[Region]) -> np.ndarray:
     """Per area and month (``specialist_slots``: (areas, months) own slots), the region's
     specialist slots for pooled areas (NaN for every other area)."""
     out = np.full(specialist_slots.shape, np.nan)
-    for idx in members:
-        out[idx] = specialist_slots[idx].sum(axis=0)
+    for region in members:
+        out[region.members] = specialist_slots[region.members].sum(axis=0)
     return out

@@ -21,7 +21,7 @@ running sums of ``t``, ``t^2``, ``y`` and ``t y``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -142,15 +142,15 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
                     edges: pd.DataFrame, months: int | None = None,
-                    pooled: Mapping[str, tuple[str, ...]] | None = None,
+                    groups: Sequence[pooled_load.ServiceGroup] = (),
                     hosts: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One replication's capacity-test values (pool ``all``) per area and rolling window.
 
     ``amg``, ``am``: that replication's area x month (x group) tables; ``edges``: its tasks'
-    :func:`cohort_edges`; ``pooled``: areas that pool their specialists, judged on their
-    region's pool as :func:`rjsim.analysis.capacity_metrics.metrics` does; ``hosts``: shared
-    services, whose hosts' utilisation counts their guests' workload, as there. Columns: ``area``
-    and :data:`COLUMNS`; ``timeliness`` and ``unmet_demand_rate`` are NaN where the window has
+    :func:`cohort_edges`; ``groups``: the pooled regions, judged on their pool as
+    :func:`rjsim.analysis.capacity_metrics.metrics` does; ``hosts``: shared services, whose
+    hosts' utilisation counts their guests' workload, as there. Columns: ``area`` and
+    :data:`COLUMNS`; ``timeliness`` and ``unmet_demand_rate`` are NaN where the window has
     nothing to judge.
     """
     w = windows(scenario, months)
@@ -184,7 +184,7 @@ def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
     rho = np.maximum(_ratio(_window_sum(served_s, s, e), slot_days_s),
                      _ratio(_window_sum(served, s, e), slot_days))
     rho = np.where(slot_days > 0, rho, np.nan)  # no slot of its own: not applicable
-    members = pooled_load.regions(areas, pooled or {})
+    members = pooled_load.regions(areas, groups, overhead_days(scenario))
     if members:  # pooled areas: the region's pool (rjsim.analysis.pooled_load)
         referrals_s = _grid(sens, "referrals", areas, n_p)
         loads = pooled_load.Loads(
@@ -193,7 +193,7 @@ def rolling_metrics(scenario: Scenario, amg: pd.DataFrame, am: pd.DataFrame,
             sensitive_referrals=_window_sum(referrals_s, s, e),
             general_referrals=_window_sum(referrals - referrals_s, s, e),
             general_slot_days=_window_sum(general * days, s, e), specialist_slot_days=slot_days_s)
-        rho_s, rho_g = pooled_load.pooled_utilisation(loads, members, overhead_days(scenario))
+        rho_s, rho_g = pooled_load.pooled_utilisation(loads, members)
         rho = np.where(np.isnan(rho_s), rho, np.maximum(rho_s, rho_g))
         region_special = pooled_load.pooled_fewest(special, members)
         special = np.where(np.isnan(region_special), special, region_special)

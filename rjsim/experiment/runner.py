@@ -25,7 +25,7 @@ from typing import Protocol
 import pandas as pd
 
 from rjsim.analysis import capacity_metrics as capacity
-from rjsim.analysis import rolling, summary, tables
+from rjsim.analysis import pooled_load, rolling, summary, tables
 from rjsim.analysis.columns import Columns, head, joined
 from rjsim.core.errors import Problem, RjsimError, ScenarioError
 from rjsim.core.schema import did_you_mean
@@ -91,6 +91,11 @@ class TaskPlan:
         selected = {a.code for a in self.areas}
         return {c: tuple(m for m in g if m in selected) for c, g in self.pooled.items()
                 if self.region_pooled(c)}
+
+    def service_groups(self) -> tuple[pooled_load.ServiceGroup, ...]:
+        """The pooled regions, by service (an area, or a host and the small areas it serves),
+        as the capacity test judges them; areas that only share a service are judged alone."""
+        return pooled_load.service_groups(self.pooled_regions, self.hosts, self.region_pooled)
 
     def region_pooled(self, code: str) -> bool:
         """Whether the area pools its specialists with its region (not only a shared
@@ -312,8 +317,9 @@ def replication_tables(p: TaskPlan, digests: list[AreaDigest]) -> dict[str, pd.D
         "area_summary": summary.area_summary(s, am, cases, counts, p.areas),
         "group_summary": summary.group_summary(s, amg, cases, counts),
         "national_summary": summary.national_summary(s, am, cases, counts),
-        "capacity_metrics": capacity.metrics(s, amg, am, in_window, p.pooled_regions, p.hosts),
-        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges, pooled=p.pooled_regions,
+        "capacity_metrics": capacity.metrics(s, amg, am, in_window, p.service_groups(),
+                                             p.hosts),
+        "rolling_metrics": rolling.rolling_metrics(s, amg, am, edges, groups=p.service_groups(),
                                                    hosts=p.hosts),
     }
 

@@ -153,7 +153,7 @@ class Search:
     def slots(self, code: str) -> dict[Pool, int]:
         out = {p: b.current for p, b in self.brackets[code].items()}
         if code in self.pooled:  # this area's share of its region's specialists
-            region = self.pooled[code]
+            region = [c for c in self.pooled[code] if c in self.brackets]
             out[Pool.SPECIALIST] = shares(out[Pool.SPECIALIST],
                                           {c: self.weights.get(c, 0.0) for c in region})[code]
         return out
@@ -208,12 +208,12 @@ def new_search(scenario: Scenario, areas: dict[str, Area], pooled: dict[str, tup
     seeded for the region, shared by its areas (their general slots searched as alone)."""
     brackets = {c: area_brackets(scenario, a) for c, a in areas.items()}
     for region in dict.fromkeys(pooled[c] for c in areas if c in pooled):
-        members = [areas[c] for c in region]
+        members = [areas[c] for c in region if c in areas]
         shared = (Bracket(region_seed(scenario, members))
                   if any(sensitive_rate(scenario, a) > 0 for a in members)
                   else Bracket.settled(0))
-        for c in region:
-            brackets[c][Pool.SPECIALIST] = shared
+        for a in members:
+            brackets[a.code][Pool.SPECIALIST] = shared
     return Search(expected_path.caseload_per_fte(scenario), brackets,
                   pooled={c: r for c, r in pooled.items() if c in areas},
                   weights={c: sensitive_rate(scenario, a) for c, a in areas.items()})

@@ -170,8 +170,9 @@ class Rounds:
         areas in ``fte``, each simulated at its FTE (set directly, in post from day 0). Areas
         of pooled regions (``fte`` must hold every area of their region) are simulated together
         as an experiment, on the same seed and replications."""
-        pooled = [c for c in fte if c in self.tasks.pooled]
-        alone = {c: f for c, f in fte.items() if c not in self.tasks.pooled}
+        # areas of a pooled region; an area sharing a service runs on its own at its FTE
+        pooled = [c for c in fte if c in self.tasks.pooled and self.tasks.region_pooled(c)]
+        alone = {c: f for c, f in fte.items() if c not in pooled}
         parts = [self._alone(alone)] if alone else []
         if pooled:
             if self.run_pooled is None:
@@ -318,7 +319,8 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     assessed = capacity.assessed(scenario)
     plan_of_areas = runner.task_plan(assessed)
     areas = {a.code: a for a in plan_of_areas.areas}
-    search = new_search(assessed, areas, plan_of_areas.pooled)
+    search = new_search(assessed, areas, {c: r for c, r in plan_of_areas.pooled.items()
+                                          if plan_of_areas.region_pooled(c)})
     seeded = {c: search.slots(c) for c in areas}
     quiet = dataclasses.replace(settings, cache_dir=None, progress=None, target_precision=None)
     replications = settings.replications or scenario.run.replications
