@@ -63,7 +63,7 @@ from rjsim.core.codes import ALL_POOLS, Pool, Verdict
 from rjsim.core.schema import FrozenMap
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
-from rjsim.experiment.executors import TaskPool
+from rjsim.experiment.executors import ExecutorSettings, TaskPool
 from rjsim.experiment.experiment import (
     Experiment,
     ExperimentFailed,
@@ -163,25 +163,31 @@ class Rounds:
     pool: TaskPool
     replications: int
     # runs the pooled regions' candidates (an experiment at the rounds' replications)
-    run_pooled: Runner | None = None
+    run_pooled: Runner | None = None  # None: in this process
 
     def metrics(self, fte: dict[str, AreaFte]) -> pd.DataFrame:
         """Each replication's capacity metrics (as :func:`run_experiment` reports them) of the
         areas in ``fte``, each simulated at its FTE (set directly, in post from day 0). Areas
         of pooled regions (``fte`` must hold every area of their region) are simulated together
         as an experiment, on the same seed and replications."""
-        # areas of a pooled region; an area sharing a service runs on its own at its FTE
-        pooled = [c for c in fte if c in self.tasks.pooled and self.tasks.region_pooled(c)]
-        alone = {c: f for c, f in fte.items() if c not in pooled}
+        # areas simulated with others (a pooled region; the candidates share no service)
+        pooled = [c for c in fte if c in self.tasks.pooled]
+        alone = {c: f for c, f in fte.items() if c not in self.tasks.pooled}
         parts = [self._alone(alone)] if alone else []
         if pooled:
-            if self.run_pooled is None:
-                raise ValueError("pooled regions need Rounds.run_pooled")
-            e = self.run_pooled(candidate(self.tasks.scenario, {c: fte[c] for c in pooled},
-                                          pooled))
+            e = self._run_pooled(candidate(self.tasks.scenario, {c: fte[c] for c in pooled},
+                                           pooled))
             m = e.per_replication["capacity_metrics"]
             parts.append(m[["replication", *[c for c in m.columns if c != "replication"]]])
-        return pd.concat(parts, ignore_index=True)
+        df = pd.concat(parts, ignore_index=True)
+        # in the experiment's order: by replication, then area and pool (capacity.metrics)
+        return df.sort_values(["replication", "area"], kind="stable").reset_index(drop=True)
+
+    def _run_pooled(self, s: Scenario) -> Experiment:
+        if self.run_pooled is not None:
+            return self.run_pooled(s)
+        return run_experiment(s, ExperimentSettings(
+            replications=self.replications, executor=ExecutorSettings(kind="local")))
 
     def _alone(self, fte: dict[str, AreaFte]) -> pd.DataFrame:
         """:meth:`metrics` of areas on their own, one task each on the pool of workers."""
