@@ -49,7 +49,7 @@ from rjsim.scenario.spec import DAYS_PER_YEAR, Scenario
 STEADY_MONTHS = 12
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 #: Longest one-line description in the table (characters).
-SUMMARY_CHARS = 160
+SUMMARY_CHARS = 110
 
 LIMITATION = ("These are model estimates. The 95% confidence intervals show simulation noise "
               "only, not uncertainty in the assumptions, many of which are judgement (see "
