@@ -21,6 +21,8 @@ import pytest
 from clitools import assert_clean_error, rjsim
 
 from rjsim.cli.progress import TerminalProgress
+from rjsim.report import decision
+from rjsim.results.reader import open_results
 
 SMALL = """
 name = "{name}"
@@ -76,6 +78,13 @@ def test_compare_prints_verdicts_and_writes_tables(tmp_path: Path) -> None:
     assert "real at 95%" in proc.stdout or "noise" in proc.stdout
     assert "real at 95%" in proc.stdout  # doubling the budget must show somewhere
     assert "not distinguishable from noise" in proc.stdout  # referrals do not move
+    # the answer, as the report's decision table states it
+    res = open_results(tmp_path / "cmp")
+    rows = decision.option_rows(res)
+    answer = decision.conclusion(rows, decision.plan_estimate(res, rows))
+    assert f"In short: {answer}" in proc.stdout
+    assert answer.startswith(("No option passes", "The cheapest option that passes",
+                              "The capacity test could not be run"))
     tables = tmp_path / "cmp" / "tables"
     est = pd.read_csv(tables / "comparison_estimates.csv")
     diff = pd.read_csv(tables / "comparison_differences.csv")

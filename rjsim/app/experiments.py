@@ -294,6 +294,13 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
         store.write_results(out, c.experiments[0].scenario, tables, info, extra)
     lines = ([] if options.quiet else [text]) + (
         [f"Results written to {out}/"] if out is not None else [])
+    if out is not None and not options.quiet:  # the answer, as the report's table states it
+        from rjsim.report import decision
+        from rjsim.results.reader import open_results
+        res = open_results(out)
+        rows = decision.option_rows(res)
+        lines.insert(1, "In short: " + decision.conclusion(rows, decision.plan_estimate(res, rows))
+                     + "\n")
     return finish(CompareOutcome(status=EXIT_OK, lines=tuple(lines), out=out, comparison=c,
                                  uncertainty=results), options)
 
