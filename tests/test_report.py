@@ -158,7 +158,8 @@ def test_spreadsheet_has_every_table_and_a_complete_readme(run_dir: tuple[Path, 
     book = pd.read_excel(out / "report.xlsx", sheet_name=None)
     tables = sorted(p.stem for p in (out / "tables").glob("*.csv"))
     sheets = [t for t in tables if t not in FILE_ONLY]
-    assert {"area_month_group", "area_month"} <= set(tables) and "national_month" in sheets
+    assert {"area_month_group", "area_month", "national_month"} <= set(tables)
+    assert "national_summary" in sheets and "national_month" not in sheets
     monthly = [t for t in sheets if "month" in t]  # after the summary tables
     assert list(book) == ["Summary", "README", *(t for t in sheets if t not in monthly),
                           *monthly]
