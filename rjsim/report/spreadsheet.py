@@ -8,10 +8,10 @@ table is (its sheet, or its files). Then one sheet per table in ``tables/`` (nam
 Excel's 31 characters and made unique): summary tables first, monthly tables last, and the
 large per-replication tables (:data:`FILE_ONLY`: monthly by offence group about a million
 cells nationally, by area about 140,000, national monthly about 100,000 at 30 replications; the
-rolling windows of every replication about 700,000) left in ``tables/`` as Parquet and CSV; the
-README sheet says where. Writing the national monthly table took about a third of the time of
-``rjsim report`` on a national 30-replication run for a sheet no clerk reads row by row (the
-report's figures show its series).
+capacity-test inputs of every replication, area and pool about 70,000; the rolling windows of
+every replication about 700,000) left in ``tables/`` as Parquet and CSV; the README sheet says
+where. Their summaries across replications are sheets (``kpi_area``, ``kpi_national``, the
+capacity test's verdicts), and the report's figures show the monthly series.
 
 Every table sheet has a filter on its header row and frozen headers; a police force name column
 is put beside every column of ONS area codes; numbers carry formats from their documented unit
@@ -45,7 +45,8 @@ UNDOCUMENTED = "(no description)"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Tables kept out of the workbook (per-replication monthly series: too large to be useful in a
 #: spreadsheet or quick to write).
-FILE_ONLY = ("area_month_group", "area_month", "national_month", "rolling_metrics")
+FILE_ONLY = ("area_month_group", "area_month", "national_month", "capacity_metrics",
+             "rolling_metrics")
 #: The same for an uncertainty run: every run of every parameter set, tidy but long (its
 #: summaries are sheets).
 FILE_ONLY_UNCERTAINTY = ("uncertainty_runs", "uncertainty_monthly", "uncertainty_time_to_pass")
