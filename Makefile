@@ -45,7 +45,7 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check rjsim tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # Regression check of every reference scenario against results/reference/ (docs/developers.md:
 # Regression checks); exit 1 on a regression, 2 on missing or corrupted references.

@@ -54,7 +54,7 @@ def _read_toml(path: Path, shown: str, referrer: str | None) -> dict[str, Any]:
     try:
         raw = files.read_limited(path, MAX_SCENARIO_BYTES)
     except files.FileProblem as exc:
-        raise ScenarioError([Problem(where, f"scenario file '{_short(shown)}' {exc}")],
+        raise ScenarioError([Problem(where, f"scenario file '{_short_path(shown)}' {exc}")],
                             "cannot read scenario") from None
     try:
         text = raw.decode("utf-8-sig")  # a byte-order mark (as some editors write) is fine
@@ -84,6 +84,11 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _short_path(text: str, limit: int = 80) -> str:
+    """A long path cut at its start, so the file's own name stays in the message."""
+    return text if len(text) <= limit else "..." + text[-(limit - 3):]
+
+
 def _depth(value: Any) -> int:
     """How deeply ``value`` nests lists and tables (iteratively: no recursion limit)."""
     deepest, stack = 0, [(value, 0)]
@@ -109,8 +114,9 @@ def file_layers(path: Path | str) -> list[Layer]:
             resolved = files.resolve(current)
         except files.FileProblem as exc:
             where = shown if referrer is None else f"{referrer}: extends"
-            raise ScenarioError([Problem(where, f"cannot read scenario file '{_short(shown)}': "
-                                         f"{exc}")], "cannot read scenario") from None
+            raise ScenarioError([Problem(where, f"cannot read scenario file "
+                                                f"'{_short_path(shown)}': {exc}")],
+                                "cannot read scenario") from None
         if resolved in seen:
             raise ScenarioError([Problem(shown, "'extends' chain loops back to this file")],
                                 "cannot read scenario")
