@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from capacity_helpers import queue_dict
 from clitools import assert_clean_error, rjsim
 from conftest import binomial_se, scenario, z_bound
 from test_validation_statistical import (
@@ -172,25 +173,12 @@ def test_two_mmc_areas_sharing_one_service_are_one_mm2c_queue(tmp_path: Path) ->
 
 
 def _twin_dict(data: Path, *, shared: bool) -> dict[str, object]:
-    instant = {"kind": "fixed", "value": 0}
-    stages: dict[str, object] = {s: {"duration": instant} for s in (
-        "preparation", "direct_conference", "direct_video", "indirect", "follow_up")}
-    stages["assessment"] = {"duration": {"kind": "exponential", "mean": 1.0 / TWIN.mu}}
-    return {
-        "run": {"years": YEARS, "seed": 20250401},
-        "areas": {"data": str(data)},
-        "demand": {"groups": ["theft"], "offender_identified": 1, "informed": 1,
-                   "wants_rj": 1, "referral_delay": instant},
-        "service": {"patience": {"kind": "never"}, "window": {"kind": "never"},
-                    "caseload_per_fte": 1},
-        "stages": stages,
-        "exits": {"victim_withdraws": 0, "offender_declines": 0, "unsuitable": 0,
-                  "preparation_withdraws": 0, "unsuitable_by_group": {}},
-        "interventions": {"direct_share": 0},
-        "funding": {"capacity_from": "fte", "fte": {"general": TWIN.c, "specialist": 0},
-                    "shared_services": {"Guest area": "Host area"} if shared else {}},
-        # (the packaged City of London entry names areas outside this file: no effect)
-    }
+    """The M/M/c area of :func:`capacity_helpers.queue_dict` (theft only, no specialists),
+    with the guest served by the host when ``shared``."""
+    values = queue_dict(TWIN, data, YEARS, {}, groups=("theft",), seed=20250401)
+    # (the packaged City of London entry names areas outside this file: no effect)
+    values["funding"]["shared_services"] = {"Guest area": "Host area"} if shared else {}
+    return values
 
 
 # ---- bad declarations -----------------------------------------------------------------------
