@@ -22,6 +22,7 @@ from clitools import assert_clean_error, rjsim
 
 from rjsim.cli.progress import TerminalProgress
 from rjsim.report import decision
+from rjsim.report.conclusion import conclusion, plan_estimate
 from rjsim.results.reader import open_results
 
 SMALL = """
@@ -81,7 +82,7 @@ def test_compare_prints_verdicts_and_writes_tables(tmp_path: Path) -> None:
     # the answer, as the report's decision table states it
     res = open_results(tmp_path / "cmp")
     rows = decision.option_rows(res)
-    answer = decision.conclusion(rows, decision.plan_estimate(res, rows))
+    answer = conclusion(rows, plan_estimate(res, rows))
     assert f"In short: {answer}" in proc.stdout
     assert answer.startswith(("No option passes", "The cheapest option that passes",
                               "The capacity test could not be run"))

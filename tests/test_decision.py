@@ -23,6 +23,7 @@ from scipy import stats as sps
 
 from rjsim.core import stats
 from rjsim.report import decision
+from rjsim.report.conclusion import PlanEstimate, conclusion, plan_estimate
 from rjsim.results.reader import open_results
 from rjsim.scenario import io as scenario_io
 
@@ -146,8 +147,8 @@ def test_no_option_passes_gives_the_least_cost_plans_analytic_figure(compare_dir
     with_right = ["dec_today", "dec_more"]  # compared order; dec_base has no right
     chosen = max(with_right, key=lambda n: (int(cap.loc[n, "areas_pass"]),
                                             -with_right.index(n)))
-    plan = decision.plan_estimate(open_results(compare_dir),
-                                  decision.option_rows(open_results(compare_dir)))
+    plan = plan_estimate(open_results(compare_dir),
+                         decision.option_rows(open_results(compare_dir)))
     assert plan is not None and plan.option == chosen
     source = compare_dir.parent / f"{chosen}.toml"
     assert plan.command == f"rjsim plan {source.as_posix()}"
@@ -155,14 +156,14 @@ def test_no_option_passes_gives_the_least_cost_plans_analytic_figure(compare_dir
     assert expected > 0
     assert plan.annual_cost_gbp == pytest.approx(expected, rel=1e-9)
     rows = [_row("a", 1e6, "fail", 30), _row("b", 2e6, "inconclusive", 41)]
-    sentence = decision.conclusion(rows, plan)
+    sentence = conclusion(rows, plan)
     assert f"The least-cost plan needs about {decision.gbp_m(expected)} a year" in sentence
     assert f"'{plan.command}' confirms it by simulation" in sentence
     assert "analytic estimate" in sentence
     rows = decision.option_rows(open_results(compare_dir))
     more = [dataclasses.replace(r, areas_pass=int(cap.loc[r.name, "areas_pass"]) + 1)
             if r.name == "dec_more" else r for r in rows]
-    again = decision.plan_estimate(open_results(compare_dir), more)
+    again = plan_estimate(open_results(compare_dir), more)
     assert again is not None and again.option == "dec_more"
 
 
@@ -179,13 +180,13 @@ def test_the_plan_estimate_says_why_it_is_missing(compare_dir: Path, tmp_path: P
         toml.write_text(text.replace('\ndata = ""\n', f'\ndata = "{tmp_path.as_posix()}'
                                      '/gone.csv"\n'), encoding="utf-8")
     res = open_results(copy)
-    plan = decision.plan_estimate(res, decision.option_rows(res))
+    plan = plan_estimate(res, decision.option_rows(res))
     assert plan is not None and math.isnan(plan.annual_cost_gbp)
     assert "gone.csv" in plan.problem
-    sentence = decision.conclusion([_row("a", 1e6, "fail", 30)], plan)
+    sentence = conclusion([_row("a", 1e6, "fail", 30)], plan)
     assert "The least-cost plan could not be estimated here (" in sentence
     assert f"run '{plan.command}'" in sentence
-    none = decision.conclusion([_row("a", 1e6, "fail", 30)], None)
+    none = conclusion([_row("a", 1e6, "fail", 30)], None)
     assert "No option commences the statutory right" in none
 
 
@@ -200,17 +201,16 @@ def _row(name: str, cost: float, verdict: str | None, passing: int) -> decision.
 def test_conclusion_names_the_cheapest_passing_option() -> None:
     rows = [_row("dear", 120e6, "pass", 43), _row("cheap", 40e6, "pass", 43),
             _row("cheapest", 10e6, "fail", 30)]
-    assert decision.conclusion(rows, None) == (
+    assert conclusion(rows, None) == (
         "The cheapest option that passes the capacity test is 'Cheap', at GBP 40.0m a year "
         "once in force (2 of 3 options pass).")
-    plan = decision.PlanEstimate("a", "A", "rjsim plan a.toml", 256.97e6)
-    none = decision.conclusion([_row("a", 1e6, "fail", 30), _row("b", 2e6, "inconclusive", 41)],
-                               plan)
+    plan = PlanEstimate("a", "A", "rjsim plan a.toml", 256.97e6)
+    none = conclusion([_row("a", 1e6, "fail", 30), _row("b", 2e6, "inconclusive", 41)], plan)
     assert none.startswith("No option passes the capacity test (the most areas passing is 41 "
                            "of 43, under 'B'). The least-cost plan needs about GBP 257m a year "
                            "with the settings of 'A'")
     assert "'rjsim plan a.toml' confirms it by simulation" in none
-    untested = decision.conclusion([_row("a", 1e6, None, 0)], plan)
+    untested = conclusion([_row("a", 1e6, None, 0)], plan)
     assert untested.startswith("The capacity test could not be run for any option")
 
 

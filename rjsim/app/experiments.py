@@ -295,12 +295,12 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
     lines = ([] if options.quiet else [text]) + (
         [f"Results written to {out}/"] if out is not None else [])
     if out is not None and not options.quiet:  # the answer, as the report's table states it
-        from rjsim.report import decision
+        from rjsim.report.conclusion import conclusion, plan_estimate
+        from rjsim.report.decision import option_rows
         from rjsim.results.reader import open_results
         res = open_results(out)
-        rows = decision.option_rows(res)
-        lines.insert(1, "In short: " + decision.conclusion(rows, decision.plan_estimate(res, rows))
-                     + "\n")
+        rows = option_rows(res)
+        lines.insert(1, "In short: " + conclusion(rows, plan_estimate(res, rows)) + "\n")
     return finish(CompareOutcome(status=EXIT_OK, lines=tuple(lines), out=out, comparison=c,
                                  uncertainty=results), options)
 

@@ -27,6 +27,7 @@ from rjsim.report import compare as report_compare
 from rjsim.report import credibility, decision, figures, lottery, plots
 from rjsim.report import sections as report_sections
 from rjsim.report import uncertainty as report_uncertainty
+from rjsim.report.conclusion import conclusion, plan_estimate
 from rjsim.report.html import Html, figure, join, page, para
 from rjsim.report.spreadsheet import Summary, write_workbook
 from rjsim.results.atomic import move_atomic, write_bytes_atomic, write_text_atomic
@@ -188,10 +189,10 @@ def _comparison_figures(res: Results) -> Html:
 
 def _comparison_report(res: Results) -> Path:
     rows = decision.option_rows(res)
-    plan = decision.plan_estimate(res, rows)
+    headline = conclusion(rows, plan_estimate(res, rows))
     sections: list[tuple[str, str, Html]] = [
         ("decision", "The options at a glance", decision.decision_section(
-            rows, plan, decision.uncertainty_note(res, rows))),
+            rows, headline, decision.uncertainty_note(res, rows))),
         ("differences", "How each option differs from the first",
          report_compare.differences_table(res)),
         ("what", "What was compared and why", report_compare.what_was_compared(res)),
@@ -208,8 +209,7 @@ def _comparison_report(res: Results) -> Path:
                  "scenarios/<name>/, and 'rjsim report' on that folder gives its own report."),
             report_sections.assumptions_section(res)]))]
     summary = Summary(decision.summary_frame(rows), decision.SUMMARY_COLUMNS,
-                      [decision.conclusion(rows, plan),
-                       decision.LIMITATION])
+                      [headline, decision.LIMITATION])
     # the options are named in the table that follows: ids in the heading only push it down
     return _write(res, f"Restorative justice: {len(rows)} options compared", _subtitle(res),
                   sections, summary)
