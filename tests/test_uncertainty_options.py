@@ -25,7 +25,7 @@ from rjsim.core.errors import InputError
 from rjsim.report import columns
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare, uncertainty_sample
-from rjsim.uncertainty import propagate
+from rjsim.uncertainty import multi_option, propagate
 
 TABLE: dict[str, Any] = {
     "samples": 8, "replications": 2, "vary": ["demand.offender_identified"],
@@ -150,10 +150,10 @@ def test_shared_values_draw_once_over_every_options_parameters() -> None:
     base = {"samples": 16, "vary": ["demand.informed"]}
     a = declare(base)
     b = declare({**base, "vary": ["demand.informed", "demand.wants_rj"]})
-    va, vb = propagate.shared_values([a, b], seed=3)
+    va, vb = multi_option.shared_values([a, b], seed=3)
     assert va.shape == (16, 1) and vb.shape == (16, 2)
     np.testing.assert_array_equal(va[:, 0], vb[:, 0])  # the shared parameter: same values
-    alone = propagate.shared_values([a], seed=3)[0]
+    alone = multi_option.shared_values([a], seed=3)[0]
     np.testing.assert_array_equal(alone, uncertainty_sample.sample(a, 3))
 
 

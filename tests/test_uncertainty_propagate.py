@@ -32,7 +32,7 @@ from rjsim.report import columns, uncertainty_plots
 from rjsim.report import uncertainty as report_uncertainty
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
-from rjsim.uncertainty import propagate
+from rjsim.uncertainty import multi_option, propagate
 
 LOCAL = ExperimentSettings(executor=ExecutorSettings("local"))
 OI_LOW, OI_HIGH = 0.5, 0.85  # offender_identified: arrival rate 4 to 6.8 a day on 8 slots
@@ -323,7 +323,7 @@ def test_options_side_by_side() -> None:
         return propagate.UncertaintyResult(
             None, None, 5, pd.DataFrame(), pd.DataFrame(), kpis,  # type: ignore[arg-type]
             pd.DataFrame(), capacity, prices)
-    table = propagate.options_table({
+    table = multi_option.options_table({
         "today": result(40.0, [False, False, True, False], None),
         "more": result(10.0, [True, True, True, False], [1e6, 2e6, 3e6, 4e6])})
     t = table.set_index(["option", "kpi"])

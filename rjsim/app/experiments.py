@@ -202,7 +202,7 @@ class CompareOptions(ExperimentOptions):
     ``uncertainty``: also run every option on this many parameter sets (each with the
     ``[uncertainty]`` table's replications, which the options must share) for the decision
     table's probability of passing the capacity test under parameter uncertainty
-    (:func:`rjsim.uncertainty.propagate.run_options`); ``None`` (the default) skips it, as it
+    (:func:`rjsim.uncertainty.multi_option.run_options`); ``None`` (the default) skips it, as it
     multiplies the run time.
     """
 
@@ -262,9 +262,9 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
         c = compare_scenarios(scenarios, options.settings(), seed=options.seed,
                               progress=[tracker.stage(i) for i in range(len(scenarios))])
         if uncertain is not None:
-            from rjsim.uncertainty import propagate
+            from rjsim.uncertainty import multi_option
             label = f"uncertainty: {options.uncertainty} parameter sets"
-            results = propagate.run_options(
+            results = multi_option.run_options(
                 *uncertain, options.uncertainty_options().settings(
                     lambda d, t: shown.update(d, t, label)), confirm_replications=0)
     finally:
@@ -284,12 +284,12 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
             "started_utc": started}
     tables = outputs.comparison_tables(c)
     if results:
-        from rjsim.uncertainty import propagate
+        from rjsim.uncertainty import multi_option
         first = next(iter(results.values()))
         info["parameter_sets"] = int(first.samples["sample"].nunique())
         info["replications_per_parameter_set"] = int(first.replications)
-        tables |= {"uncertainty_options": propagate.options_table(results),
-                   "uncertainty_options_areas": propagate.options_areas(results)}
+        tables |= {"uncertainty_options": multi_option.options_table(results),
+                   "uncertainty_options_areas": multi_option.options_areas(results)}
     if out is not None:
         store.write_results(out, c.experiments[0].scenario, tables, info, extra)
     lines = ([] if options.quiet else [text]) + (
@@ -310,8 +310,8 @@ def _uncertainty_lines(results: dict[str, UncertaintyResult]) -> str:
     ``compare --uncertainty`` ('' without them)."""
     if not results:
         return ""
-    from rjsim.uncertainty import propagate
-    table = propagate.options_table(results)
+    from rjsim.uncertainty import multi_option
+    table = multi_option.options_table(results)
     first = next(iter(results.values()))
     lines = [f"  probability the nation passes the capacity test, across "
              f"{first.samples['sample'].nunique()} parameter sets of {first.replications} "

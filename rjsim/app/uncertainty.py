@@ -32,7 +32,7 @@ from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
 from rjsim.scenario.spec import Scenario
 from rjsim.scenario.uncertainty import MAX_SAMPLES
-from rjsim.uncertainty import price, propagate
+from rjsim.uncertainty import multi_option, price, propagate
 from rjsim.uncertainty import sensitivity as sens
 from rjsim.uncertainty.propagate import UncertaintyResult
 
@@ -85,7 +85,7 @@ class UncertaintyOptions(ExperimentOptions):
 class UncertaintyOutcome(Outcome):
     """What ``rjsim uncertainty`` found: ``results`` (option name -> its
     :class:`~rjsim.uncertainty.propagate.UncertaintyResult`, in the order given), the options
-    side by side (``options_table``: :func:`rjsim.uncertainty.propagate.options_table`, per
+    side by side (``options_table``: :func:`rjsim.uncertainty.multi_option.options_table`, per
     option and national KPI; ``p_pass_national`` is the probability that the nation passes)
     and ``areas_table`` (per option and area, the probability of passing)."""
 
@@ -205,7 +205,7 @@ def options_text(results: dict[str, UncertaintyResult]) -> str:
     headline figures with 90% intervals, P(the nation passes) and how many areas pass in at
     least 90% of the sets, and the price of commencement."""
     first = next(iter(results.values()))
-    t = propagate.options_table(results)
+    t = multi_option.options_table(results)
     got = {(str(o), str(k)): (float(m), float(lo), float(hi)) for o, k, m, lo, hi in zip(
         t["option"], t["kpi"], t["median"], t["p05"], t["p95"], strict=True)}
     lines = [f"Parameter uncertainty across {len(results)} options: the same "
@@ -250,8 +250,8 @@ def write_options(out: Path, results: dict[str, UncertaintyResult], files: list[
             "timings_s": {"total_s": sum(r.timings.get("total_s", 0.0) for r in rs)}}
     params = pd.concat([pd.DataFrame(r.declaration.table()).assign(option=name)
                         for name, r in results.items()], ignore_index=True)
-    tables = {"uncertainty_options": propagate.options_table(results),
-              "uncertainty_options_areas": propagate.options_areas(results),
+    tables = {"uncertainty_options": multi_option.options_table(results),
+              "uncertainty_options_areas": multi_option.options_areas(results),
               "uncertainty_parameters": params[["option", *[c for c in params.columns
                                                              if c != "option"]]]}
 
@@ -282,14 +282,14 @@ def load_options(options: UncertaintyOptions
     problem is an :class:`~rjsim.core.errors.InputError`, before any work)."""
     loaded = [_load(s, options) for s in options.scenarios]
     scenarios, decls = [s for s, _ in loaded], [d for _, d in loaded]
-    propagate.check_shared([s.name for s in scenarios], decls)
+    multi_option.check_shared([s.name for s in scenarios], decls)
     return scenarios, decls
 
 
 def uncertainty(options: UncertaintyOptions, display: Display | None = None
                 ) -> UncertaintyOutcome:
     """Load every option, run them on the same parameter sets with common random numbers
-    (:func:`rjsim.uncertainty.propagate.run_options`), write the results directory (one
+    (:func:`rjsim.uncertainty.multi_option.run_options`), write the results directory (one
     option: its uncertainty results; several: the options side by side and each option's
     results under ``options/``) and its report."""
     started = store.now_utc()
@@ -303,7 +303,7 @@ def uncertainty(options: UncertaintyOptions, display: Display | None = None
         store.prepare_target(out)  # before the work, not after
     shown = display_or_quiet(display)
     try:
-        results = propagate.run_options(
+        results = multi_option.run_options(
             scenarios, decls, options.settings(lambda d, t: shown.update(d, t, "tasks")),
             seed=options.sample_seed, replications=options.replications,
             confirm_replications=options.confirm_replications)
@@ -322,8 +322,8 @@ def uncertainty(options: UncertaintyOptions, display: Display | None = None
         if out is not None else [])
     return finish(UncertaintyOutcome(
         status=EXIT_OK, lines=tuple(lines), out=out, results=results,
-        options_table=propagate.options_table(results),
-        areas_table=propagate.options_areas(results)), options)
+        options_table=multi_option.options_table(results),
+        areas_table=multi_option.options_areas(results)), options)
 
 
 # ---- rjsim sensitivity --------------------------------------------------------------------------
