@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from rjsim.app.capacity import CapacityTestOutcome, PlanOutcome
     from rjsim.app.checks import FileCheck, RegressOutcome
     from rjsim.app.progress import Display
-    from rjsim.app.uncertainty import SensitivityOutcome, UncertaintyOutcome
+    from rjsim.app.sensitivity import SensitivityOutcome
+    from rjsim.app.uncertainty import UncertaintyOutcome
     from rjsim.experiment.comparison import Comparison
     from rjsim.experiment.executors import ExecutorKind
     from rjsim.experiment.experiment import Experiment
@@ -265,8 +266,8 @@ def sensitivity(scenario: Scenario | str | Path, replications: int | None = None
     also writes the results directory (tornado charts) and, unless ``report=False``, its
     report.
     """
-    from rjsim.app.uncertainty import SensitivityOptions
-    from rjsim.app.uncertainty import sensitivity as sensitivity_command
+    from rjsim.app.sensitivity import SensitivityOptions
+    from rjsim.app.sensitivity import sensitivity as sensitivity_command
     return sensitivity_command(SensitivityOptions(
         scenario=_source(scenario), method=method, n=trajectories, sample_seed=sample_seed,
         **_options(replications, workers, executor, scheduler, cache_dir, seed, years, out,

@@ -137,7 +137,8 @@ def test_options_refuse_what_the_command_line_refuses() -> None:
         RunOptions(scenario=Path("x.toml"), target_precision=1.5)
     with pytest.raises(InputError, match="records"):
         RunOptions(scenario=Path("x.toml"), records=True, write=False)
-    from rjsim.app.uncertainty import SensitivityOptions, UncertaintyOptions
+    from rjsim.app.sensitivity import SensitivityOptions
+    from rjsim.app.uncertainty import UncertaintyOptions
     for name, value in (("samples", 1), ("method", "grid"), ("sample_seed", -1),
                         ("confirm_replications", -2), ("scenarios", ())):
         with pytest.raises(InputError, match=name):

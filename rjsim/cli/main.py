@@ -201,7 +201,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from rjsim.app.uncertainty import SensitivityOptions, sensitivity
+    from rjsim.app.sensitivity import SensitivityOptions, sensitivity
     return show(sensitivity(SensitivityOptions(
         scenario=args.scenario, method=args.method, n=args.trajectories,
         sample_seed=args.sample_seed, **experiment_options(args)), display(args)))
