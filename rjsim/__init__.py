@@ -161,19 +161,25 @@ def capacity_test(scenario: Scenario | str | Path, replications: int | None = No
                   scheduler: str | None = None, cache_dir: str | Path | None = None,
                   seed: int | None = None, years: float | None = None,
                   out: str | Path | None = None, report: bool = True,
-                  progress: bool = False) -> CapacityTestOutcome:
+                  progress: bool = False, baseline: Scenario | str | Path | None = None,
+                  status_quo: bool | None = None) -> CapacityTestOutcome:
     """The minister's capacity test, as ``rjsim capacity-test`` does.
 
     Returns the outcome: ``verdict`` (national: ``pass``, ``fail`` or ``inconclusive``),
     ``status`` (the command's exit status: 0 pass, 1 otherwise), ``result`` (its ``verdicts``,
-    ``national`` and ``criteria`` tables; ``result.tables()`` all of them by file name) and
-    ``experiment`` (the run over the assessment window). With ``out``, also writes the results
-    directory and, unless ``report=False``, its report.
+    ``national`` and ``criteria`` tables; ``result.tables()`` all of them by file name),
+    ``time_to_pass``, ``experiment`` (the run over the assessment window) and ``status_quo``
+    (the postcode lottery against the status quo on the same seeds: its ``sentence`` and
+    ``inequality`` table; ``baseline``: the scenario standing for the status quo instead of
+    the scenario's own; ``status_quo=False``: not run, ``None``; by default as the scenario's
+    ``capacity_test.status_quo`` says). With ``out``, also writes the
+    results directory and, unless ``report=False``, its report.
     """
     from rjsim.app.capacity import CapacityTestOptions
     from rjsim.app.capacity import capacity_test as test_command
     return test_command(CapacityTestOptions(
-        scenario=_source(scenario),
+        scenario=_source(scenario), status_quo=status_quo,
+        baseline=None if baseline is None else _source(baseline),
         **_options(replications, workers, executor, scheduler, cache_dir, seed, years, out,
                    report)), _display(progress))
 

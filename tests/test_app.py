@@ -202,8 +202,11 @@ def test_api_capacity_test_verdicts_agree_with_its_tables(tmp_path: Path) -> Non
         assert national[f"areas_{v}"].iloc[0] == counts.get(v, 0)
     # the national verdict passes only if every area does
     assert (t.verdict == "pass") == (verdicts["verdict"] == "pass").all()
-    assert json.loads((out / "manifest.json").read_text())["capacity_test"] == {
-        "verdict": t.verdict, "exit_status": t.status}
+    recorded = json.loads((out / "manifest.json").read_text())["capacity_test"]
+    assert t.status_quo is not None  # tiny() is itself the status quo: run once
+    assert recorded == {"verdict": t.verdict, "exit_status": t.status, "status_quo": {
+        "scenario": "ct", "source": "derived (no right, today's funding, no pooling)",
+        "file": "", "gap_sentence": t.status_quo.sentence}}
 
 
 @pytest.mark.slow

@@ -185,3 +185,15 @@ def test_run_and_compare_show_the_postcode_lottery(tmp_path: Path,
     own = pd.read_csv(out / "scenarios" / "more" / "tables" / "inequality.csv")
     mine = table[table["option"] == "more"].reset_index(drop=True)
     assert np.allclose(own["mean"], mine["mean"], equal_nan=True)
+
+
+def test_the_printed_lines_say_why_a_ratio_is_infinite() -> None:
+    rows = pd.DataFrame({"area": ["a", "b"] * 2, "replication": [0, 0, 1, 1],
+                         "unmet_demand_rate": [0.0, 0.3, 0.0, 0.1],
+                         "wait_alloc_days_mean": [1.0, 3.0, 2.0, 2.0], "population": 1.0,
+                         ineq.ELIGIBLE: 10.0, ineq.RECEIVED: [1.0, 2.0, 1.0, 1.0]})
+    printed = ineq.lines(ineq.table(rows))
+    ratio = next(line for line in printed if "rate / best" in line)
+    assert ratio.endswith(": infinite (the best area loses no referral)")
+    gap = next(line for line in printed if "rate minus best" in line)
+    assert ": 20.0 pp (95% CI" in gap  # mean of 0.3 and 0.1

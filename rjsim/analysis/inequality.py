@@ -201,6 +201,23 @@ def gap_sentence(comparison: pd.DataFrame, option: str) -> str:
             f"{first['option']}{ci})")
 
 
+def gap_words(table: pd.DataFrame, option: str) -> str:
+    """"the gap between the best and worst area's unmet demand is A percentage points (95% CI
+    L to H)": one option's ``unmet_gap`` (a row of :func:`summary` or :func:`compare`)."""
+    gap = table[(table["kpi"] == "unmet_gap")]
+    if "option" in gap:
+        gap = gap[gap["option"] == option]
+    r = gap.iloc[0]
+    mean, low, high = (float(r[k]) for k in ("mean", "ci_low", "ci_high"))
+    if math.isnan(mean):
+        return ("the gap between the best and worst area's unmet demand cannot be measured "
+                "(no referrals)")
+    ci = ("" if math.isnan(low) or math.isnan(high) else
+          f" (95% CI {100 * low:.1f} to {100 * high:.1f})")
+    return (f"the gap between the best and worst area's unmet demand is {100 * mean:.1f} "
+            f"percentage points{ci}")
+
+
 def format_value(value: float, kind: str, missing: str = "n/a", infinite: str = "inf") -> str:
     """One inequality KPI in words: a share gap in percentage points, days, or a plain ratio;
     ``missing`` for NaN and ``infinite`` for an infinite ratio (the best area loses nothing)."""
@@ -221,5 +238,7 @@ def lines(summary_table: pd.DataFrame) -> list[str]:
     for r in summary_table.to_dict("records"):
         low, high = (format_value(r[k], r["kind"]) for k in ("ci_low", "ci_high"))
         ci = "" if math.isnan(r["ci_low"]) else f" (95% CI {low} to {high})"
-        out.append(f"    {r['label']}: {format_value(r['mean'], r['kind'])}{ci}")
+        mean = format_value(r["mean"], r["kind"],
+                            infinite="infinite (the best area loses no referral)")
+        out.append(f"    {r['label']}: {mean}{ci}")
     return out

@@ -29,6 +29,15 @@ def register(sub: Any) -> None:
         "inconclusive; 2 error.")
     test.add_argument("scenario", type=Path, help="scenario TOML file")
     add_experiment_options(test, pdf=True)
+    quo = test.add_mutually_exclusive_group()
+    quo.add_argument("--baseline", type=Path, metavar="FILE",
+                     help="the status quo to measure the postcode lottery against, run on the "
+                     "same areas, window and seeds (default: this scenario without the "
+                     "statutory right, with today's funding and no pooling)")
+    quo.add_argument("--no-baseline", action="store_true",
+                     help="do not run the status quo (halves the run time; the report then "
+                     "gives the scenario's own inequality only; a scenario can say so with "
+                     "capacity_test.status_quo = false)")
     test.set_defaults(func=_cmd_capacity_test)
 
     plan = sub.add_parser(
@@ -61,8 +70,10 @@ def register(sub: Any) -> None:
 
 def _cmd_capacity_test(args: argparse.Namespace) -> int:
     from rjsim.app.capacity import CapacityTestOptions, capacity_test
-    return show(capacity_test(CapacityTestOptions(scenario=args.scenario,
-                                                  **experiment_options(args)), display(args)))
+    return show(capacity_test(CapacityTestOptions(
+        scenario=args.scenario, baseline=args.baseline,
+        status_quo=False if args.no_baseline else None,
+        **experiment_options(args)), display(args)))
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from rjsim.capacity import time_to_pass
 from rjsim.core.codes import Verdict
-from rjsim.report import capmap
+from rjsim.report import capmap, lottery
 from rjsim.report.columns import fmt
 from rjsim.report.html import Html, badge, figure, join, para, table, tag
 from rjsim.results.reader import Results
@@ -132,6 +132,22 @@ def time_to_pass_section(res: Results) -> Html:
     return join(parts)
 
 
+def _status_quo_note(res: Results) -> str:
+    """What the status quo of a capacity test was and how the gap is measured."""
+    test = res.manifest.get("capacity_test")
+    quo = test.get("status_quo", {}) if isinstance(test, dict) else {}
+    source = str(quo.get("source", "")) if isinstance(quo, dict) else ""
+    what = (f"the scenario '{quo['scenario']}' from {source}" if source and not
+            source.startswith("derived") else "this scenario without the statutory right, "
+            "with today's funding and no regional pooling")
+    kept = f" ({quo['file']} in this folder)" if isinstance(quo, dict) and quo.get("file") else ""
+    return ("The gap is the worst area's unmet-demand rate minus the best area's, averaged "
+            f"over replications. The status quo is {what}{kept}, run on the same areas, "
+            "assessment window and random numbers, so the paired difference isolates the "
+            "option's effect and its interval is the simulation noise left. Every between-area "
+            "measure is under 'Between areas: the postcode lottery'.")
+
+
 def capacity_section(res: Results) -> Html:
     """The national verdict, the map, and each area's verdict and criteria."""
     parts: list[object] = [_summary(res.table("capacity_test_national"))]
@@ -146,6 +162,10 @@ def capacity_section(res: Results) -> Html:
         parts += [tag("h3", "Verdict by area (failing areas first)"), _verdict_table(verdict)]
     if res.has("time_to_pass"):
         parts += [tag("h3", "Time to pass"), time_to_pass_section(res)]
+    gap = lottery.status_quo_sentence(res)
+    if gap is not None:
+        parts += [tag("h3", "The postcode lottery against the status quo"), para(gap),
+                  para(_status_quo_note(res), cls="muted")]
     area = res.optional("capacity_test_area")
     if area is not None:
         parts += [tag("h3", "Every criterion in every area"), _criteria_table(area)]

@@ -45,6 +45,20 @@ def section(res: Results) -> Html:
                  para(EXPLAIN, cls="muted")])
 
 
+def status_quo_sentence(res: Results) -> str | None:
+    """The capacity test's postcode lottery against its status quo, as a sentence ("Under
+    option X the gap ... narrows from A to B ..."), or None when the test ran without one."""
+    t = res.optional("comparison_inequality")
+    if t is None or t.empty or not res.has("capacity_test_national"):
+        return None
+    options = list(dict.fromkeys(t["option"]))
+    if len(options) == 1:
+        return (f"This scenario is itself the status quo (no statutory right, today's "
+                f"funding): {inequality.gap_words(t, options[0])}.")
+    text = inequality.gap_sentence(t, options[-1])
+    return text[0].upper() + text[1:] + "."
+
+
 def _comparison(t: pd.DataFrame) -> Html:
     options = list(dict.fromkeys(t["option"]))
     sentences = [para(inequality.gap_sentence(t, o)[0].upper()

@@ -30,6 +30,9 @@ class CapacityTestSettings:
     settle_days: float = _f("days after commencement before the assessment window opens",
                             min=0.0, max=3650.0)
     confidence_level: float = _f("two-sided confidence level of the intervals", gt=0.5, lt=1.0)
+    status_quo: bool = _f("also run the status quo (no right, today's funding, no pooling) on "
+                          "the same seeds, to say how the scenario changes the gap between "
+                          "the best and worst area")
     # optional: the wait target (default service.wait_target_days) and the window length
     wait_target_days: float | None = field(default=None, metadata={"gt": 0.0, "max": 3650.0})
     window_years: float | None = field(default=None, metadata={"gt": 0.0, "max": 50.0})
