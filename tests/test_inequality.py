@@ -152,6 +152,31 @@ def test_compare_pairs_replications_and_says_the_gap_narrows() -> None:
                                                           "today")
 
 
+def _two(rates: list[float]) -> pd.DataFrame:
+    """Two areas with these unmet-demand rates in each of three replications."""
+    return pd.concat([_areas(r, rates, [1.0, 1.0], [1.0, 1.0], [10.0, 10.0], [1.0, 1.0])
+                      for r in range(3)])
+
+
+def test_the_sentence_gives_the_best_and_worst_rates_and_reads_levelling_down() -> None:
+    today, worse, better = _two([0.0, 0.3]), _two([0.9, 0.95]), _two([0.05, 0.10])
+    row = ineq.table(today).set_index("kpi")
+    assert row.loc["unmet_best", "mean"] == 0.0 and row.loc["unmet_worst", "mean"] == 0.3
+    # every area loses more: the gap narrows (30 to 5 pp) by levelling down, and says so
+    down = ineq.gap_sentence(ineq.compare({"today": today, "x": worse}), "x")
+    assert "narrows from 30.0 to 5.0 percentage points" in down
+    assert ("the best area's losses for lack of capacity are 0.0% of its referrals and the "
+            "worst's 30.0% under today, against 90.0% and 95.0% under x") in down
+    assert "only because every area loses more referrals" in down
+    # the worst area loses fewer: a real narrowing, no such warning
+    up = ineq.gap_sentence(ineq.compare({"today": today, "y": better}), "y")
+    assert "narrows from 30.0 to 5.0" in up and "against 5.0% and 10.0% under y" in up
+    assert "only because" not in up and "above 100%" not in up
+    # a flow rate above 1 (a backlog built earlier lost in the window) is explained
+    over = ineq.gap_sentence(ineq.compare({"today": today, "z": _two([0.98, 1.02])}), "z")
+    assert "102.0% under z (losses over referrals in the same window: above 100%" in over
+
+
 def _small(tmp: Path, name: str, base: str) -> Path:
     """A shipped scenario on three areas (small to large), two years."""
     path = tmp / f"{name}.toml"

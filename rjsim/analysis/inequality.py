@@ -12,6 +12,8 @@ KPIs (:data:`KPIS`; areas whose value is undefined, e.g. no referrals, are left 
   does, 1 when every area loses none;
 * ``unmet_gap``: the same two rates' difference (worst - best; a share, shown in percentage
   points): always finite, so it is the one the comparison's sentence uses;
+* ``unmet_best``, ``unmet_worst``: the two rates themselves, so that a narrower gap can be read
+  (the best area losing more is not the worst losing fewer);
 * ``wait_range_days``: the longest area mean wait for a facilitator (allocated referrals) minus
   the shortest;
 * ``wait_cv``: the coefficient of variation of the area mean waits (standard deviation over the
@@ -36,10 +38,13 @@ import pandas as pd
 
 from rjsim.core import stats
 
-#: (KPI, plain label, kind of number: share, ratio, days, number).
+#: (KPI, plain label, kind of number: share (a difference of rates, in percentage points),
+#: rate (a share of referrals, in %), ratio, days, number).
 KPIS: tuple[tuple[str, str, str], ...] = (
     ("unmet_ratio", "Unmet demand: worst area's rate / best area's", "ratio"),
     ("unmet_gap", "Unmet demand: worst area's rate minus best area's", "share"),
+    ("unmet_best", "Unmet demand: best area's rate", "rate"),
+    ("unmet_worst", "Unmet demand: worst area's rate", "rate"),
     ("wait_range_days", "Mean wait: longest area minus shortest", "days"),
     ("wait_cv", "Mean wait: coefficient of variation across areas", "number"),
     ("access_gini", "Share of eligible victims who receive RJ: Gini across areas "
@@ -115,6 +120,8 @@ def kpis(area: pd.DataFrame) -> dict[str, float]:
         share = np.where(eligible > 0, area[RECEIVED].to_numpy(dtype=float) / eligible, np.nan)
     return {"unmet_ratio": worst_best_ratio(finite),
             "unmet_gap": float(finite.max() - finite.min()) if len(finite) else math.nan,
+            "unmet_best": float(finite.min()) if len(finite) else math.nan,
+            "unmet_worst": float(finite.max()) if len(finite) else math.nan,
             "wait_range_days": wait_range, "wait_cv": wait_cv,
             "access_gini": gini(share, area["population"].to_numpy(dtype=float))}
 
@@ -198,7 +205,31 @@ def gap_sentence(comparison: pd.DataFrame, option: str) -> str:
               f"{100 * high:+.1f}, {real} at 95%")
     return (f"under option {option} the gap between the best and worst area's unmet demand "
             f"{way} from {100 * a:.1f} to {100 * b:.1f} percentage points (against "
-            f"{first['option']}{ci})")
+            f"{first['option']}{ci}){_ends(comparison, str(first['option']), option, way)}")
+
+
+def _ends(comparison: pd.DataFrame, first: str, option: str, way: str) -> str:
+    """The best and worst areas' rates behind a gap, and what a narrower gap means (": the
+    best area's losses ... are 0.2% of its referrals and the worst's 29.5% under A, against
+    98.0% and 99.1% under B, so the areas are more alike only because every area loses
+    more ...")."""
+    def rate(name: str, kpi: str) -> float:
+        r = comparison[(comparison["option"] == name) & (comparison["kpi"] == kpi)]
+        return float(r["mean"].iloc[0]) if len(r) else math.nan
+    best_a, worst_a, best_b, worst_b = (rate(n, k) for n in (first, option)
+                                        for k in ("unmet_best", "unmet_worst"))
+    if any(math.isnan(v) for v in (best_a, worst_a, best_b, worst_b)):
+        return ""
+    text = (f": the best area's losses for lack of capacity are {100 * best_a:.1f}% of its "
+            f"referrals and the worst's {100 * worst_a:.1f}% under {first}, against "
+            f"{100 * best_b:.1f}% and {100 * worst_b:.1f}% under {option}")
+    if max(worst_a, worst_b) > 1:
+        text += (" (losses over referrals in the same window: above 100% when a backlog built "
+                 "earlier is lost)")
+    if way == "narrows" and worst_b > worst_a:
+        text += (", so the areas are more alike only because every area loses more referrals, "
+                 "not because the worst loses fewer")
+    return text
 
 
 def gap_words(table: pd.DataFrame, option: str) -> str:
@@ -227,6 +258,8 @@ def format_value(value: float, kind: str, missing: str = "n/a", infinite: str = 
         return infinite
     if kind == "share":
         return f"{100 * value:.1f} pp"
+    if kind == "rate":
+        return f"{100 * value:.1f}%"
     if kind == "days":
         return f"{value:.1f} days"
     return f"{value:.2f}"
