@@ -23,9 +23,11 @@ from rjsim.core.errors import ScenarioError
 from rjsim.core.schema import to_plain
 from rjsim.experiment import runner
 from rjsim.funding import budgets as funding
-from rjsim.model.demand import DAYS_PER_PERIOD
+from rjsim.model.demand import DAYS_PER_PERIOD, period_of
 from rjsim.model.staffing import period_days
 from rjsim.planning import schedule as sched
+from rjsim.planning.brackets import fte_for_slots, seeds
+from rjsim.scenario import expected
 from rjsim.scenario.funding import AreaFte
 from rjsim.scenario.io import from_dict
 from rjsim.scenario.spec import DAYS_PER_YEAR, Scenario
@@ -143,6 +145,65 @@ def test_an_area_specialist_share_splits_only_that_areas_budget() -> None:
         pytest.approx(0.5))
     assert wilts.specialist_fte / (wilts.general_fte + wilts.specialist_fte) == (
         pytest.approx(s.funding.specialist_share))
+
+
+def _phased(pilot_day: float, national_day: float = 540) -> Scenario:
+    """Dorset pilots the right (every group) from ``pilot_day``; national from
+    ``national_day``."""
+    return scenario(run={"years": 3}, areas={"include": AREAS}, statutory_right={"phase": [
+        {"commence_day": pilot_day, "areas": ["Dorset"], "label": "pilot"},
+        {"commence_day": national_day, "label": "national"}]})
+
+
+def _generous(s: Scenario) -> dict[str, AreaFte]:
+    """About 30% more FTE than the planner's Erlang seed in each pool (passes with margin)."""
+    per = expected.caseload_per_fte(s)
+    out = {}
+    for a in runner.task_plan(s).areas:
+        seed = seeds(s, a)
+        out[a.code] = AreaFte(
+            general=fte_for_slots(math.ceil(seed[Pool.GENERAL] * 1.3), per),
+            specialist=fte_for_slots(math.ceil(seed[Pool.SPECIALIST] * 1.3), per))
+    return out
+
+
+def test_a_pilot_area_recruits_earlier_and_the_phased_schedule_passes_when_simulated() -> None:
+    s = _phased(365)
+    targets = _generous(s)
+    result = sched.schedule(s, targets)
+    rows = result.areas.set_index("force")
+    pilot, later = rows.loc["Dorset"], rows.loc["Wiltshire"]
+    assert (pilot["commencement_date"], later["commencement_date"]) == (
+        "2026-04-01", "2026-09-23")  # days 365 and 540 of a run from 2025-04-01
+    assert pilot["on_time"] and later["on_time"]
+    assert pilot["months_before_commencement"] == later["months_before_commencement"] > 0
+    # each area recruits the lags before its own first commencement: the pilot earlier
+    assert pilot["recruitment_start_date"] < later["recruitment_start_date"]
+    assert pilot["in_post_from_date"] < later["in_post_from_date"]
+    workforces = funding.workforces(result.scenario, runner.task_plan(result.scenario).table)
+    for code, day in ((pilot["area"], 365), (later["area"], 540)):
+        first = int(period_of(np.array([day]))[0])
+        want = np.array([targets[code].general, targets[code].specialist])
+        assert (workforces[code].in_post[first:] >= want - 1e-6).all()
+        # specialists (the longer lag, with training) arrive just in time, not earlier
+        assert workforces[code].in_post[first - 1, Pool.SPECIALIST] < want[Pool.SPECIALIST]
+    text = sched.schedule_text(result)
+    assert "right first commences 2026-04-01 in 1 area (Dorset)" in text
+    assert "too late" not in text
+    judged = capacity_test(CapacityTestOptions(scenario=result.scenario, replications=5,
+                                               workers=1, write=False))
+    verdicts = judged.result.verdicts
+    assert list(verdicts["verdict"]) == ["pass", "pass"], verdicts.to_dict("records")
+
+
+def test_a_pilot_too_early_to_recruit_for_is_flagged_and_the_rest_are_on_time() -> None:
+    result = sched.schedule(_phased(60), _targets(_phased(60)))
+    rows = result.areas.set_index("force")
+    assert not rows.loc["Dorset", "on_time"] and rows.loc["Wiltshire", "on_time"]
+    assert rows.loc["Dorset", "in_post_from_date"] == "2025-09-30"  # month 6, not month 2
+    text = sched.schedule_text(result)
+    assert "too late to recruit in time (commencement sooner than the lags) in 1 area" in text
+    assert "2025-09-30: Dorset\n" in text
 
 
 @pytest.mark.slow

@@ -10,9 +10,11 @@ FTE into a budget schedule a commissioner could follow, using the workforce mode
 
 * each area keeps today's budget until its **recruitment start**, the last month from which
   new hires (specialists after training, the longer of the two lags) are in post by the month
-  the right commences;
+  the right first commences in that area (:func:`first_commencement`: with phases, the
+  earliest phase naming the area for any offence group, so a pilot area recruits earlier
+  than the rest);
 * from then its budget pays for an establishment large enough that FTE *in post* (after
-  attrition and vacancies) stay at or above the planner's FTE in every month from
+  attrition and vacancies) stay at or above the planner's FTE in every month from that
   commencement to the end of the run: found by raising the establishment of each skill by the
   shortfall's ratio until none is left (the workforce model is deterministic);
 * the area's specialist share is the planned mix (``funding.area_specialist_share``), so its
@@ -23,12 +25,12 @@ recruitment start), so ``rjsim capacity-test`` judges it with the model's own wo
 utilisation headroom is the test's ``max_utilisation``, set before planning. Cost by year is
 the budget allocated and the spend (staff in post, specialists' training and volunteers).
 
-Assumptions and limitations: an area whose recruitment would have to start before day 0
-(commencement sooner than the lags allow) starts at the first month, has its staff in post as
-soon as the lags allow (``in_post_from_date``) and is flagged (``on_time`` false); staff
-over what today's budget pays are not cut before commencement; the planned mix replaces the
-national specialist share for today's staff too, so the status quo before commencement is
-staffed in the planned mix.
+Assumptions and limitations: an area whose recruitment would have to start before the first
+month (its first commencement sooner than the lags allow) starts at the first month, has its
+staff in post as soon as the lags allow (``in_post_from_date``) and is flagged (``on_time``
+false); staff over what today's budget pays are not cut before commencement; the planned mix
+replaces the national specialist share for today's staff too, so the status quo before
+commencement is staffed in the planned mix.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class AreaSchedule:
     budget_gbp: float
     specialist_share: float
     start: int  # first period of the new budget (recruitment starts)
+    commence: int  # the period the right first commences in the area
     ready: int  # first period with the planned staff in post (commencement, or later if the
     # lags do not leave time)
     workforce: Workforce
@@ -124,8 +127,8 @@ def _area_step(scenario: Scenario, area: Area, target: AreaFte, today: Workforce
         lowest = wf.in_post[ready:].min(axis=0)
         short = np.where(need > 0, need / np.maximum(lowest, 1e-12), 0.0)
         if (short <= 1.0 + TOLERANCE).all():
-            return AreaSchedule(area, target, today_gbp, budget, float(share), start, ready,
-                                wf)
+            return AreaSchedule(area, target, today_gbp, budget, float(share), start, commence,
+                                ready, wf)
         est = est * np.maximum(short, 1.0) * (1.0 + TOLERANCE)
     raise ScenarioError([Problem("staffing", f"area {area.code}: no budget keeps the planned "
                                  "staff in post (attrition too high for the replacement lag?)")])
@@ -141,15 +144,26 @@ def check_commencement(scenario: Scenario) -> float:
     return day
 
 
+def first_commencement(scenario: Scenario, area: Area) -> float:
+    """The day the right first commences in ``area``: its earliest phase for any offence
+    group (the one commencement without phases; the last phase's day for an area no phase
+    names, as :attr:`Scenario.commence_day`)."""
+    days = [d for g in scenario.demand.groups
+            if (d := scenario.right_commences(g, area.code, area.name)) is not None]
+    if days:
+        return min(days)
+    return check_commencement(scenario)
+
+
 def schedule(scenario: Scenario, targets: Mapping[str, AreaFte]) -> ScheduleResult:
     """The budget schedule that puts ``targets`` (the planner's FTE per area code) in post by
-    the month ``scenario`` commences its right (see the module docstring)."""
-    day = check_commencement(scenario)
+    the month the right first commences in each area (see the module docstring)."""
+    check_commencement(scenario)
     plan = runner.task_plan(scenario)
-    commence = int(period_of(np.array([day]))[0])
-    steps = [_area_step(scenario, a, targets[a.code], plan.workforce[a.code], commence)
+    steps = [_area_step(scenario, a, targets[a.code], plan.workforce[a.code],
+                        int(period_of(np.array([first_commencement(scenario, a)]))[0]))
              for a in plan.areas]
-    return ScheduleResult(_scenario(scenario, steps), _area_table(scenario, steps, commence),
+    return ScheduleResult(_scenario(scenario, steps), _area_table(scenario, steps),
                           _year_table(scenario, steps))
 
 
@@ -175,14 +189,19 @@ def _scenario(scenario: Scenario, steps: list[AreaSchedule]) -> Scenario:
         shared_services=FrozenMap(dict.fromkeys(scenario.funding.shared_services, "")))
     text = ("A staffing schedule with the real lags, by 'rjsim plan --schedule': each area "
             "keeps today's budget until recruitment must start, then its budget pays for the "
-            "planned FTE in post from commencement, after recruitment and training lags, "
-            "attrition and vacancies (capacity_test.max_utilisation "
+            "planned FTE in post from its first commencement, after recruitment and training "
+            "lags, attrition and vacancies (capacity_test.max_utilisation "
             f"{scenario.capacity_test.max_utilisation:g}).\n" + scenario.description)
     return dataclasses.replace(scenario, name=f"{scenario.name}_schedule", funding=f,
                                description=text)
 
 
-def _area_table(scenario: Scenario, steps: list[AreaSchedule], commence: int) -> pd.DataFrame:
+def _day_date(scenario: Scenario, day: float) -> str:
+    first = dt.date.fromisoformat(scenario.run.start_date)
+    return (first + dt.timedelta(days=math.floor(day))).isoformat()
+
+
+def _area_table(scenario: Scenario, steps: list[AreaSchedule]) -> pd.DataFrame:
     rows = []
     for s in steps:
         wf = s.workforce
@@ -190,10 +209,11 @@ def _area_table(scenario: Scenario, steps: list[AreaSchedule], commence: int) ->
             "area": s.area.code, "force": s.area.name, "region": s.area.region,
             "planned_general_fte": s.target.general,
             "planned_specialist_fte": s.target.specialist,
+            "commencement_date": _day_date(scenario, first_commencement(scenario, s.area)),
             "recruitment_start_date": _start_date(scenario, s.start),
-            "months_before_commencement": commence - s.start,
+            "months_before_commencement": s.commence - s.start,
             "in_post_from_date": _start_date(scenario, s.ready),
-            "on_time": s.ready == commence,
+            "on_time": s.ready == s.commence,
             "today_budget_gbp": s.today_gbp, "budget_gbp": s.budget_gbp,
             "specialist_share": s.specialist_share,
             "establishment_general_fte": float(wf.establishment[-1, Pool.GENERAL]),
@@ -229,25 +249,38 @@ def _year_table(scenario: Scenario, steps: list[AreaSchedule]) -> pd.DataFrame:
     return out
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _names(names: list[str]) -> str:
+    return f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
+
+
 def schedule_text(result: ScheduleResult) -> str:
     """The schedule's summary, as printed: when recruitment starts, the budget and its cost by
     year."""
     a, y = result.areas, result.years
     late = a.loc[~a["on_time"], "force"].tolist()
-    start, months = a["recruitment_start_date"].min(), a["months_before_commencement"].max()
-    lines = ["Staffing schedule with recruitment and training lags, attrition and vacancies:",
-             f"  recruitment starts {start} ({int(months)} months before commencement); "
-             f"budget from then GBP {a['budget_gbp'].sum() / 1e6:,.1f}m a year against GBP "
-             f"{a['today_budget_gbp'].sum() / 1e6:,.1f}m today",
-             f"  establishment {a['establishment_general_fte'].sum():,.1f} general + "
-             f"{a['establishment_specialist_fte'].sum():,.1f} specialist FTE, so that "
-             f"{a['planned_general_fte'].sum():,.1f} + {a['planned_specialist_fte'].sum():,.1f} "
-             "are in post from commencement"]
+    lines = ["Staffing schedule with recruitment and training lags, attrition and vacancies:"]
+    for date, group in a.groupby("commencement_date", sort=True):
+        start, months = group["recruitment_start_date"].min(), group[
+            "months_before_commencement"].max()
+        where = ("" if len(group) == len(a) else
+                 f" in {_count(len(group), 'area')} ({_names(group['force'].tolist())})")
+        lines.append(f"  right first commences {date}{where}: recruitment starts {start} "
+                     f"({_count(int(months), 'month')} before)")
+    lines += [f"  budget from recruitment GBP {a['budget_gbp'].sum() / 1e6:,.1f}m a year against "
+              f"GBP {a['today_budget_gbp'].sum() / 1e6:,.1f}m today",
+              f"  establishment {a['establishment_general_fte'].sum():,.1f} general + "
+              f"{a['establishment_specialist_fte'].sum():,.1f} specialist FTE, so that "
+              f"{a['planned_general_fte'].sum():,.1f} + "
+              f"{a['planned_specialist_fte'].sum():,.1f} are in post from each area's first "
+              "commencement"]
     if late:
         lines.append(f"  too late to recruit in time (commencement sooner than the lags) in "
-                     f"{len(late)} area(s), staff in post only from "
-                     f"{a['in_post_from_date'].max()}: "
-                     f"{', '.join(late[:5])}{' ...' if len(late) > 5 else ''}")
+                     f"{_count(len(late), 'area')}, staff in post only from "
+                     f"{a.loc[~a['on_time'], 'in_post_from_date'].max()}: {_names(late)}")
     lines.append("  cost by year (budget allocated / spent):")
     for year, date, budget, spend, fte in zip(
             y["year"], y["from_date"], y["budget_gbp"], y["spend_gbp"], y["in_post_fte_mean"],
