@@ -30,15 +30,20 @@ from test_validation_statistical import (
 from rjsim.analysis import capacity_metrics, rolling
 from rjsim.analysis.columns import joined
 from rjsim.capacity import capacity_test
-from rjsim.capacity.queueing import mmc_mean_wait
+from rjsim.capacity.queueing import mmc_mean_wait, mmc_wait_exceeds
 from rjsim.core.codes import CAPACITY_LOSSES, CLOSED, IN_PROGRESS, Outcome, Verdict
 from rjsim.core.errors import ScenarioError
 from rjsim.data.areas import AreaTable
 from rjsim.experiment import runner
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.funding import allocation, shared
 from rjsim.funding import budgets as funding
 from rjsim.model.area import AreaRecords, simulate_area
+from rjsim.planning import plan_tables, planner
+from rjsim.planning import schedule as sched
 from rjsim.scenario import io as scenario_io
+from rjsim.scenario.funding import AreaFte
 from rjsim.scenario.spec import GROUPS, Scenario
 
 CITY, MET, KENT = "E23000034", "E23000001", "E23000032"
@@ -295,3 +300,89 @@ def test_the_hosts_utilisation_counts_its_guests_workload() -> None:
     no_hosts = rolling.rolling_metrics(sc, amg, am, edges).set_index("area")
     assert (rolling_with.loc[MET, "utilisation"].to_numpy()
             > no_hosts.loc[MET, "utilisation"].to_numpy()).all()
+
+
+# ---- the staffing plan keeps shared services ---------------------------------------------------
+
+PLAN_LAM = {HOST: 4.0, GUEST: 1.0}  # referrals a day: the guest is the small area
+
+
+def _plan_csv(path: Path) -> Path:
+    columns = ",".join(f"victims_{g}" for g in GROUPS)
+    rows = [f"{code},{name},1000000," + ",".join(
+        f"{PLAN_LAM[code] * 365.0:.10g}" if g == "theft" else "0" for g in GROUPS)
+        for code, name in ((HOST, "Host area"), (GUEST, "Guest area"))]
+    path.write_text(f"pfa_code,force,census2021_population,{columns}\n" + "\n".join(rows)
+                    + "\n", encoding="utf-8")
+    return path
+
+
+def _plan_scenario(data: Path, *, shared: bool) -> Scenario:
+    """M/M/c areas (theft only, exponential one-day cases, one case per FTE) of
+    :func:`capacity_helpers.queue_dict`, the guest served by the host when ``shared``."""
+    values = queue_dict(Queue(PLAN_LAM[HOST], 1.0, 1), data, 1.0,
+                        {"wait_target_days": 0.5, "timeliness_share": 0.8}, groups=("theft",))
+    values["funding"]["shared_services"] = {"Guest area": "Host area"} if shared else {}
+    return scenario_io.from_dict(values, source="test")
+
+
+def _least_slots(lam: float) -> int:
+    """Erlang C: the least c with P(wait > 0.5 days) <= 0.2 for one-day cases."""
+    c = 1
+    while lam / c >= 1 or mmc_wait_exceeds(lam, 1.0, c, 0.5) > 0.2:
+        c += 1
+    return c
+
+
+@pytest.mark.slow
+def test_the_plan_staffs_the_host_for_its_guests_and_keeps_the_shared_service(
+        tmp_path: Path) -> None:
+    data = _plan_csv(tmp_path / "plan.csv")
+    settings = ExperimentSettings(replications=6, executor=ExecutorSettings(kind="local"))
+    result = planner.plan(_plan_scenario(data, shared=True), settings)
+    rows = result.areas.set_index("area")
+    # the host's service is one M/M/c queue of both areas' referrals (the search starts at
+    # Erlang C and may add a slot for the backlog-trend criterion)
+    joint = _least_slots(PLAN_LAM[HOST] + PLAN_LAM[GUEST])
+    assert joint - 1 <= rows.loc[HOST, "general_slots"] <= joint + 1, result.search_log
+    # the guest has no staff or cost of its own: its host's service serves it
+    guest = rows.loc[GUEST]
+    assert (guest["general_fte"], guest["specialist_fte"], guest["annual_cost_gbp"]) == (0, 0, 0)
+    assert list(rows["served_by"]) == [HOST, HOST]
+    assert result.test.verdict == Verdict.PASS
+    assert list(result.test.verdicts["verdict"]) == [Verdict.PASS, Verdict.PASS]
+    # the plan as a scenario keeps the service: the guest's zero FTE join the host's
+    plan = runner.task_plan(result.scenario)
+    assert plan.hosts.get(GUEST) == HOST
+    fte = funding.area_fte(result.scenario, plan.table)
+    assert fte[GUEST] == AreaFte(0.0, 0.0)
+    assert fte[HOST].general == rows.loc[HOST, "general_fte"]
+    # sharing needs no more slots than the two areas planned apart (the pooling effect)
+    apart = planner.plan(_plan_scenario(data, shared=False), settings).areas
+    assert list(apart["served_by"]) == [HOST, GUEST]
+    assert rows.loc[HOST, "general_slots"] <= apart["general_slots"].sum()
+
+
+def test_a_plan_drops_a_service_whose_partner_is_not_planned() -> None:
+    both = _city({CITY: MET}, areas={"include": [CITY, MET]})
+    assert plan_tables.planned_services(both) == both
+    alone = plan_tables.planned_services(_city({CITY: MET}, areas={"include": [CITY]}))
+    assert runner.task_plan(alone).hosts == {}  # City of London planned as its own service
+    assert dict(alone.funding.shared_services) == {"City of London": ""}
+
+
+def test_the_schedule_keeps_the_shared_service_and_budgets_the_host_for_both() -> None:
+    s = _city({CITY: MET}, areas={"include": [CITY, MET]}, run={"years": 2},
+              statutory_right={"commence_day": 365})
+    targets = {MET: AreaFte(100.0, 30.0), CITY: AreaFte(0.0, 0.0)}
+    result = sched.schedule(s, targets)
+    rows = result.areas.set_index("area")
+    assert list(rows["served_by"]) == [MET, MET]
+    assert rows.loc[CITY, "budget_gbp"] == rows.loc[CITY, "today_budget_gbp"] == 0.0
+    assert rows.loc[CITY, "recruitment_start_date"] == rows.loc[MET, "recruitment_start_date"]
+    written = result.scenario
+    plan = runner.task_plan(written)
+    assert plan.hosts == {CITY: MET}  # not "City of London" = "": the service is kept
+    wf = funding.workforces(written, plan.table)
+    assert (wf[CITY].establishment == 0).all()  # City's budget joins the Met's
+    assert (wf[MET].in_post[12:] >= np.array([100.0, 30.0]) - 1e-6).all()

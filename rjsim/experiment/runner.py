@@ -247,7 +247,8 @@ def simulate_task(p: TaskPlan, replication: int, area: Area, staffed: Staffed | 
                   ) -> AreaRecords:
     """Simulate one area for one replication with the plan's model (raw records), at the
     plan's staffing or at ``staffed``. An area sharing a service (not a pooled region) at
-    ``staffed`` runs on its own: the planner sizes each area's own establishment."""
+    ``staffed`` runs on its own (the planner simulates a shared service's areas together, as
+    an experiment at their candidate FTE)."""
     if area.code in p.pooled and (staffed is None or p.region_pooled(area.code)):
         if staffed is not None:
             raise RjsimError(f"area {area.code} pools its specialists with its region: it "

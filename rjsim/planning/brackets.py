@@ -109,10 +109,20 @@ def seed_slots(lam: float, mean_days: float, scenario: Scenario, offset: int = 0
     return max(0, c - offset)
 
 
-def seeds(scenario: Scenario, area: Area) -> dict[Pool, int]:
-    """Analytic starting slots per pool for ``area`` (see the module docstring)."""
-    per_day = {g: r / DAYS_PER_YEAR for g, r in
-               allocation.expected_referrals_by_group(scenario, area).items()}
+def _rates(scenario: Scenario, areas: tuple[Area, ...]) -> dict[str, float]:
+    """Expected referrals a year per offence group of ``areas`` together (a service: an area
+    and the small areas it serves)."""
+    out: dict[str, float] = {}
+    for area in areas:
+        for g, r in allocation.expected_referrals_by_group(scenario, area).items():
+            out[g] = out.get(g, 0.0) + r
+    return out
+
+
+def seeds(scenario: Scenario, area: Area, guests: tuple[Area, ...] = ()) -> dict[Pool, int]:
+    """Analytic starting slots per pool for ``area`` and the areas its service serves
+    (``guests``) (see the module docstring)."""
+    per_day = {g: r / DAYS_PER_YEAR for g, r in _rates(scenario, (area, *guests)).items()}
     days = {g: expected_path.expected(scenario, g).service_days for g in per_day}
 
     def pool(groups: list[str]) -> tuple[float, float]:
@@ -149,19 +159,31 @@ class Search:
     log: list[dict[str, object]] = field(default_factory=list)
     pooled: dict[str, tuple[str, ...]] = field(default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
+    # area code -> its shared service (host first, then its guests), for hosts and guests
+    services: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def hosts(self) -> dict[str, str]:
+        """Guest code -> host code of every shared service searched."""
+        return {c: s[0] for c, s in self.services.items() if c != s[0]}
+
+    def host(self, code: str) -> str:
+        """The area whose slots serve ``code`` (its host, or itself)."""
+        return self.services[code][0] if code in self.services else code
 
     def slots(self, code: str) -> dict[Pool, int]:
         out = {p: b.current for p, b in self.brackets[code].items()}
-        if code in self.pooled:  # this area's share of its region's specialists
+        if code in self.pooled and code == self.host(code):  # its share of its region's
             region = [c for c in self.pooled[code] if c in self.brackets]
             out[Pool.SPECIALIST] = shares(out[Pool.SPECIALIST],
                                           {c: self.weights.get(c, 0.0) for c in region})[code]
         return out
 
     def with_regions(self, codes: list[str]) -> list[str]:
-        """``codes`` with every other area of their pooled regions (simulated together), in
-        the search's order."""
-        wanted = set(codes).union(*(self.pooled.get(c, ()) for c in codes))
+        """``codes`` with every other area of their pooled regions and shared services
+        (simulated together), in the search's order."""
+        wanted = set(codes).union(*(self.pooled.get(c, ()) for c in codes),
+                                  *(self.services.get(c, ()) for c in codes))
         return [c for c in self.brackets if c in wanted]
 
     def searching(self) -> list[str]:
@@ -174,12 +196,14 @@ class Search:
                        specialist=fte_for_slots(s[Pool.SPECIALIST], self.per_fte))
 
 
-def area_brackets(scenario: Scenario, area: Area) -> dict[Pool, Bracket]:
-    """Start each pool at its seed; a pool with no expected demand needs no slot."""
-    rates = allocation.expected_referrals_by_group(scenario, area)
+def area_brackets(scenario: Scenario, area: Area, guests: tuple[Area, ...] = ()
+                  ) -> dict[Pool, Bracket]:
+    """Start each pool at its seed (for the area's service: with its ``guests``' demand); a
+    pool with no expected demand needs no slot."""
+    rates = _rates(scenario, (area, *guests))
     demand = {Pool.SPECIALIST: sum(r for g, r in rates.items() if g in SENSITIVE),
               Pool.GENERAL: sum(r for g, r in rates.items() if g not in SENSITIVE)}
-    start = seeds(scenario, area)
+    start = seeds(scenario, area, guests)
     return {p: Bracket(start[p]) if demand[p] > 0 else Bracket.settled(0) for p in POOLS}
 
 
@@ -202,18 +226,35 @@ def region_seed(scenario: Scenario, members: list[Area]) -> int:
     return seed_slots(lam, mean, scenario)
 
 
-def new_search(scenario: Scenario, areas: dict[str, Area], pooled: dict[str, tuple[str, ...]]
-            ) -> Search:
+def new_search(scenario: Scenario, areas: dict[str, Area], pooled: dict[str, tuple[str, ...]],
+               hosts: dict[str, str] | None = None) -> Search:
     """Each area's brackets at their seeds; each pooled region's specialists one bracket,
-    seeded for the region, shared by its areas (their general slots searched as alone)."""
-    brackets = {c: area_brackets(scenario, a) for c, a in areas.items()}
+    seeded for the region, shared by its areas (their general slots searched as alone).
+
+    ``hosts`` (guest code -> host code, both in ``areas``: ``funding.shared_services``): a
+    host's brackets are seeded with its guests' demand, and a guest has no slot of its own
+    (its brackets are settled at zero; in a pooled region its expected sensitive referrals
+    weigh on its host's share)."""
+    hosts = hosts or {}
+    guests: dict[str, list[Area]] = {}
+    for guest, host in hosts.items():
+        guests.setdefault(host, []).append(areas[guest])
+    brackets = {c: ({p: Bracket.settled(0) for p in POOLS} if c in hosts
+                    else area_brackets(scenario, a, tuple(guests.get(c, ()))))
+                for c, a in areas.items()}
     for region in dict.fromkeys(pooled[c] for c in areas if c in pooled):
         members = [areas[c] for c in region if c in areas]
         shared = (Bracket(region_seed(scenario, members))
                   if any(sensitive_rate(scenario, a) > 0 for a in members)
                   else Bracket.settled(0))
         for a in members:
-            brackets[a.code][Pool.SPECIALIST] = shared
+            if a.code not in hosts:  # a guest holds none of the region's slots
+                brackets[a.code][Pool.SPECIALIST] = shared
+    weights = {c: 0.0 if c in hosts else sensitive_rate(scenario, a)
+               + sum(sensitive_rate(scenario, g) for g in guests.get(c, ()))
+               for c, a in areas.items()}
+    services = {c: (host, *(g.code for g in guests[host]))
+                for host in guests for c in (host, *(g.code for g in guests[host]))}
     return Search(expected_path.caseload_per_fte(scenario), brackets,
                   pooled={c: r for c, r in pooled.items() if c in areas},
-                  weights={c: sensitive_rate(scenario, a) for c, a in areas.items()})
+                  weights=weights, services=services)

@@ -29,7 +29,7 @@ def area_table(scenario: Scenario, search: Search, result: capacity_test.Capacit
         cost = fte.general * cost_general + fte.specialist * cost_specialist
         v = verdicts.loc[code]
         rows.append({"area": code, "force": area.name, "region": area.region,
-                     "general_slots": slots[Pool.GENERAL],
+                     "served_by": search.host(code), "general_slots": slots[Pool.GENERAL],
                      "specialist_slots": slots[Pool.SPECIALIST],
                      "general_fte": fte.general, "specialist_fte": fte.specialist,
                      "fte": round(fte.general + fte.specialist, 1), "annual_cost_gbp": cost,
@@ -54,6 +54,24 @@ def national_table(areas: pd.DataFrame, result: capacity_test.CapacityTestResult
         "verdict": n["verdict"], "areas_pass": n["areas_pass"],
         "replications": replications,
         "check_replications": n["replications"], "search_rounds": rounds}])
+
+
+def planned_services(scenario: Scenario) -> Scenario:
+    """``scenario`` with the shared services (``funding.shared_services``) a plan keeps: those
+    whose guest and host are both among its areas (the host is planned for both; the guest
+    has no FTE of its own). A service with only one of the two selected is dropped (the
+    selected area is planned as its own service: ``"guest" = ""``), since the plan sizes only
+    the scenario's areas."""
+    tasks = runner.task_plan(scenario)
+    selected = {a.code for a in tasks.areas}
+    dropped = [g for g, h in tasks.hosts.items() if len({g, h} & selected) == 1]
+    if not dropped:
+        return scenario
+    keys = {k.lower() for g in dropped for k in (g, tasks.area(g).name)}
+    services = {k: h for k, h in scenario.funding.shared_services.items()
+                if k.lower() not in keys} | {tasks.area(g).name: "" for g in dropped}
+    return dataclasses.replace(scenario, funding=dataclasses.replace(
+        scenario.funding, shared_services=FrozenMap(services)))
 
 
 def funding_scenario(scenario: Scenario, search: Search) -> Scenario:

@@ -35,6 +35,12 @@ slots are searched per area. A region's areas are always simulated together (one
 per round on the same seed and replications), and judged by the pooled criteria
 (:mod:`rjsim.analysis.pooled_load`).
 
+**Shared services** (``funding.shared_services``, both areas planned) are kept: the host's
+brackets are seeded with its guests' referrals and pass only when the host and its guests
+pass (a guest, with no slot of its own, on its waits and unmet demand); a guest has no slot
+of its own, and the areas of a service are always simulated together. A service with only
+one of its areas selected is dropped (:func:`~rjsim.planning.plan_tables.planned_services`).
+
 All areas are searched together, one round of simulation at a time, so a national plan
 takes a few dozen rounds, not a search per area. The task plan (areas, data, scenario) is built
 once and one pool of worker processes serves every round; each round simulates only the areas
@@ -51,7 +57,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -97,13 +103,10 @@ log = logging.getLogger(__name__)
 
 def candidate(scenario: Scenario, fte: dict[str, AreaFte], codes: list[str]) -> Scenario:
     """``scenario`` with FTE set directly for ``codes`` (constant from day 0), only those
-    areas simulated, each on its own: the plan sizes every area's own establishment, so a
-    small area served by a neighbour's service (``funding.shared_services``) is planned as
-    its own service."""
+    areas simulated. Shared services (``funding.shared_services``) are kept: a guest's FTE
+    (zero in a plan) join its host's, and the two are simulated together."""
     f = dataclasses.replace(scenario.funding, capacity_from="fte", area_fte=FrozenMap(fte),
-                            schedule=(), area_budget_gbp=FrozenMap(),
-                            shared_services=FrozenMap(
-                                dict.fromkeys(scenario.funding.shared_services, "")))
+                            schedule=(), area_budget_gbp=FrozenMap())
     return dataclasses.replace(scenario, funding=f, areas=dataclasses.replace(
         scenario.areas, include=tuple(codes)))
 
@@ -131,12 +134,17 @@ def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area, *,
 
 
 def region_passes(scenario: Scenario, metrics: pd.DataFrame, areas: dict[str, Area],
-                  codes: list[str], pooled: dict[str, tuple[str, ...]]
-                  ) -> dict[str, dict[Pool, bool]]:
+                  codes: list[str], pooled: dict[str, tuple[str, ...]],
+                  hosts: Mapping[str, str] | None = None) -> dict[str, dict[Pool, bool]]:
     """:func:`pool_passes` for each area of ``codes``; a pooled region's specialists pass only
     if every area of the region passes on its sensitive cases (they are one pool), and its
-    areas' general slots are judged with that verdict."""
+    areas' general slots are judged with that verdict. A host's pools (``hosts``: guest ->
+    host, ``funding.shared_services``) pass only if its guests' pass too: its slots serve
+    them."""
     own = {c: pool_passes(scenario, metrics, areas[c]) for c in codes}
+    for guest, host in (hosts or {}).items():
+        if guest in own and host in own:
+            own[host] = {p: own[host][p] and own[guest][p] for p in own[host]}
     out = {}
     for code in codes:
         passed = dict(own[code])
@@ -170,7 +178,7 @@ class Rounds:
         areas in ``fte``, each simulated at its FTE (set directly, in post from day 0). Areas
         of pooled regions (``fte`` must hold every area of their region) are simulated together
         as an experiment, on the same seed and replications."""
-        # areas simulated with others (a pooled region; the candidates share no service)
+        # areas simulated with others (a pooled region, a shared service)
         pooled = [c for c in fte if c in self.tasks.pooled]
         alone = {c: f for c, f in fte.items() if c not in self.tasks.pooled}
         parts = [self._alone(alone)] if alone else []
@@ -214,7 +222,8 @@ class Rounds:
 def _round(search: Search, rounds: Rounds, areas: dict[str, Area], number: int) -> None:
     codes = search.with_regions(search.searching())
     metrics = rounds.metrics({c: search.fte(c) for c in codes})
-    verdicts = region_passes(rounds.tasks.scenario, metrics, areas, codes, search.pooled)
+    verdicts = region_passes(rounds.tasks.scenario, metrics, areas, codes, search.pooled,
+                             search.hosts)
     slots = {c: search.slots(c) for c in codes}  # as simulated, before any bracket moves
     moved: set[int] = set()  # a region's shared bracket moves once a round
     for code in codes:
@@ -277,10 +286,11 @@ def _confirm(search: Search, assessed: Scenario, areas: dict[str, Area], run: Ru
         if not short or number == rounds - 1:
             break
         metrics = e.per_replication["capacity_metrics"]
-        passes = region_passes(e.scenario, metrics, areas, codes, search.pooled)
+        passes = region_passes(e.scenario, metrics, areas, codes, search.pooled,
+                               search.hosts)
         moved: set[int] = set()  # a region's shared bracket grows once a check
         grown = []
-        for code in short:
+        for code in dict.fromkeys(search.host(c) for c in short):  # a guest's slots: its host's
             passed = passes[code]
             pool = Pool.SPECIALIST if not passed[Pool.SPECIALIST] else Pool.GENERAL
             b = search.brackets[code][pool]
@@ -322,11 +332,14 @@ def plan(scenario: Scenario, settings: ExperimentSettings, max_rounds: int = 30,
     ``settings``: how each round's experiment runs (replications, executor; its cache is not
     used). ``on_round(round, areas_still_searching)`` reports progress.
     """
+    scenario = plan_tables.planned_services(scenario)
     assessed = capacity.assessed(scenario)
     plan_of_areas = runner.task_plan(assessed)
     areas = {a.code: a for a in plan_of_areas.areas}
     search = new_search(assessed, areas, {c: r for c, r in plan_of_areas.pooled.items()
-                                          if plan_of_areas.region_pooled(c)})
+                                          if plan_of_areas.region_pooled(c)},
+                        {g: h for g, h in plan_of_areas.hosts.items()
+                         if g in areas and h in areas})
     seeded = {c: search.slots(c) for c in areas}
     quiet = dataclasses.replace(settings, cache_dir=None, progress=None, target_precision=None)
     replications = settings.replications or scenario.run.replications

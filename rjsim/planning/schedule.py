@@ -54,6 +54,7 @@ from rjsim.model import workforce
 from rjsim.model.demand import DAYS_PER_PERIOD, period_of
 from rjsim.model.staffing import period_days
 from rjsim.model.workforce import Workforce
+from rjsim.planning import plan_tables
 from rjsim.scenario.funding import AreaFte, BudgetChange
 from rjsim.scenario.spec import DAYS_PER_YEAR, Scenario
 
@@ -86,6 +87,8 @@ class AreaSchedule:
     ready: int  # first period with the planned staff in post (commencement, or later if the
     # lags do not leave time)
     workforce: Workforce
+    host: str = ""  # a guest of a shared service: its host's code (its step is the host's)
+    first_day: float = 0.0  # the day the right first commences in the area's service
 
 
 @dataclass(frozen=True)
@@ -159,12 +162,27 @@ def schedule(scenario: Scenario, targets: Mapping[str, AreaFte]) -> ScheduleResu
     """The budget schedule that puts ``targets`` (the planner's FTE per area code) in post by
     the month the right first commences in each area (see the module docstring)."""
     check_commencement(scenario)
+    scenario = plan_tables.planned_services(scenario)
     plan = runner.task_plan(scenario)
-    steps = [_area_step(scenario, a, targets[a.code], plan.workforce[a.code],
-                        int(period_of(np.array([first_commencement(scenario, a)]))[0]))
-             for a in plan.areas]
-    return ScheduleResult(_scenario(scenario, steps), _area_table(scenario, steps),
-                          _year_table(scenario, steps))
+    selected = {a.code for a in plan.areas}
+    hosts = {g: h for g, h in plan.hosts.items() if g in selected}
+    service: dict[str, list[Area]] = {}  # host code -> the areas it serves, itself first
+    for a in plan.areas:
+        service.setdefault(hosts.get(a.code, a.code), []).append(a)
+    steps: dict[str, AreaSchedule] = {}
+    for host, members in service.items():
+        first = min(first_commencement(scenario, a) for a in members)
+        steps[host] = dataclasses.replace(_area_step(
+            scenario, plan.area(host), targets[host], plan.workforce[host],
+            int(period_of(np.array([first]))[0])), first_day=first)
+    for guest, host in hosts.items():  # no staff of its own: its host's budget serves it
+        h = steps[host]
+        steps[guest] = dataclasses.replace(
+            h, area=plan.area(guest), target=AreaFte(0.0, 0.0), today_gbp=0.0, budget_gbp=0.0,
+            workforce=plan.workforce[guest], host=host)
+    ordered = [steps[a.code] for a in plan.areas]
+    return ScheduleResult(_scenario(scenario, ordered), _area_table(scenario, ordered),
+                          _year_table(scenario, ordered))
 
 
 def _start_date(scenario: Scenario, period: int) -> str:
@@ -185,8 +203,7 @@ def _scenario(scenario: Scenario, steps: list[AreaSchedule]) -> Scenario:
         scenario.funding, capacity_from="budget", fte=AreaFte(0.0, 0.0), area_fte=FrozenMap(),
         area_budget_gbp=FrozenMap({s.area.code: s.today_gbp for s in steps}),
         area_specialist_share=FrozenMap({s.area.code: s.specialist_share for s in steps}),
-        schedule=changes,  # each area's own plan: "" gives a served area its own service again
-        shared_services=FrozenMap(dict.fromkeys(scenario.funding.shared_services, "")))
+        schedule=changes)  # shared services kept: a guest's budget is zero, its host's serves it
     text = ("A staffing schedule with the real lags, by 'rjsim plan --schedule': each area "
             "keeps today's budget until recruitment must start, then its budget pays for the "
             "planned FTE in post from its first commencement, after recruitment and training "
@@ -207,9 +224,10 @@ def _area_table(scenario: Scenario, steps: list[AreaSchedule]) -> pd.DataFrame:
         wf = s.workforce
         rows.append({
             "area": s.area.code, "force": s.area.name, "region": s.area.region,
+            "served_by": s.host or s.area.code,
             "planned_general_fte": s.target.general,
             "planned_specialist_fte": s.target.specialist,
-            "commencement_date": _day_date(scenario, first_commencement(scenario, s.area)),
+            "commencement_date": _day_date(scenario, s.first_day),
             "recruitment_start_date": _start_date(scenario, s.start),
             "months_before_commencement": s.commence - s.start,
             "in_post_from_date": _start_date(scenario, s.ready),

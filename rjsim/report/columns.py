@@ -175,8 +175,8 @@ COLUMNS: dict[str, str] = {
     "recruitment_start_date": "Date the budget rises and recruitment starts (YYYY-MM-DD)",
     "months_before_commencement": "Months from recruitment start to the area's first "
     "commencement (months)",
-    "commencement_date": "Date the right first commences in the area: its earliest phase for "
-    "any offence group (YYYY-MM-DD)",
+    "commencement_date": "Date the right first commences in the area (with a shared service: in "
+    "any area the service serves): its earliest phase for any offence group (YYYY-MM-DD)",
     "in_post_from_date": "Date from which the planned staff are in post: the month of "
     "commencement, or later when the lags leave too little time (YYYY-MM-DD)",
     "on_time": "True if the planned staff are in post by the month of commencement",
