@@ -172,6 +172,15 @@ def test_the_sentence_gives_the_best_and_worst_rates_and_reads_levelling_down() 
     up = ineq.gap_sentence(ineq.compare({"today": today, "y": better}), "y")
     assert "narrows from 30.0 to 5.0" in up and "against 5.0% and 10.0% under y" in up
     assert "only because" not in up and "above 100%" not in up
+    # replications that cannot tell the options apart: neither "narrows" nor "widens"
+    wobble = pd.concat([_areas(r, [0.1, 0.3 + d], [1.0, 1.0], [1.0, 1.0], [10.0, 10.0],
+                               [1.0, 1.0]) for r, d in enumerate([-0.1, 0.1, 0.02])])
+    same = ineq.gap_sentence(ineq.compare({"today": today, "w": wobble}), "w")
+    assert "goes from 30.0 to 20.7 percentage points, no real change" in same
+    assert "not distinguishable from noise" in same
+    assert "narrows" not in same and "widens" not in same
+    flat = ineq.gap_sentence(ineq.compare({"today": today, "f": _two([0.0, 0.3])}), "f")
+    assert "stays at 30.0 percentage points" in flat
     # a flow rate above 1 (a backlog built earlier lost in the window) is explained
     over = ineq.gap_sentence(ineq.compare({"today": today, "z": _two([0.98, 1.02])}), "z")
     assert "102.0% under z (losses over referrals in the same window: above 100%" in over
@@ -199,14 +208,19 @@ def test_run_and_compare_show_the_postcode_lottery(tmp_path: Path,
     table = pd.read_csv(out / "tables" / "comparison_inequality.csv")
     assert list(dict.fromkeys(table["option"])) == ["today", "more"]
     assert set(table["kpi"]) == {k for k, _, _ in ineq.KPIS}
-    gap = table[table["kpi"] == "unmet_gap"].set_index("option")["mean"]
+    gap = table[table["kpi"] == "unmet_gap"].set_index("option")
+    real = not gap.loc["more", "diff_ci_low"] <= 0 <= gap.loc["more", "diff_ci_high"]
+    way = ("narrows" if gap.loc["more", "mean"] < gap.loc["today", "mean"] else "widens"
+           ) if real else "goes"
     sentence = (f"under option more the gap between the best and worst area's unmet demand "
-                f"{'narrows' if gap['more'] < gap['today'] else 'widens'} from "
-                f"{100 * gap['today']:.1f} to {100 * gap['more']:.1f} percentage points")
+                f"{way} from {100 * gap.loc['today', 'mean']:.1f} to "
+                f"{100 * gap.loc['more', 'mean']:.1f} percentage points")
     assert sentence in (out / "summary.txt").read_text(encoding="utf-8")
     html = unescape((out / "report.html").read_text(encoding="utf-8"))
     assert "the postcode lottery" in html and sentence[1:] in html
-    # each option's own results carry its table, equal to the comparison's rows
+    # each option's own results carry its summary and table, equal to the comparison's rows
+    own_text = (out / "scenarios" / "more" / "summary.txt").read_text(encoding="utf-8")
+    assert own_text.startswith("Scenario 'more'") and "Between areas" in own_text
     own = pd.read_csv(out / "scenarios" / "more" / "tables" / "inequality.csv")
     mine = table[table["option"] == "more"].reset_index(drop=True)
     assert np.allclose(own["mean"], mine["mean"], equal_nan=True)
@@ -222,3 +236,15 @@ def test_the_printed_lines_say_why_a_ratio_is_infinite() -> None:
     assert ratio.endswith(": infinite (the best area loses no referral)")
     gap = next(line for line in printed if "rate minus best" in line)
     assert ": 20.0 pp (95% CI" in gap  # mean of 0.3 and 0.1
+
+
+def test_intervals_stop_at_the_least_possible_value() -> None:
+    # waits range 0, 0, 6 days: mean 2, sd 3.46; t(2) interval 2 -/+ 8.6 reaches below 0
+    reps = pd.concat([_areas(r, [0.1, 0.1], [1.0, 1.0 + w], [1.0, 1.0], [10.0, 10.0],
+                             [1.0, 1.0]) for r, w in enumerate([0.0, 0.0, 6.0])])
+    row = ineq.table(reps).set_index("kpi")
+    assert row.loc["wait_range_days", "mean"] == pytest.approx(2.0)
+    assert row.loc["wait_range_days", "ci_low"] == 0.0
+    assert row.loc["wait_range_days", "ci_high"] == pytest.approx(
+        2.0 + 4.302652729749464 * math.sqrt(12.0) / math.sqrt(3))
+    assert row.loc["unmet_ratio", "ci_low"] == 1.0 and row.loc["unmet_ratio", "mean"] == 1.0

@@ -260,7 +260,7 @@ def test_an_area_without_slots_of_its_own_has_no_utilisation_or_coverage(
     rows = result.criteria.set_index(["area", "criterion"])
     for criterion in ("utilisation", "coverage"):  # neither applies without slots of its own
         assert np.isnan(rows.loc[(CITY, criterion), "estimate"])
-        assert rows.loc[(CITY, criterion), "verdict"] == Verdict.PASS
+        assert rows.loc[(CITY, criterion), "verdict"] == Verdict.NOT_APPLICABLE
     assert city["specialist_slots_min"].isna().all()
     assert city.loc[city["pool"] != "general", "covered"].isna().all()
     verdict = result.verdicts.set_index("area").loc[CITY]

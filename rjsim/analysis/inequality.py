@@ -145,10 +145,15 @@ def _interval(values: np.ndarray, level: float) -> tuple[float, float, float, in
 
 def summary(per_rep: pd.DataFrame, level: float = stats.LEVEL) -> pd.DataFrame:
     """One row per KPI: ``kpi``, ``label``, ``kind``, ``mean``, ``ci_low``, ``ci_high``, ``n``
-    (replications with a value)."""
+    (replications with a value). Every KPI is at least 0 (the ratio at least 1), so an
+    interval's lower end is cut there."""
     rows = []
     for kpi, label, kind in KPIS:
         mean, low, high, n = _interval(per_rep[kpi].to_numpy(dtype=float), level)
+        # a t interval can reach below what the KPI can be (a few replications of small
+        # values): cut it at the least possible value, which keeps its coverage
+        least = 1.0 if kind == "ratio" else 0.0
+        low = max(low, least) if not math.isnan(low) else low
         rows.append({"kpi": kpi, "label": label, "kind": kind, "mean": mean, "ci_low": low,
                      "ci_high": high, "n": n})
     return pd.DataFrame(rows)
@@ -198,14 +203,22 @@ def gap_sentence(comparison: pd.DataFrame, option: str) -> str:
                 "demand cannot be measured (an option has no referrals)")
     low, high = float(mine["diff_ci_low"]), float(mine["diff_ci_high"])
     way = "narrows" if b < a else "widens" if b > a else "stays"
-    ci = ""
+    ci, noise = "", False
     if not (math.isnan(low) or math.isnan(high)):
-        real = "not distinguishable from noise" if low <= 0 <= high else "real"
+        noise = low <= 0 <= high
         ci = (f"; paired difference {100 * (b - a):+.1f} pp, 95% CI {100 * low:+.1f} to "
-              f"{100 * high:+.1f}, {real} at 95%")
+              f"{100 * high:+.1f}, {'not distinguishable from noise' if noise else 'real'} "
+              "at 95%")
+    shown_a, shown_b = f"{100 * a:.1f}", f"{100 * b:.1f}"
+    if shown_a == shown_b:
+        change = f"stays at {shown_a} percentage points"
+    elif noise:  # not "narrows" or "widens" for a change the replications cannot tell apart
+        change = f"goes from {shown_a} to {shown_b} percentage points, no real change"
+    else:
+        change = f"{way} from {shown_a} to {shown_b} percentage points"
     return (f"under option {option} the gap between the best and worst area's unmet demand "
-            f"{way} from {100 * a:.1f} to {100 * b:.1f} percentage points (against "
-            f"{first['option']}{ci}){_ends(comparison, str(first['option']), option, way)}")
+            f"{change} (against {first['option']}{ci})"
+            f"{_ends(comparison, str(first['option']), option, 'no change' if noise else way)}")
 
 
 def _ends(comparison: pd.DataFrame, first: str, option: str, way: str) -> str:

@@ -241,7 +241,7 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
     the results directory (each scenario's own under ``scenarios/``) and its report."""
     from rjsim.app import outputs
     from rjsim.experiment.comparison import compare as compare_scenarios
-    from rjsim.report.text import comparison_text
+    from rjsim.report.text import comparison_text, national_text
     from rjsim.results import store
 
     started = store.now_utc()
@@ -276,7 +276,7 @@ def compare(options: CompareOptions, display: Display | None = None) -> CompareO
         outputs.comparison_figures(c, tmp)
         for e in c.experiments:
             outputs.write_experiment(tmp / "scenarios" / e.scenario.name, e,
-                                     outputs.manifest(e, "", started), "")
+                                     outputs.manifest(e, "", started), national_text(e))
     info = {"rjsim_results": 1, "command": store.command_line(), "compared": c.names,
             "scenario_files": [source_name(s) for s in options.scenarios],
             "seed": c.experiments[0].scenario.run.seed,

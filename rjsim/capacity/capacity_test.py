@@ -160,14 +160,16 @@ def judge(c: Criterion, values: np.ndarray, level: float) -> Judgement:
 #: A criterion that does not apply to an area (utilisation and coverage of an area with no
 #: caseload slot of its own, e.g. one served by a neighbour's service): no estimate, and it
 #: does not bind; the area is judged by its other criteria (its waits and unmet demand).
-NOT_APPLICABLE = Judgement(math.nan, math.nan, math.nan, math.nan, Verdict.PASS, math.nan)
+NOT_APPLICABLE = Judgement(math.nan, math.nan, math.nan, math.nan, Verdict.NOT_APPLICABLE,
+                           math.nan)
 
 
 def _coverage(c: Criterion, rows: pd.DataFrame) -> Judgement:
-    """Specialist coverage: deterministic staffing, so judged on the fewest slots seen."""
+    """Specialist coverage: deterministic staffing, so judged on the fewest slots seen; n/a
+    where no sensitive case is referred or the area has no slot of its own."""
     if (not (rows["sensitive_referrals"] > 0).any()
             or not_applicable("specialist_slots_min", rows["specialist_slots_min"].to_numpy())):
-        return Judgement(math.nan, math.nan, math.nan, math.nan, Verdict.PASS, math.nan)
+        return NOT_APPLICABLE
     fewest = float(rows["specialist_slots_min"].min())
     return Judgement(fewest, fewest, fewest, fewest - c.threshold,
                      Verdict.PASS if fewest >= c.threshold else Verdict.FAIL, math.nan)

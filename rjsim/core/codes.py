@@ -76,16 +76,25 @@ ALL_POOLS = "all"
 
 
 class Verdict(StrEnum):
-    """The capacity test's verdict on a criterion, an area or the nation (MODEL.md s6)."""
+    """The capacity test's verdict on a criterion, an area or the nation (MODEL.md s6).
+    ``n/a``: a criterion that does not apply to an area (e.g. utilisation of an area with no
+    caseload slot of its own, coverage where no sensitive case is referred); it never decides
+    an area's verdict, which is only ever pass, fail or inconclusive."""
 
     PASS = "pass"
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
+    NOT_APPLICABLE = "n/a"
 
     @property
     def severity(self) -> int:
-        """Worse is larger: fail 2, inconclusive 1, pass 0."""
-        return {Verdict.FAIL: 2, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 0}[self]
+        """Worse is larger: fail 2, inconclusive 1, pass and n/a 0."""
+        return {Verdict.FAIL: 2, Verdict.INCONCLUSIVE: 1}.get(self, 0)
+
+    @property
+    def met(self) -> bool:
+        """Whether the criterion is no bar to passing (pass, or n/a)."""
+        return self in (Verdict.PASS, Verdict.NOT_APPLICABLE)
 
 
 def label(code: IntEnum) -> str:

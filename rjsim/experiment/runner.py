@@ -152,6 +152,8 @@ def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPl
         problems += exc.problems
     problems += table.group_problems(scenario.demand.groups)
     problems += table.phase_problems(scenario.statutory_right.phase)
+    if not problems:
+        problems += _unreached_phases(scenario, areas)
     problems += funding.unknown_area_problems_all(scenario, table)
     problems += _pooling_problems(scenario, table, model)
     hosts, shared_problems = shared.resolve(scenario, table)
@@ -163,6 +165,24 @@ def task_plan(scenario: Scenario, *, model: AreaModel = simulate_area) -> TaskPl
     return TaskPlan(scenario, table, areas, funding.staffing(scenario, table),
                     funding.workforces(scenario, table), model,
                     _pooled_regions(scenario, table, areas, hosts), hosts)
+
+
+def _unreached_phases(scenario: Scenario, areas: tuple[Area, ...]) -> list[Problem]:
+    """A right in phases none of which reaches an area and offence group the scenario
+    simulates would never commence, silently: refused. (A phase that reaches none while
+    others do is fine: e.g. a national phased scenario run on a few areas.)"""
+    phases = scenario.statutory_right.phase
+    if not phases or any(scenario.right_commences(g, a.code, a.name) is not None
+                         for a in areas for g in scenario.demand.groups):
+        return []
+    named = "; ".join(f"phase {i} ({p.label or 'no label'}): groups "
+                      f"{', '.join(p.groups) or 'all'}, areas {', '.join(p.areas) or 'all'}"
+                      for i, p in enumerate(phases))
+    return [Problem("statutory_right.phase", "no phase reaches an area and offence group this "
+                    f"scenario simulates ({named}; areas.include: "
+                    f"{', '.join(scenario.areas.include) or 'all'}; demand.groups: "
+                    f"{', '.join(scenario.demand.groups)}), so the right would never commence; "
+                    "name a simulated area or group, or leave the phases out")]
 
 
 def _pooling_problems(scenario: Scenario, table: AreaTable, model: AreaModel) -> list[Problem]:

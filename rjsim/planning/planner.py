@@ -126,7 +126,7 @@ def pool_passes(scenario: Scenario, metrics: pd.DataFrame, area: Area, *,
             return True
         rows = capacity_test.criteria_table(scenario, own, (area,), pool=pool)
         rows = rows[rows["criterion"] != "coverage"]
-        return bool((rows["verdict"] == Verdict.PASS).all())
+        return bool(rows["verdict"].map(lambda v: Verdict(v).met).all())
     sensitive = passes(Pool.SPECIALIST.demand)
     short = sensitive_short or not sensitive
     return {Pool.SPECIALIST: sensitive,

@@ -111,7 +111,8 @@ COLUMNS: dict[str, str] = {
     "served_by": "ONS code of the area whose service spends this budget: the area itself, or "
     "its host under funding.shared_services",
     # capacity test
-    "verdict": "Capacity-test verdict: pass, fail or inconclusive",
+    "verdict": "Capacity-test verdict: pass, fail or inconclusive (a criterion that does not "
+               "apply to the area: n/a)",
     "areas_pass": "Areas whose verdict is pass (count)",
     "areas_fail": "Areas whose verdict is fail (count)",
     "areas_inconclusive": "Areas whose verdict is inconclusive (count)",

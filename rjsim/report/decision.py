@@ -307,7 +307,9 @@ def decision_section(rows: list[OptionRow], headline: str, note: str = "") -> Ht
              "commencement (after the test's settling period) to the end of the run, the share "
              "lost for lack of capacity; mean wait: over the same months, for referrals "
              "allocated a facilitator. Gap between areas: the worst area's unmet demand minus "
-             "the best area's, in percentage points (the postcode lottery). Means over "
+             "the best area's, in percentage points (the postcode lottery), over the whole run "
+             "after warm-up, before and after commencement (its own section gives the rates "
+             "behind it). Means over "
              "replications with 95% CIs where they are not a single value.", cls="muted"),
         para(LIMITATION, cls="muted")])
 

@@ -109,7 +109,8 @@ def figure(png: bytes, alt: str, caption: str) -> Html:
 def badge(verdict: str) -> Html:
     """A capacity-test verdict as a coloured word (the word itself carries the meaning)."""
     word = str(verdict).strip().lower()
-    cls = word if word in tuple(Verdict) else "other"
+    cls = ("na" if word == Verdict.NOT_APPLICABLE else word if word in tuple(Verdict)
+           else "other")
     return tag("span", word or "n/a", cls=f"badge {cls}")
 
 
@@ -155,6 +156,7 @@ img{max-width:100%;height:auto;display:block}
 .badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-weight:600;color:#fff}
 .badge.pass{background:#009E73}.badge.fail{background:#D55E00}
 .badge.inconclusive{background:#E69F00;color:#000}.badge.other{background:#777}
+.badge.na{background:#eee;color:#333}
 code{font-size:.85rem;word-break:break-all}
 h1,h2,h3,p,li,dd,dt,figcaption,caption,.headline{overflow-wrap:break-word}
 th{overflow-wrap:anywhere}td{overflow-wrap:break-word}

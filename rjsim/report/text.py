@@ -103,12 +103,15 @@ def national_text(e: Experiment) -> str:
     """A readable national summary of an experiment, with 95% CIs when n >= 2."""
     s = e.scenario
     target = s.service.wait_target_days
-    right = s.commence_day
+    days = s.phase_days
+    right = ("" if not days else f"; statutory right from day {days[0]:g}" if len(days) == 1
+             else f"; statutory right in {len(days)} phases, from day {min(days):g} to day "
+             f"{max(days):g}")
     years = s.run.years - s.run.warmup_days / 365.0
     head = [
         f"Scenario '{s.name}': {len(e.plan.areas)} area(s), {s.run.years:g} years, seed "
-        f"{s.run.seed}" + ("" if right is None else f"; statutory right from day {right:g}"),
-        f"Replications: {e.replications} ({e.stop_reason}). National figures over {years:g} "
+        f"{s.run.seed}{right}",
+        f"Replications: {e.replications} ({e.stop_reason}). National figures over {years:.3g} "
         "years after warm-up; mean" + (" and 95% confidence interval." if e.replications > 1
                                        else " of one replication (no interval)."), ""]
     k = _Kpis(e.summary["national"])
