@@ -21,10 +21,12 @@ from conftest import scenario
 
 import rjsim
 from rjsim.app import checks
+from rjsim.app.capacity import plan_text
 from rjsim.app.common import ExperimentOptions
 from rjsim.app.experiments import CompareOptions, RunOptions, compare, run
 from rjsim.app.progress import Tracker
 from rjsim.core.errors import InputError, RjsimError, ScenarioError
+from rjsim.planning.planner import PlanResult
 from rjsim.scenario.spec import Scenario
 
 AREAS = ["Cumbria", "Gwent"]
@@ -249,6 +251,34 @@ def test_api_plan_plans_the_staffing_schedule_with_headroom(tmp_path: Path) -> N
     assert written.read_text() == p.scenario_toml
     assert [c.ok for c in rjsim.validate(written)] == [True]
     assert p.schedule.years["budget_gbp"].sum() > 0
+
+
+def _plan_summary(today_gbp: float, cost_gbp: float, areas: int) -> str:
+    """The printed summary of a plan with these national figures (tables as the planner's)."""
+    area = pd.DataFrame([{"area": f"A{i}", "force": f"Area {i}", "general_fte": 5.0,
+                          "specialist_fte": 1.0, "annual_cost_gbp": cost_gbp / areas,
+                          "change_gbp": (cost_gbp - today_gbp) / areas} for i in range(areas)])
+    national = pd.DataFrame([{
+        "areas": areas, "general_fte": 5.0 * areas, "specialist_fte": 1.0 * areas,
+        "total_annual_cost_gbp": cost_gbp, "today_budget_gbp": today_gbp,
+        "change_gbp": cost_gbp - today_gbp,
+        "cost_ratio_to_today": cost_gbp / today_gbp if today_gbp > 0 else float("nan"),
+        "verdict": "pass", "areas_pass": areas, "replications": 1, "check_replications": 3,
+        "search_rounds": 1}])
+    result = PlanResult(scenario=None, areas=area, national=national,  # type: ignore[arg-type]
+                        check=None, test=None, search_log=pd.DataFrame())  # type: ignore[arg-type]
+    return plan_text(result)
+
+
+def test_the_plan_summary_says_no_budget_today_in_words_and_counts_in_the_singular() -> None:
+    text = _plan_summary(0.0, 510_000.0, 1)
+    assert "nan" not in text.lower()
+    assert "cost GBP 0.5m a year, against no budget today\n" in text
+    assert "Price of commencement (1 area, 1 replication per round, 1 search round):" in text
+    assert "PASS in 1 of 1 area\n" in text and "(+0.51m)" in text
+    text = _plan_summary(2_000_000.0, 1_000_000.0, 2)
+    assert "against GBP 2.0m today (-GBP 1.0m, 0.5 times)" in text
+    assert "(2 areas, 1 replication per round" in text and "(-0.50m)" in text
 
 
 def test_api_plan_refuses_bad_schedule_options_before_any_search(tmp_path: Path) -> None:

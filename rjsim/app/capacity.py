@@ -296,24 +296,34 @@ def _write_scenario(path: Path, text: str) -> None:
         raise ResultsError(f"{exc}; the results directory was written") from None
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 area", "2 areas")."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def plan_text(result: PlanResult) -> str:
     """The plan's national summary and its largest increases, as printed."""
     n = result.national.iloc[0]
     largest: list[Any] = list(result.areas.sort_values("change_gbp", ascending=False)
                               .head(8).itertuples())
-    lines = [f"Price of commencement ({int(n['areas'])} areas, {int(n['replications'])} "
-             f"replications per round, {int(n['search_rounds'])} search rounds):",
+    change = float(n["change_gbp"])
+    sign = "+" if change >= 0 else "-"
+    against = (f"against GBP {n['today_budget_gbp'] / 1e6:,.1f}m today ({sign}GBP "
+               f"{abs(change) / 1e6:,.1f}m, {n['cost_ratio_to_today']:.1f} times)"
+               if n["today_budget_gbp"] > 0 else "against no budget today")
+    lines = [f"Price of commencement ({_count(int(n['areas']), 'area')}, "
+             f"{_count(int(n['replications']), 'replication')} per round, "
+             f"{_count(int(n['search_rounds']), 'search round')}):",
              f"  {n['general_fte']:,.1f} general + {n['specialist_fte']:,.1f} specialist FTE "
-             f"cost GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year, against GBP "
-             f"{n['today_budget_gbp'] / 1e6:,.1f}m today (+GBP {n['change_gbp'] / 1e6:,.1f}m, "
-             f"{n['cost_ratio_to_today']:.1f} times)",
-             f"  Check of the plan on {int(n['check_replications'])} fresh replications (a seed"
-             " the search never used): "
-             f"{str(n['verdict']).upper()} in {int(n['areas_pass'])} of {int(n['areas'])} areas",
+             f"cost GBP {n['total_annual_cost_gbp'] / 1e6:,.1f}m a year, {against}",
+             f"  Check of the plan on {_count(int(n['check_replications']), 'fresh replication')}"
+             " (a seed the search never used): "
+             f"{str(n['verdict']).upper()} in {int(n['areas_pass'])} of "
+             f"{_count(int(n['areas']), 'area')}",
              "  FTE are in post from day 0 (recruited and trained ahead of commencement).",
              "  Largest increases:"]
     lines += [f"    {r.force:<28} {r.general_fte:7.1f} + {r.specialist_fte:6.1f} FTE  GBP "
-              f"{r.annual_cost_gbp / 1e6:6.2f}m a year (+{r.change_gbp / 1e6:.2f}m)"
+              f"{r.annual_cost_gbp / 1e6:6.2f}m a year ({r.change_gbp / 1e6:+.2f}m)"
               for r in largest]
     return "\n".join(lines) + "\n"
 

@@ -200,7 +200,8 @@ COLUMNS: dict[str, str] = {
     "seed_general_slots": "General caseload slots the plan's search started from (slots)",
     "seed_specialist_slots": "Specialist caseload slots the plan's search started from "
     "(slots)",
-    "cost_ratio_to_today": "Plan cost / today's budget (ratio)",
+    "cost_ratio_to_today": "Plan cost / today's budget (ratio; blank when there is no budget "
+    "today)",
     "search_rounds": "Rounds of the plan's search (count)",
     "check_replications": "Replications of the plan's check, on seeds the search never used "
     "(count)",
