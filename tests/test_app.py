@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 import tomli_w
 from capacity_helpers import Queue, queue_dict, write_area_csv
+from clitools import assert_clean_error
+from clitools import rjsim as rjsim_cli
 from conftest import scenario
 
 import rjsim
@@ -289,6 +291,13 @@ def test_api_plan_refuses_bad_schedule_options_before_any_search(tmp_path: Path)
         rjsim.plan(toml, 2, workers=1, write_scenario=None, max_utilisation=1.5)
     with pytest.raises(ScenarioError, match="needs a commencement date"):
         rjsim.plan(toml, 2, workers=1, schedule=True)
+    # on the command line the message names the option given, what it is and what is allowed
+    for value in ("1.5", "0", "nan"):
+        proc = rjsim_cli("plan", str(toml), "--max-utilisation", value, cwd=tmp_path)
+        assert_clean_error(proc, "invalid --max-utilisation", "--max-utilisation: the "
+                           "utilisation headroom", "must be a number in (0, 1]",
+                           f"(got {value})")
+    assert not (tmp_path / "results").exists()  # refused before any work
 
 
 def test_api_validate(tmp_path: Path) -> None:

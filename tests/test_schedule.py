@@ -127,7 +127,8 @@ def test_too_early_a_commencement_is_flagged_not_hidden() -> None:
 def test_bad_input_is_a_clear_error() -> None:
     with pytest.raises(ScenarioError, match="needs a commencement date"):
         sched.schedule(scenario(areas={"include": AREAS}), {})
-    with pytest.raises(ScenarioError, match="max_utilisation"):
+    with pytest.raises(ScenarioError, match=r"--max-utilisation: .* must be a number in \(0, "
+                       r"1\], e\.g\. 0\.85 for 15% headroom \(got 1\.5\)"):
         sched.with_headroom(_scenario(), 1.5)
     with pytest.raises(ScenarioError, match="area_specialist_share"):
         runner.task_plan(scenario(funding={"area_specialist_share": {"E99999999": 0.5}}))

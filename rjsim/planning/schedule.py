@@ -67,8 +67,10 @@ def with_headroom(scenario: Scenario, max_utilisation: float) -> Scenario:
     """``scenario`` whose capacity test requires offered load per slot below
     ``max_utilisation`` (e.g. 0.85: 15% headroom), as the planner and the schedule use it."""
     if not 0.0 < max_utilisation <= 1.0:
-        raise ScenarioError([Problem("capacity_test.max_utilisation", "must be in (0, 1], e.g. "
-                                     "0.85 for 15% headroom", f"{max_utilisation:g}")])
+        raise ScenarioError([Problem(
+            "--max-utilisation", "the utilisation headroom the plan is made with (it replaces "
+            "the scenario's capacity_test.max_utilisation) must be a number in (0, 1], e.g. "
+            "0.85 for 15% headroom", f"{max_utilisation:g}")], "invalid --max-utilisation")
     return dataclasses.replace(scenario, capacity_test=dataclasses.replace(
         scenario.capacity_test, max_utilisation=max_utilisation))
 
