@@ -42,10 +42,12 @@ def test_records_store_pools_and_tables_keep_their_words() -> None:
 
 
 def test_verdicts_are_their_words_and_order_by_severity() -> None:
-    assert [str(v) for v in Verdict] == ["pass", "fail", "inconclusive"]
+    assert [str(v) for v in Verdict] == ["pass", "fail", "inconclusive", "n/a"]
     assert Verdict("fail") is Verdict.FAIL and Verdict.PASS == "pass"
-    assert sorted(Verdict, key=lambda v: v.severity) == [Verdict.PASS, Verdict.INCONCLUSIVE,
-                                                         Verdict.FAIL]
+    assert Verdict("n/a") is Verdict.NOT_APPLICABLE  # a criterion that does not apply
+    assert sorted(Verdict, key=lambda v: v.severity) == [
+        Verdict.PASS, Verdict.NOT_APPLICABLE, Verdict.INCONCLUSIVE, Verdict.FAIL]
+    assert [v.met for v in Verdict] == [True, False, False, True]
     assert f"{Verdict.INCONCLUSIVE:<14}|" == "inconclusive  |"  # formats as its word
 
 
