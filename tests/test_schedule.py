@@ -111,6 +111,23 @@ def test_cost_by_year_adds_up_the_areas_budgets_and_spend() -> None:
                                                      for c in result.areas["area"]))
 
 
+def test_the_printed_schedule_states_unlimited_hiring_and_unspent_budget() -> None:
+    s = _scenario(recruitment_lag_days=120, specialist_training_lag_days=30)
+    result = sched.schedule(s, _targets(s))
+    text = sched.schedule_text(result)
+    y = result.years
+    # year 1 recruits the planned staff (budget from the recruitment start, posts vacant until
+    # filled): the most hires and the most budget left unspent
+    assert y["hires_fte"].idxmax() == 0
+    assert (y["budget_gbp"] - y["spend_gbp"]).idxmax() == 0
+    assert y["spend_gbp"].iloc[0] < 0.9 * y["budget_gbp"].iloc[0]
+    assert ("hiring is unlimited: every post is filled exactly 120 days after its budget rises "
+            "(specialists trained 30 days more)") in text
+    assert f"up to {y['hires_fte'].iloc[0]:,.1f} FTE hired in year 1" in text
+    assert (f"most in year 1: GBP {y['budget_gbp'].iloc[0] / 1e6:,.2f}m allocated, "
+            f"{y['spend_gbp'].iloc[0] / 1e6:,.2f}m spent) is neither carried over") in text
+
+
 def test_too_early_a_commencement_is_flagged_not_hidden() -> None:
     s = scenario(run={"years": 2}, areas={"include": AREAS},
                  statutory_right={"commence_day": 60})

@@ -25,7 +25,11 @@ recruitment start), so ``rjsim capacity-test`` judges it with the model's own wo
 utilisation headroom is the test's ``max_utilisation``, set before planning. Cost by year is
 the budget allocated and the spend (staff in post, specialists' training and volunteers).
 
-Assumptions and limitations: an area whose recruitment would have to start before the first
+Assumptions and limitations (printed with the schedule): hiring is unlimited (every post is
+filled exactly the recruitment lag after its budget rises, however many are recruited at once:
+no labour-market or training-place limit is modelled); the budget allocated from the
+recruitment start is not all spent while posts are vacant, and what is not spent is neither
+carried over nor spent elsewhere; an area whose recruitment would have to start before the first
 month (its first commencement sooner than the lags allow) starts at the first month, has its
 staff in post as soon as the lags allow (``in_post_from_date``) and is flagged (``on_time``
 false); staff over what today's budget pays are not cut before commencement; the planned mix
@@ -210,7 +214,8 @@ def _scenario(scenario: Scenario, steps: list[AreaSchedule]) -> Scenario:
             "keeps today's budget until recruitment must start, then its budget pays for the "
             "planned FTE in post from its first commencement, after recruitment and training "
             "lags, attrition and vacancies (capacity_test.max_utilisation "
-            f"{scenario.capacity_test.max_utilisation:g}).\n" + scenario.description)
+            f"{scenario.capacity_test.max_utilisation:g}). Hiring is assumed unlimited: every "
+            "post is filled exactly the lags after its budget rises.\n" + scenario.description)
     return dataclasses.replace(scenario, name=f"{scenario.name}_schedule", funding=f,
                                description=text)
 
@@ -307,4 +312,24 @@ def schedule_text(result: ScheduleResult) -> str:
             strict=True):
         lines.append(f"    year {int(year)} from {date}: GBP {float(budget) / 1e6:,.2f}m / "
                      f"{float(spend) / 1e6:,.2f}m, {float(fte):,.1f} FTE in post on average")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _limitations(result)) + "\n"
+
+
+def _limitations(result: ScheduleResult) -> list[str]:
+    """The schedule's two strong assumptions, with its own figures."""
+    dyn, y = result.scenario.staffing, result.years
+    peak = int(y["hires_fte"].to_numpy().argmax())
+    unspent = y["budget_gbp"] - y["spend_gbp"]
+    most = int(unspent.to_numpy().argmax())
+    return [
+        "  Assumptions and limitations:",
+        "    hiring is unlimited: every post is filled exactly "
+        f"{dyn.recruitment_lag_days:g} days after its budget rises (specialists trained "
+        f"{dyn.specialist_training_lag_days:g} days more), however many are recruited at "
+        f"once, with no limit on the people available or on training places (up to "
+        f"{float(y['hires_fte'].iloc[peak]):,.1f} FTE hired in year {int(y['year'].iloc[peak])})",
+        "    the budget pays for the posts from the recruitment start, but vacant posts cost "
+        "nothing: what is allocated and not spent (most in year "
+        f"{int(y['year'].iloc[most])}: GBP {float(y['budget_gbp'].iloc[most]) / 1e6:,.2f}m "
+        f"allocated, {float(y['spend_gbp'].iloc[most]) / 1e6:,.2f}m spent) is neither carried "
+        "over nor spent on anything else"]
