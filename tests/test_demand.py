@@ -16,6 +16,7 @@ from scipy import stats
 from rjsim.core.streams import Streams
 from rjsim.model import demand
 from rjsim.model.demand import DAYS_PER_PERIOD, FUNNEL, generate, n_periods
+from rjsim.scenario import awareness
 from rjsim.scenario.spec import DAYS_PER_YEAR
 
 ROW = {name: i for i, name in enumerate(FUNNEL)}
@@ -180,3 +181,38 @@ def test_period_of_and_n_periods():
     assert n_periods(DAYS_PER_PERIOD * 3 + 1.0) == 4
     days = np.array([0.0, DAYS_PER_PERIOD - 1e-9, DAYS_PER_PERIOD, 364.9])
     assert demand.period_of(days).tolist() == [0, 0, 1, 11]
+
+
+@pytest.mark.parametrize("ramp_days", [0.0, 120.0])
+def test_the_month_a_right_commences_in_mixes_both_funnels_by_its_share_of_the_month(ramp_days):
+    """Commencement half-way through month 6: the month's informed and askers are the status
+    quo's over its first half and the right's (ramping, or not) over its second, and the askers'
+    offence times fall on the right side of commencement in those proportions."""
+    month, share_before = 6, 0.5
+    start, end = month * DAYS_PER_PERIOD, (month + 1) * DAYS_PER_PERIOD
+    day = start + share_before * DAYS_PER_PERIOD
+    sc = scenario(run={"years": 2}, demand={"informed": 0.3},
+                  statutory_right={"commence_day": day, "informed": 0.9, "wants_rj": 0.6,
+                                   "ramp_days": ramp_days})
+    victims, reps = 100_000.0, 20
+    p_id, p_inf, p_want = sc.funnel("violence")
+    right = sc.statutory_right
+    after = (right.informed if ramp_days == 0 else float(awareness.mean_informed(
+        p_inf, right.informed, ramp_days, right.ramp_curve, np.array(0.0),
+        np.array(end - day))))
+    identified = victims / DAYS_PER_YEAR * p_id * (end - start)
+    expected = {  # per replication: Poisson means (a thinned Poisson process)
+        "informed": identified * (share_before * p_inf + (1 - share_before) * after),
+        "asked_before": identified * share_before * p_inf * p_want,
+        "asked_after": identified * (1 - share_before) * after * 0.6,
+    }
+    seen = dict.fromkeys(expected, 0.0)
+    for r in range(reps):
+        d = generate(sc, AVON, "violence", victims, Streams(10, r))
+        seen["informed"] += d.funnel[ROW["informed"], month] / reps
+        in_month = (d.offence_day >= start) & (d.offence_day < end)
+        seen["asked_before"] += np.count_nonzero(in_month & (d.offence_day < day)) / reps
+        seen["asked_after"] += np.count_nonzero(in_month & (d.offence_day >= day)) / reps
+        assert np.array_equal(d.under_right, d.offence_day >= day)
+    for key, mu in expected.items():
+        assert abs(seen[key] - mu) <= z_bound(math.sqrt(mu / reps)), (key, seen[key], mu)

@@ -1,9 +1,14 @@
 """Phased commencement of the statutory right: by offence group and by area on different days.
 
-Common random numbers make the central checks exact: every group's referrals are drawn from
-streams named by (seed, replication, area, group), so a group or area the right has not reached
-sees exactly the status quo's referral stream, and one it has reached sees exactly the stream of
-a right commenced for everyone on the same day.
+Common random numbers make the central checks exact, not statistical: every group's demand is
+drawn from streams named by (seed, replication, area, group) and funnel stage. The victims,
+offenders identified and level-one diversions of each month come from streams no right touches,
+and everything the status quo draws for offences before commencement is a prefix of its own
+streams; the right's draws after commencement come from streams of their own. So on the same seed
+a group or area the right has not reached sees exactly the status quo's demand, and one it has
+reached sees exactly the status quo's referrals for every offence before its commencement (on or
+off a month edge, with or without a ramp) and exactly the stream of a right commenced for
+everyone on the same day.
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ from rjsim.core.errors import ScenarioError
 from rjsim.core.streams import Streams
 from rjsim.data.areas import AreaTable
 from rjsim.experiment import runner
+from rjsim.experiment.comparison import compare
+from rjsim.experiment.executors import ExecutorSettings
+from rjsim.experiment.experiment import ExperimentSettings
 from rjsim.funding import allocation
-from rjsim.model.demand import FUNNEL, generate
+from rjsim.model.demand import DAYS_PER_PERIOD, FUNNEL, generate
 
 KENT = "E23000032"
 GENERAL = ["violence", "robbery", "burglary", "vehicle", "theft", "criminal_damage"]
@@ -38,6 +46,7 @@ def _same(a: object, b: object) -> bool:
     """Two group demands drawn identically: referral days, flags and funnel counts."""
     return (np.array_equal(a.referral_day, b.referral_day)  # type: ignore[attr-defined]
             and np.array_equal(a.under_right, b.under_right)  # type: ignore[attr-defined]
+            and np.array_equal(a.offence_day, b.offence_day)  # type: ignore[attr-defined]
             and np.array_equal(a.funnel, b.funnel))  # type: ignore[attr-defined]
 
 
@@ -62,18 +71,88 @@ def test_each_group_sees_the_demand_of_its_own_commencement_on_the_same_seeds(re
         assert not d.under_right[d.referral_day < 730].any()
 
 
-def test_before_its_phase_a_group_gets_status_quo_referrals():
-    """Months before the sensitive groups' phase: referrals at the status-quo funnel rate
-    (the stream is the status quo's in distribution; bit for bit only where no phase splits
-    the run, below)."""
+# Rights that differ from the status quo in every way a right can; on the same seeds each must
+# leave every draw that does not depend on the right exactly as the status quo's.
+LEVEL_ONE = {"diversion_share": 0.2, "groups": ["theft"]}  # so the diverted row is not all 0
+RIGHTS: dict[str, dict[str, object]] = {
+    # general groups on a month edge; sexual offences in Avon only, inside a month (day 548)
+    "phased": {"phase": [{"commence_day": 365, "groups": GENERAL},
+                         {"commence_date": "2026-10-01", "groups": ["sexual"],
+                          "areas": ["Avon and Somerset"]}]},
+    # day 183, inside month 6, with its own informed, wants_rj and referral delay
+    "off_month_edge": {"commence_date": "2025-10-01", "informed": 0.8, "wants_rj": 0.7,
+                       "referral_delay": {"kind": "gamma", "mean": 3, "cv": 0.5}},
+    "month_edge": {"commence_day": 365},
+    "ramped": {"commence_day": 200, "ramp_days": 240, "ramp_curve": "logistic"},
+}
+ELIGIBLE_TO_DIVERTED = slice(0, FUNNEL.index("diverted_level_one") + 1)
+
+
+def _with_right(name: str | None) -> object:
+    right = {} if name is None else {"statutory_right": RIGHTS[name]}
+    # today's informed share of 0.3 (not the calibrated 0.0174): enough referrals to compare
+    return scenario(**SHORT, level_one=LEVEL_ONE, demand={"informed": 0.3}, **right)
+
+
+@pytest.mark.parametrize("right", sorted(RIGHTS))
+@pytest.mark.parametrize("group", ["theft", "sexual"])
+def test_victims_identified_and_diverted_are_the_status_quo_s_in_every_month(right, group):
+    sc, status_quo = _with_right(right), _with_right(None)
+    for rep in (0, 1):
+        a, b = _draw(sc, group, rep=rep), _draw(status_quo, group, rep=rep)
+        assert np.array_equal(a.funnel[ELIGIBLE_TO_DIVERTED],  # type: ignore[attr-defined]
+                              b.funnel[ELIGIBLE_TO_DIVERTED])  # type: ignore[attr-defined]
+        # the right did change who is informed and asks (the check is not vacuous)
+        assert not np.array_equal(a.funnel, b.funnel)  # type: ignore[attr-defined]
+    if group == "theft":
+        assert a.funnel[FUNNEL.index("diverted_level_one")].sum() > 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("right", sorted(RIGHTS))
+@pytest.mark.parametrize("group", ["theft", "sexual"])
+def test_every_referral_of_an_offence_before_commencement_is_the_status_quo_s(right, group):
+    sc, status_quo = _with_right(right), _with_right(None)
+    day = sc.right_commences(group, AVON, "Avon and Somerset")  # type: ignore[attr-defined]
+    assert day is not None and day > 100
+    month = int(day // DAYS_PER_PERIOD)  # months wholly before commencement: [0, month)
+    for rep in (0, 1):
+        a, b = _draw(sc, group, rep=rep), _draw(status_quo, group, rep=rep)
+        before_a, before_b = a.offence_day < day, b.offence_day < day  # type: ignore[attr-defined]
+        assert before_a.sum() > 50
+        for field in ("referral_day", "under_right", "offence_day"):
+            assert np.array_equal(getattr(a, field)[before_a], getattr(b, field)[before_b]), field
+        assert np.array_equal(a.under_right, ~before_a)  # type: ignore[attr-defined]
+        assert a.under_right.any()  # type: ignore[attr-defined]
+        # every funnel row of every month wholly before commencement
+        assert np.array_equal(a.funnel[:, :month], b.funnel[:, :month])  # type: ignore[attr-defined]
+
+
+def test_the_paired_difference_in_eligible_victims_is_exactly_zero():
+    """Through ``compare``: the status quo against a right commenced inside a month."""
+    areas = {"include": ["Cumbria", "Gwent"]}
+    status_quo = scenario(name="status_quo", run={"years": 1}, areas=areas)
+    right = scenario(name="right", run={"years": 1}, areas=areas,
+                     statutory_right={"commence_date": "2025-10-01", "ramp_days": 90})
+    c = compare([status_quo, right], ExperimentSettings(
+        replications=3, executor=ExecutorSettings("local", 1)))
+    per_rep = [e.per_replication["national_summary"] for e in c.experiments]
+    assert per_rep[0]["eligible_victims"].nunique() > 1  # common, not constant
+    assert np.array_equal(per_rep[0]["eligible_victims"], per_rep[1]["eligible_victims"])
+    assert not np.array_equal(per_rep[0]["referrals"], per_rep[1]["referrals"])
+    d = c.differences.set_index(["level", "area", "kpi"])
+    row = d.loc[("national", "all", "eligible_victims")]
+    assert row["difference"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0
+    areas_rows = c.differences[(c.differences["level"] == "area")
+                               & (c.differences["kpi"] == "eligible_victims")]
+    assert len(areas_rows) == 2 and (areas_rows["difference"] == 0).all()
+
+
+def test_after_its_phase_a_group_gets_the_right_s_referral_rate():
+    """The months after the sensitive group's phase: referrals at the right's funnel rate."""
     phased = _phased({"commence_day": 365, "groups": GENERAL},
                      {"commence_day": 730, "groups": ["sexual"]})
     victims, reps, months = 40_000.0, 40, 24
-    p_id, p_inf, p_want = phased.funnel("sexual")
-    expected = victims * months / 12 * p_id * p_inf * p_want
-    asked = sum(generate(phased, AVON, "sexual", victims, Streams(12, r)).funnel[
-        ASKED, :months].sum() for r in range(reps)) / reps
-    assert abs(asked - expected) <= z_bound(math.sqrt(expected / reps))
+    p_id, _, p_want = phased.funnel("sexual")
     after = sum(generate(phased, AVON, "sexual", victims, Streams(12, r)).funnel[
         ASKED, months:].sum() for r in range(reps)) / reps
     right = victims * 12 / 12 * p_id * phased.statutory_right.informed * p_want
@@ -86,6 +165,11 @@ def test_a_group_no_phase_names_keeps_the_status_quo_throughout():
     for group in ("sexual", "domestic_abuse", "hate"):
         assert _same(_draw(phased, group), _draw(status_quo, group))
         assert phased.right_commences(group, AVON) is None
+    # nor an area no phase names, with its neighbour commenced inside a month
+    pilot = scenario(**SHORT, statutory_right={"phase": [{"commence_date": "2025-10-01",
+                                                          "areas": [AVON]}]})
+    for group in ("violence", "sexual"):
+        assert _same(_draw(pilot, group, KENT, "Kent"), _draw(status_quo, group, KENT, "Kent"))
 
 
 def test_pilot_areas_commence_first_named_by_code_or_name():
