@@ -31,7 +31,10 @@ from rjsim.experiment.experiment import (
 )
 from rjsim.scenario.spec import Scenario
 
-LEVELS = (("national", "national_summary", None), ("area", "area_summary", "area"))
+#: (level, per-replication table, the key it is paired by): national, per area, and per offence
+#: group nationally (e.g. the sensitive groups whose specialists a region may pool).
+LEVELS = (("national", "national_summary", None), ("area", "area_summary", "area"),
+          ("group", "group_summary", "group"))
 
 
 @dataclass
@@ -120,13 +123,15 @@ def _per_rep(e: Experiment, table: str) -> pd.DataFrame:
 def _estimates(experiments: list[Experiment]) -> pd.DataFrame:
     parts = []
     for e in experiments:
-        for level, key in (("national", "national"), ("area", "area")):
+        for level, key in (("national", "national"), ("area", "area"), ("group", "group")):
             s = e.summary[key].assign(level=level, scenario=e.scenario.name)
-            if "area" not in s:
-                s["area"] = "all"
+            for column in ("area", "group"):
+                if column not in s:
+                    s[column] = "all"
             parts.append(s)
     df = pd.concat(parts, ignore_index=True)
-    return df[["level", "area", "kpi", "scenario", "mean", "sd", "n", "ci_low", "ci_high"]]
+    return df[["level", "area", "group", "kpi", "scenario", "mean", "sd", "n", "ci_low",
+               "ci_high"]]
 
 
 def _differences(experiments: list[Experiment]) -> pd.DataFrame:
@@ -137,16 +142,19 @@ def _differences(experiments: list[Experiment]) -> pd.DataFrame:
         kpis = stats.kpi_columns(a_df, [key] if key else [])
         for other in experiments[1:]:
             b_df = _per_rep(other, table)
-            for area, a_rows, b_rows in _pairs(a_df, b_df, key):
+            for unit, a_rows, b_rows in _pairs(a_df, b_df, key):
+                area, group = (unit, "all") if key != "group" else ("all", unit)
                 for kpi in kpis:
                     p = stats.paired(a_rows[kpi].to_numpy(), b_rows[kpi].to_numpy())
                     d = p.difference
-                    rows.append((level, area, kpi, other.scenario.name, base.scenario.name,
+                    rows.append((level, area, group, kpi, other.scenario.name,
+                                 base.scenario.name,
                                  d.mean, d.low, d.high, d.n, p.significant,
                                  p.paired_variance, p.independent_variance,
                                  p.variance_reduction))
     return pd.DataFrame(rows, columns=[
-        "level", "area", "kpi", "scenario", "baseline", "difference", "ci_low", "ci_high", "n",
+        "level", "area", "group", "kpi", "scenario", "baseline", "difference", "ci_low",
+        "ci_high", "n",
         "significant", "paired_variance", "independent_variance", "variance_reduction"])
 
 
@@ -177,10 +185,10 @@ def options_table(c: Comparison) -> pd.DataFrame:
     diff = c.differences[c.differences["kpi"].isin(OPTION_KPIS)].rename(columns={
         "ci_low": "difference_ci_low", "ci_high": "difference_ci_high",
         "significant": "difference_real_at_95"})
-    keys = ["level", "area", "kpi", "scenario"]
+    keys = ["level", "area", "group", "kpi", "scenario"]
     out = est.merge(diff[[*keys, "difference", "difference_ci_low", "difference_ci_high",
                           "difference_real_at_95"]], on=keys, how="left")
     out = out.rename(columns={"scenario": "option"})
-    return out[["option", "level", "area", "kpi", "mean", "ci_low", "ci_high", "n",
+    return out[["option", "level", "area", "group", "kpi", "mean", "ci_low", "ci_high", "n",
                 "difference", "difference_ci_low", "difference_ci_high",
                 "difference_real_at_95"]]

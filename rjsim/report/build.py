@@ -199,6 +199,8 @@ def _comparison_report(res: Results) -> Path:
         ("options", "Options side by side", report_compare.side_by_side(res)),
         ("figures", "Figures", _comparison_figures(res)),
         ("areas", "Differences by area", report_compare.area_counts(res)),
+        *([("groups", "Differences by offence group", report_compare.group_differences(res))]
+          if report_compare.has_groups(res) else []),
         ("credibility", "Credibility: the status quo against the evidence",
          credibility.credibility_section(res)),
         *([("lottery", "Between areas: the postcode lottery", lottery.section(res))]

@@ -86,7 +86,7 @@ COLUMNS: dict[str, str] = {
     "replications_needed": "Estimated replications for the interval to meet its target "
     "(count; empty if it cannot be estimated)",
     # comparisons and sweeps
-    "level": "national or area",
+    "level": "national, area, or group (an offence group nationally)",
     "scenario": "Scenario (option) name",
     "option": "Funding option (scenario) name",
     "baseline": "The scenario differences are taken from (the first compared)",

@@ -177,6 +177,34 @@ def area_counts(res: Results) -> Html:
                         "not distinguishable"], rows, numeric_from=2)])
 
 
+#: KPIs of the differences by offence group, in order.
+GROUP_KPIS = ("unmet_demand_rate", "wait_alloc_days_mean", "share_allocated_within_target")
+
+
+def has_groups(res: Results) -> bool:
+    """Whether the comparison paired the options by offence group (written since it does)."""
+    diff = res.table("comparison_differences")
+    return bool((diff["level"] == "group").any())
+
+
+def group_differences(res: Results) -> Html:
+    """Each option's paired differences from the first per offence group, nationally: where
+    specialist capacity (e.g. pooled across a region) shows, in the sensitive groups."""
+    diff = res.table("comparison_differences")
+    rows_in = diff[(diff["level"] == "group") & diff["kpi"].isin(GROUP_KPIS)]
+    rows = []
+    for (name, group), df in rows_in.groupby(["scenario", "group"], sort=False):
+        mine = {str(r["kpi"]): r for _, r in df.iterrows()}
+        rows.append([name, str(group), *(_cell(mine.get(k)) for k in GROUP_KPIS)])
+    names = option_names(res)
+    return join([para(f"Each option minus '{names[0]}' by offence group, nationally, paired "
+                      "replication by replication: the sensitive groups (sexual offences, "
+                      "domestic abuse, hate crime) are those only specialists take, so "
+                      "specialist staffing and regional pooling show there first."),
+                 table(["option", "offence group", *(label(k) for k in GROUP_KPIS)], rows,
+                       numeric_from=99, min_width=40, long=True)])
+
+
 def sweep_section(res: Results) -> Html:
     """A sweep's points side by side, with links to each point's own report."""
     table_ = res.table("sweep_national")
