@@ -85,10 +85,10 @@ def test_pairing_shrinks_the_variance_of_the_difference(budget_comparison: Compa
 
 def test_comparison_tables_shape(budget_comparison: Comparison) -> None:
     est, d = budget_comparison.estimates, budget_comparison.differences
-    assert list(est.columns) == ["level", "area", "kpi", "scenario", "mean", "sd", "n",
-                                 "ci_low", "ci_high"]
+    assert list(est.columns) == ["level", "area", "group", "kpi", "scenario", "mean", "sd",
+                                 "n", "ci_low", "ci_high"]
     assert set(est["scenario"]) == {"today", "more"} and set(est["level"]) == {"national",
-                                                                                "area"}
+                                                                                "area", "group"}
     assert set(d[d["level"] == "area"]["area"]) == {"E23000002", "W15000002", "W15000004"}
     assert (d["scenario"] == "more").all()
     national_est = est[(est["level"] == "national") & (est["kpi"] == "referrals")]
