@@ -189,7 +189,8 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
         shown.close()
     result = test.evaluate(assessed, e.per_replication["capacity_metrics"], e.plan.areas)
     summary = test.summary_text(result)
-    passing = time_to_pass.evaluate(assessed, e.per_replication["rolling_metrics"], e.plan.areas)
+    passing = time_to_pass.evaluate(assessed, e.per_replication["rolling_metrics"], e.plan.areas,
+                                    whole=e.per_replication["capacity_metrics"])
     text = (national_text(e) + "\n" + summary + "\n"
             + time_to_pass.summary_text(passing) + status_quo_text(quo))
 

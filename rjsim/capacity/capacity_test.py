@@ -51,6 +51,11 @@ class Comparator(StrEnum):
         """Whether ``value`` meets ``threshold`` by this comparison."""
         return bool(_OPERATORS[self](value, threshold))
 
+    def holds_each(self, values: np.ndarray, threshold: float) -> np.ndarray:
+        """Whether each of ``values`` meets ``threshold`` (NaN never does)."""
+        return np.asarray(_OPERATORS[self](np.asarray(values, dtype=float), threshold),
+                          dtype=bool)
+
     @property
     def sign(self) -> float:
         """+1 where larger is better (at least), -1 where smaller is."""
