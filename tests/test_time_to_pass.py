@@ -108,10 +108,10 @@ def test_ramp_first_passing_window_is_hand_computed(ramp_run: Any) -> None:
     assert (w[w["window"] >= ramp_period - first_start]["verdict"] == "pass").all()
     text = ttp.summary_text(result)
     by = dt.date(last // 12, last % 12 + 1, 1).strftime("%B %Y")
-    assert (f"The national test is first met {expected_months:.0f} months after commencement, "
-            f"by {by} (95% CI 17 months ({by}) to 17 months ({by}), by a bootstrap over the 10 "
-            "replications (1,000 resamples); over the test's own window, from its start to the "
-            "end of the run, the verdict is fail)") in text, text
+    assert (f"The test across the one area run is first met {expected_months:.0f} months after "
+            f"commencement, by {by} (95% CI 17 months ({by}) to 17 months ({by}), by a "
+            "bootstrap over the 10 replications (1,000 resamples); over the test's own window, "
+            "from its start to the end of the run, the verdict is fail)") in text, text
     assert f"Earliest possible: {nat['earliest_months']:.0f} months after commencement" in text
 
 
@@ -184,7 +184,9 @@ def test_capacity_test_command_reports_time_to_pass(tmp_path: Path,
                        "local", "--no-cache", "--out", str(out)])
     printed = capsys.readouterr().out
     months = ((math.ceil(RAMP / MONTH) + 12) * MONTH - COMMENCE) / MONTH
-    sentence = f"The national test is first met {months:.0f} months after commencement"
+    # the area data is the test's own (one area): the nation is not called England and Wales
+    sentence = (f"The test across the one area run is first met {months:.0f} months after "
+                "commencement")
     # the test's own window (commencement + 90 days to the end) holds months before the ramp,
     # so it fails (exit 1), yet later windows pass
     assert status == 1 and sentence in printed, printed
@@ -192,6 +194,8 @@ def test_capacity_test_command_reports_time_to_pass(tmp_path: Path,
     summary = pd.read_csv(out / "tables" / "time_to_pass.csv")
     assert list(summary["area"]) == [AREA, "national"]
     assert (summary["median_months"] == round(months, 2)).all()  # 16.99, no float dust
+    assert "0000000" not in (out / "tables" / "time_to_pass.csv").read_text(encoding="utf-8")
+    assert list(summary["force"]) == ["Test area", "the one area run"]
     assert "no 95% interval with fewer than 5 replications" in printed  # the bootstrap's
     assert "[?" not in printed and "?]" not in printed
     reps = pd.read_csv(out / "tables" / "time_to_pass_replication.csv")

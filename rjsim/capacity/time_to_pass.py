@@ -349,8 +349,11 @@ def month_label(scenario: Scenario, period: int) -> str:
 
 
 def national_name(scenario: Scenario, n_areas: int) -> str:
-    """England and Wales when every area runs, else the count of areas run."""
-    return NATIONAL_NAME if not scenario.areas.include else f"all {n_areas} areas run"
+    """England and Wales when every area of the packaged data runs, else the count of areas
+    run (a subset, or the user's own area data)."""
+    if not scenario.areas.include and not scenario.areas.data:
+        return NATIONAL_NAME
+    return f"all {n_areas} areas run" if n_areas != 1 else "the one area run"
 
 
 def evaluate(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...],

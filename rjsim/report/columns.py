@@ -221,7 +221,8 @@ COLUMNS: dict[str, str] = {
     "diff_ci_high": "Upper end of the 95% CI of the paired difference from the first option",
     # time to pass: rolling assessment windows
     "window": "Rolling assessment window number (0 = the first, starting where the capacity "
-    "test's window starts; each next one a month later)",
+    "test's window starts; each next one a month later; in time_to_pass_windows the last is "
+    "the test's own window)",
     "start_day": "First day of the window, from the start of the run (days)",
     "end_day": "Day the window ends, from the start of the run (days)",
     "first_window": "First rolling window passed in this replication (window number; empty "
@@ -237,8 +238,38 @@ COLUMNS: dict[str, str] = {
     "capacity test itself passes (conservative end of every criterion's interval across "
     "replications; inf: never within the run) (months)",
     "demonstrated_start_day": "First day of that window (days)",
-    "median_months": "Median over replications of the months from commencement to the end of "
-    "the first passing window (inf: most replications never pass within the run) (months)",
+    "demonstrated_month": "Calendar month (YYYY-MM) the first window the test passes ends "
+    "in: the label of its last month (empty: none within the run)",
+    "demonstrated_window": "Which window the test first passes: 'rolling', or 'test' (only "
+    "its own window, to the end of the run; empty: none)",
+    "demonstrated_ci_low_months": "Lower end of the bootstrap percentile interval of "
+    "demonstrated_months (replications resampled with replacement, windows judged again; "
+    "empty: too few replications) (months)",
+    "demonstrated_ci_high_months": "Upper end of that bootstrap interval (inf: not within "
+    "the run; empty: too few replications) (months)",
+    "demonstrated_ci_low_month": "Calendar month (YYYY-MM) of the bootstrap interval's lower "
+    "end",
+    "demonstrated_ci_high_month": "Calendar month (YYYY-MM) of the bootstrap interval's upper "
+    "end (empty: not within the run)",
+    "bootstrap_resamples": "Bootstrap resamples of the replications behind the interval "
+    "(count; 0: too few replications for one)",
+    "bootstrap_share_demonstrated": "Share of bootstrap resamples in which the test passes a "
+    "window within the run (0-1)",
+    "areas_passing_best_window": "The most areas the test passes in one window (national "
+    "row; count)",
+    "test_window_verdict": "The capacity test's verdict over its own window (its start to "
+    "the end of the run)",
+    "earliest_months": "Months from commencement to the end of the first window: no time to "
+    "pass can be earlier, even with every post filled (months)",
+    "earliest_month": "Calendar month (YYYY-MM) the first window ends in",
+    "test_window_months": "Months from commencement to the end of the test's own window "
+    "(months)",
+    "ramp_days": "Days over which awareness ramps up after commencement (days)",
+    "settle_days": "Days after the ramp before the assessment window opens (days)",
+    "median_months": "Per replication (stricter: every criterion's own value meets its "
+    "threshold in that replication, nationally in every area in the same window): median over "
+    "replications of the months from commencement to the end of the first passing window "
+    "(inf: most replications never pass within the run) (months)",
     "ci_low_months": "Lower end of the confidence interval for that median (order statistics; "
     "empty: too few replications) (months)",
     "ci_high_months": "Upper end of the confidence interval for that median (inf: beyond the "
@@ -259,6 +290,8 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     "referrals in the window (0-1)",
     ("comparison_inequality", "difference"): "Mean over replications of this option's value "
     "minus the first option's, replication by replication (common random numbers)",
+    ("time_to_pass_windows", "kind"): "'rolling' (a rolling window) or 'test' (the test's "
+    "own window, its start to the end of the run)",
     ("rolling_metrics", "utilisation"): "Offered load per caseload slot in the window: "
     "workload / slot-days available; can exceed 1 (ratio)",
     ("rolling_metrics", "unmet_demand_rate"): "Of the window's referrals, the share lost for "
