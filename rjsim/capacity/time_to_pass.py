@@ -283,7 +283,7 @@ def demonstrated(scenario: Scenario, per_rep: pd.DataFrame,
     judged = judged_windows(scenario, per_rep, whole)
     sev = severities(scenario, judged, np.arange(len(judged.replications))[None])[..., 0]
     nation = sev.max(axis=0, initial=_PASS)[None]
-    names = {v.severity: v.value for v in Verdict}
+    names = {v.severity: v.value for v in (Verdict.PASS, Verdict.INCONCLUSIVE, Verdict.FAIL)}
     codes = [*judged.areas, NATIONAL]
     grid = np.concatenate([sev, nation]) if len(judged.areas) else nation[:0]
     w = judged.windows
