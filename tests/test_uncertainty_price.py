@@ -9,11 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from capacity_helpers import AREA
+from conftest import scenario
 from uncertainty_helpers import LAM_MAX, MU, mmc_scenario, write_area_csv
 
+from rjsim.analysis import capacity_metrics as capacity
 from rjsim.capacity.queueing import mmc_wait_exceeds
+from rjsim.core.codes import Pool
+from rjsim.experiment import runner
 from rjsim.experiment.executors import ExecutorSettings
 from rjsim.experiment.experiment import ExperimentSettings
+from rjsim.planning import planner
 from rjsim.scenario import uncertainty as unc
 from rjsim.scenario import uncertainty_declare
 from rjsim.scenario import uncertainty_sample as sampling
@@ -100,3 +105,24 @@ def test_price_is_confirmed_by_simulation_and_a_smaller_plan_is_not(right: Scena
     assert "(10 replications), that set's plan: at the median (GBP" in line
     assert line.endswith("at the 95th percentile (GBP "
                          f"{confirmed['annual_cost_gbp'].iloc[2] / 1e6:.1f}m) it passes")
+
+
+def test_the_analytic_price_keeps_a_shared_service_as_rjsim_plan_does() -> None:
+    """City of London served by the Metropolitan Police (the default): the Met is seeded for
+    both areas' referrals and City has no staff of its own; with its own service (``""``) City
+    is seeded and costed alone."""
+    city, met = "E23000034", "E23000001"
+    sections = {"areas": {"include": [city, met]}, "run": {"years": 3},
+                "statutory_right": {"commence_day": 365}}
+    shared = price.analytic_plan(scenario(**sections)).set_index("area")
+    alone = price.analytic_plan(scenario(**sections, funding={
+        "shared_services": {city: ""}})).set_index("area")
+    assert shared.loc[city, ["general_slots", "specialist_slots", "annual_cost_gbp"]].eq(0).all()
+    assessed = capacity.assessed(scenario(**sections))
+    tasks = runner.task_plan(assessed)
+    both = planner.seeds(assessed, tasks.area(met), (tasks.area(city),))
+    assert shared.loc[met, "general_slots"] == both[Pool.GENERAL]
+    assert shared.loc[met, "specialist_slots"] == both[Pool.SPECIALIST]
+    assert alone.loc[city, "annual_cost_gbp"] > 0  # its own service costs its own staff
+    # one queue for both needs no more than the two apart (Erlang C's pooling effect)
+    assert shared["annual_cost_gbp"].sum() <= alone["annual_cost_gbp"].sum()

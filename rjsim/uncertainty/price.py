@@ -30,7 +30,7 @@ from rjsim.core.schema import FrozenMap
 from rjsim.experiment import runner
 from rjsim.experiment.experiment import ExperimentSettings, run_experiment
 from rjsim.funding import budgets as funding
-from rjsim.planning import planner
+from rjsim.planning import plan_tables, planner
 from rjsim.scenario import expected as expected_path
 from rjsim.scenario.funding import AreaFte
 from rjsim.scenario.spec import Scenario
@@ -41,14 +41,20 @@ CONFIRM_QUANTILES = (0.5, 0.9, 0.95)
 
 
 def analytic_plan(scenario: Scenario) -> pd.DataFrame:
-    """Per area: the seeded general and specialist slots and FTE and their annual cost."""
-    assessed = capacity.assessed(scenario)
-    areas = runner.task_plan(assessed).areas
+    """Per area: the seeded general and specialist slots and FTE and their annual cost. As
+    ``rjsim plan`` does, a shared service's host (``funding.shared_services``, both areas
+    selected) is seeded for its guests' referrals too, and a guest has no staff of its own."""
+    assessed = capacity.assessed(plan_tables.planned_services(scenario))
+    tasks = runner.task_plan(assessed)
+    areas = tasks.areas
+    hosts = {g: h for g, h in tasks.hosts.items() if g in {a.code for a in areas}}
     per_fte = expected_path.caseload_per_fte(assessed)
     cost_general, cost_specialist = funding.cost_per_fte(assessed.funding)
     rows = []
     for area in areas:
-        slots = planner.seeds(assessed, area)
+        guests = tuple(tasks.area(g) for g, h in hosts.items() if h == area.code)
+        slots = ({Pool.GENERAL: 0, Pool.SPECIALIST: 0} if area.code in hosts
+                 else planner.seeds(assessed, area, guests))
         general = planner.fte_for_slots(slots[Pool.GENERAL], per_fte)
         specialist = planner.fte_for_slots(slots[Pool.SPECIALIST], per_fte)
         rows.append({"area": area.code, "general_slots": slots[Pool.GENERAL],
