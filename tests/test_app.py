@@ -257,7 +257,8 @@ def test_api_plan_plans_the_staffing_schedule_with_headroom(tmp_path: Path) -> N
 
 def _plan_summary(today_gbp: float, cost_gbp: float, areas: int) -> str:
     """The printed summary of a plan with these national figures (tables as the planner's)."""
-    area = pd.DataFrame([{"area": f"A{i}", "force": f"Area {i}", "general_fte": 5.0,
+    area = pd.DataFrame([{"area": f"A{i}", "force": f"Area {i}", "served_by": f"A{i}",
+                          "general_fte": 5.0,
                           "specialist_fte": 1.0, "annual_cost_gbp": cost_gbp / areas,
                           "change_gbp": (cost_gbp - today_gbp) / areas} for i in range(areas)])
     national = pd.DataFrame([{
@@ -281,6 +282,27 @@ def test_the_plan_summary_says_no_budget_today_in_words_and_counts_in_the_singul
     text = _plan_summary(2_000_000.0, 1_000_000.0, 2)
     assert "against GBP 2.0m today (-GBP 1.0m, 0.5 times)" in text
     assert "(2 areas, 1 replication per round" in text and "(-0.50m)" in text
+    assert "Served by" not in text
+
+
+def test_the_plan_summary_names_areas_served_by_a_neighbour_apart_from_the_increases() -> None:
+    area = pd.DataFrame([
+        {"area": "H", "force": "Host", "served_by": "H", "general_fte": 9.0,
+         "specialist_fte": 2.0, "annual_cost_gbp": 900_000.0, "change_gbp": 800_000.0},
+        {"area": "G", "force": "Guest", "served_by": "H", "general_fte": 0.0,
+         "specialist_fte": 0.0, "annual_cost_gbp": 0.0, "change_gbp": 0.0}])
+    national = pd.DataFrame([{
+        "areas": 2, "general_fte": 9.0, "specialist_fte": 2.0, "total_annual_cost_gbp": 9e5,
+        "today_budget_gbp": 1e5, "change_gbp": 8e5, "cost_ratio_to_today": 9.0,
+        "verdict": "pass", "areas_pass": 2, "replications": 2, "check_replications": 6,
+        "search_rounds": 3}])
+    text = plan_text(PlanResult(scenario=None, areas=area,  # type: ignore[arg-type]
+                                national=national, check=None,  # type: ignore[arg-type]
+                                test=None, search_log=pd.DataFrame()))  # type: ignore[arg-type]
+    increases = text.split("Largest increases:")[1]
+    assert "Host" in increases and "    Guest" not in increases
+    assert text.endswith("(no staff of their own; their referrals and today's budget are in "
+                         "the host's line): Guest by Host\n")
 
 
 def test_api_plan_refuses_bad_schedule_options_before_any_search(tmp_path: Path) -> None:

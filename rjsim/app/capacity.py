@@ -305,8 +305,11 @@ def _count(n: int, noun: str) -> str:
 def plan_text(result: PlanResult) -> str:
     """The plan's national summary and its largest increases, as printed."""
     n = result.national.iloc[0]
-    largest: list[Any] = list(result.areas.sort_values("change_gbp", ascending=False)
+    a = result.areas
+    guest = a["served_by"] != a["area"]  # served by another area's service (its host)
+    largest: list[Any] = list(a[~guest].sort_values("change_gbp", ascending=False)
                               .head(8).itertuples())
+    name = dict(zip(a["area"], a["force"], strict=True))
     change = float(n["change_gbp"])
     sign = "+" if change >= 0 else "-"
     against = (f"against GBP {n['today_budget_gbp'] / 1e6:,.1f}m today ({sign}GBP "
@@ -326,6 +329,11 @@ def plan_text(result: PlanResult) -> str:
     lines += [f"    {r.force:<28} {r.general_fte:7.1f} + {r.specialist_fte:6.1f} FTE  GBP "
               f"{r.annual_cost_gbp / 1e6:6.2f}m a year ({r.change_gbp / 1e6:+.2f}m)"
               for r in largest]
+    if guest.any():
+        lines.append("  Served by a neighbour's service (no staff of their own; their referrals "
+                     "and today's budget are in the host's line): " + ", ".join(
+                         f"{r.force} by {name.get(r.served_by, r.served_by)}"
+                         for r in a[guest].itertuples()))
     return "\n".join(lines) + "\n"
 
 
