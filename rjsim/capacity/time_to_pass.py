@@ -561,12 +561,16 @@ def realised_sentence(row: dict[str, Any]) -> str:
     last, median = float(row["last_window_months"]), float(row["median_months"])
     if n == 0 or math.isnan(last):
         return ""
-    what = ("every area meets every threshold in the same window" if row["area"] == NATIONAL
+    national = row["area"] == NATIONAL
+    what = ("every area meets every threshold in the same window" if national
             else "the area meets every threshold in one window")
     never = f"{censored} of {n} replications never do within {last:.0f} months"
     head = "Stricter, realised performance: within a single replication"
     if not math.isfinite(median):
-        return f"{head}, {what} in no window in most replications ({never})"
+        where = ("every area meets every threshold" if national
+                 else "the area meets every threshold")
+        return (f"{head}: {censored} of {n} replications have no window in which {where} "
+                f"within {last:.0f} months")
     return (f"{head}, {what} after a median of {median:.0f} months {_since(row)} "
             f"({median_words(row)}; {never})")
 
