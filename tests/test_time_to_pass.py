@@ -135,8 +135,9 @@ def test_never_passing_is_censored(tmp_path: Path) -> None:
     assert math.isinf(nat["demonstrated_months"])
     text = ttp.summary_text(result)
     assert "not met within the run" in text
-    assert ("Stricter, realised performance: within a single replication: 6 of 6 replications "
-            "have no window in which every area meets every threshold") in text, text
+    assert ("Realised performance, per replication (each replication's own values, no "
+            "confidence margin): 6 of 6 replications have no window in which every area meets "
+            "every threshold") in text, text
 
 
 def test_whole_window_matches_the_capacity_metrics(tmp_path: Path) -> None:
@@ -285,7 +286,7 @@ def test_first_demonstrated_window_hand_computed(tmp_path: Path) -> None:
     # the test over its own window fails (area two fails it), and the sentence says so
     nat = result.national
     assert nat["test_window_verdict"] == "fail" and "the verdict is fail" in ttp.sentence(nat)
-    # the stricter per-replication measure agrees here (no replication of area two passes
+    # the per-replication measure agrees here (no replication of area two passes
     # before window 4, every one passes it)
     assert nat["median_months"] == by_area["national"]
 

@@ -30,13 +30,16 @@ which no staffing can beat. A window is judged on the test's own criteria and th
   depends on which replications happened to be drawn, not what more replications would show;
   with fewer than :data:`MIN_BOOTSTRAP_REPLICATIONS` replications there are too few distinct
   resamples for its ends to mean anything, and none is given.
-* **Per replication** (:func:`first_pass`; a stricter, realised-performance measure): a window
+* **Per replication** (:func:`first_pass`; realised performance, not the test): a window
   passes in a replication when each criterion's value in that replication meets its threshold
-  (nothing to judge, e.g. no referral, is not a pass; coverage as the test judges it).
-  Nationally, every area must pass the same window *in the same replication*: with many areas
-  sized just under a threshold some area's noise nearly always fails one, so this can be "never"
-  where the test itself passes. The replication's time is its first passing rolling window; a
-  replication in which none passes is *censored* (``inf``). Across replications
+  (nothing to judge, e.g. no referral, is not a pass; coverage as the test judges it), with no
+  confidence margin. Nationally, every area must pass the same window *in the same
+  replication*. So it is stricter than the test in one way and looser in another: with many
+  areas sized just under a threshold some area's noise nearly always fails one, so it can be
+  "never" where the test itself passes; yet an area whose mean sits just inside a threshold
+  passes most replications' windows while the test, needing its interval inside, passes none.
+  The replication's time is its first passing rolling window; a replication in which none
+  passes is *censored* (``inf``). Across replications
   (:func:`median_interval`): the median with a distribution-free confidence interval for the
   median (order statistics, exact binomial coverage: :func:`scipy.stats.quantile_test`).
   Censored replications are kept as later than every window (all are censored at the same time,
@@ -556,7 +559,7 @@ def median_words(row: dict[str, Any]) -> str:
 
 
 def realised_sentence(row: dict[str, Any]) -> str:
-    """The stricter per-replication measure in words."""
+    """The per-replication (realised-performance) measure in words."""
     n, censored = int(row["replications"]), int(row["replications_censored"])
     last, median = float(row["last_window_months"]), float(row["median_months"])
     if n == 0 or math.isnan(last):
@@ -565,13 +568,14 @@ def realised_sentence(row: dict[str, Any]) -> str:
     what = ("every area meets every threshold in the same window" if national
             else "the area meets every threshold in one window")
     never = f"{censored} of {n} replications never do within {last:.0f} months"
-    head = "Stricter, realised performance: within a single replication"
+    head = ("Realised performance, per replication (each replication's own values, no "
+            "confidence margin)")
     if not math.isfinite(median):
         where = ("every area meets every threshold" if national
                  else "the area meets every threshold")
         return (f"{head}: {censored} of {n} replications have no window in which {where} "
                 f"within {last:.0f} months")
-    return (f"{head}, {what} after a median of {median:.0f} months {_since(row)} "
+    return (f"{head}: {what} after a median of {median:.0f} months {_since(row)} "
             f"({median_words(row)}; {never})")
 
 

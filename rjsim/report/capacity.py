@@ -104,7 +104,7 @@ def _sentence(text: str) -> Html:
 
 def time_to_pass_section(res: Results) -> Html:
     """Time to pass (``tables/time_to_pass``): the national headline (the first window the
-    test itself passes, with its bootstrap interval and calendar month), its floor, the stricter
+    test itself passes, with its bootstrap interval and calendar month), its floor, the
     per-replication measure, and each area's, slowest first."""
     ttp = res.optional("time_to_pass")
     if ttp is None or ttp.empty:
@@ -127,8 +127,10 @@ def time_to_pass_section(res: Results) -> Html:
         "counted from commencement to the end of the first such window (its last month is "
         "shown). Its interval is a bootstrap over replications (resampled with replacement, "
         "every window judged again; fixed seed), conditional on this run's replications. "
-        "'Per replication' is the stricter realised-performance measure: within one "
-        "replication every criterion's own value meets its threshold in the same window; its "
+        "'Per replication' is realised performance, not the test: within one replication "
+        "every criterion's own value meets its threshold (no confidence margin), in every area "
+        "in the same window for the nation; it is stricter than the test where many areas sit "
+        "just under a threshold and looser where an area's mean sits just inside one. Its "
         f"median over replications has a distribution-free {level} interval, and replications "
         "in which no window passes are counted as later than the last window "
         f"({float(r['last_window_months']):.0f} months), never dropped.", cls="muted"))

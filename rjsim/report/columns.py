@@ -266,8 +266,9 @@ COLUMNS: dict[str, str] = {
     "(months)",
     "ramp_days": "Days over which awareness ramps up after commencement (days)",
     "settle_days": "Days after the ramp before the assessment window opens (days)",
-    "median_months": "Per replication (stricter: every criterion's own value meets its "
-    "threshold in that replication, nationally in every area in the same window): median over "
+    "median_months": "Per replication (realised performance, not the test: every criterion's "
+    "own value meets its threshold in that replication, with no confidence margin, nationally "
+    "in every area in the same window): median over "
     "replications of the months from commencement to the end of the first passing window "
     "(inf: most replications never pass within the run) (months)",
     "ci_low_months": "Lower end of the confidence interval for that median (order statistics; "
