@@ -124,6 +124,24 @@ def test_a_later_ramp_moves_the_first_window(tmp_path: Path) -> None:
     assert (reps["first_window"] == math.ceil(RAMP / MONTH) + 2 - 5).all()
 
 
+def test_a_passing_test_is_met_within_the_run(tmp_path: Path) -> None:
+    """Staff in post from the first month: the capacity test passes over its own window, and
+    the headline is a time within the run - the floor, as every window passes."""
+    s = ramp_scenario(tmp_path, ramp=1.0)
+    e = run_assessed(s, 6)
+    test = capacity_test.evaluate(e.scenario, e.per_replication["capacity_metrics"],
+                                  e.plan.areas)
+    assert test.verdict == "pass"
+    result = ttp.evaluate(e.scenario, e.per_replication["rolling_metrics"], e.plan.areas,
+                          whole=e.per_replication["capacity_metrics"])
+    nat = result.national
+    assert nat["test_window_verdict"] == "pass"
+    assert nat["demonstrated_months"] == nat["earliest_months"] < nat["test_window_months"]
+    assert nat["demonstrated_ci_low_months"] == nat["demonstrated_ci_high_months"] == \
+        nat["earliest_months"]
+    assert "is first met" in ttp.sentence(nat) and "verdict is" not in ttp.sentence(nat)
+
+
 def test_never_passing_is_censored(tmp_path: Path) -> None:
     """A ramp after the last window starts: all censored, time inf, no interval end."""
     s = ramp_scenario(tmp_path, ramp=1000.0)
