@@ -309,6 +309,23 @@ def test_first_demonstrated_window_hand_computed(tmp_path: Path) -> None:
     assert nat["median_months"] == by_area["national"]
 
 
+def test_a_test_window_shorter_than_a_rolling_one_is_still_judged(tmp_path: Path) -> None:
+    """A 600-day awareness ramp leaves the test's window (day 751 to the end of the run, 344
+    days) shorter than 12 months: no rolling window fits, and the headline is the test's own
+    window's verdict (passed: met by its end), never 'no window fits'."""
+    d = ramp_dict(tmp_path)
+    d["statutory_right"]["ramp_days"] = 600.0
+    s = capacity.assessed(scenario_io.from_dict(d, source="test"))
+    assert rolling.windows(s).empty
+    per_rep, whole = tables(s, {"X1": [PASSES], "X2": [PASSES]}, {"X1": PASSES, "X2": PASSES})
+    assert per_rep.empty
+    nat = ttp.evaluate(s, per_rep, AREAS, whole=whole, resamples=100).national
+    assert nat["demonstrated_months"] == nat["test_window_months"]
+    assert nat["demonstrated_window"] == ttp.TEST_WINDOW
+    assert "is first met" in ttp.sentence(nat), ttp.sentence(nat)
+    assert ttp.realised_sentence(nat) == "" and ttp.floor_sentence(nat) == ""
+
+
 def random_tables(rng: np.random.Generator, s: Scenario, reps: int
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Random tables with every awkward case the test meets: values near each threshold,

@@ -438,7 +438,7 @@ def evaluate(scenario: Scenario, per_rep: pd.DataFrame, areas: tuple[Area, ...],
             "test_window_verdict": test_verdicts.get(code, ""),
             "areas": len(codes),
             "median_months": median, "ci_low_months": low, "ci_high_months": high,
-            "replications": len(mine), "replications_censored": int(mine["censored"].sum()),
+            "replications": n_reps, "replications_censored": int(mine["censored"].sum()),
             "confidence_level": level,
             "commence_day": math.nan if scenario.commence_day is None
             else float(scenario.commence_day),
@@ -507,7 +507,7 @@ def sentence(row: dict[str, Any]) -> str:
     window, or why not."""
     who, since = _who(row), _since(row)
     n = int(row["replications"])
-    if n == 0 or (int(row["windows"]) == 0 and math.isnan(float(row["test_window_months"]))):
+    if n == 0:
         return f"{who}: no assessment window fits in the run"
     demo = float(row["demonstrated_months"])
     if math.isfinite(demo):
