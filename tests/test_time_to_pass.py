@@ -31,6 +31,9 @@ from rjsim.analysis.columns import joined
 from rjsim.analysis.tables import period_edges
 from rjsim.capacity import capacity_test
 from rjsim.capacity import time_to_pass as ttp
+from rjsim.capacity import time_to_pass_demonstrated as demo
+from rjsim.capacity import time_to_pass_realised as real
+from rjsim.capacity import time_to_pass_text as words
 from rjsim.cli import main as cli
 from rjsim.data.areas import Area
 from rjsim.experiment import runner
@@ -88,8 +91,8 @@ def test_ramp_first_passing_window_is_hand_computed(ramp_run: Any) -> None:
         assert nat[column] == months, column
     # every replication passes the same window, so every bootstrap resample does too
     assert nat["demonstrated_ci_low_months"] == nat["demonstrated_ci_high_months"] == months
-    assert nat["bootstrap_resamples"] == ttp.BOOTSTRAP_RESAMPLES
-    assert nat["demonstrated_window"] == ttp.ROLLING
+    assert nat["bootstrap_resamples"] == demo.BOOTSTRAP_RESAMPLES
+    assert nat["demonstrated_window"] == demo.ROLLING
     # its calendar month: the label of the window's last month (run.start_date + 18 months)
     start = dt.date.fromisoformat(e.scenario.run.start_date)
     last = start.year * 12 + start.month - 1 + ramp_period + 11
@@ -98,15 +101,15 @@ def test_ramp_first_passing_window_is_hand_computed(ramp_run: Any) -> None:
     # right commences
     assert nat["earliest_months"] == round((first_start + 12) - COMMENCE / MONTH, 2)
     # the windows before fail the test's own rule, and the sentence says when it is met
-    w = result.windows[result.windows["area"] == ttp.NATIONAL]
+    w = result.windows[result.windows["area"] == real.NATIONAL]
     # the test's own window, judged last, holds the months before the ramp: it fails, as the
     # capacity test does
-    assert list(w.loc[w["kind"] == ttp.TEST_WINDOW, "verdict"]) == ["fail"]
+    assert list(w.loc[w["kind"] == demo.TEST_WINDOW, "verdict"]) == ["fail"]
     assert nat["test_window_verdict"] == "fail"
-    w = w[w["kind"] == ttp.ROLLING]
+    w = w[w["kind"] == demo.ROLLING]
     assert (w[w["window"] < ramp_period - first_start]["verdict"] == "fail").all()
     assert (w[w["window"] >= ramp_period - first_start]["verdict"] == "pass").all()
-    text = ttp.summary_text(result)
+    text = words.summary_text(result)
     by = dt.date(last // 12, last % 12 + 1, 1).strftime("%B %Y")
     assert (f"The test across the one area run is first met {expected_months:.0f} months after "
             f"commencement, by {by} (95% CI 17 months ({by}) to 17 months ({by}), by a "
@@ -120,7 +123,7 @@ def test_a_later_ramp_moves_the_first_window(tmp_path: Path) -> None:
     check above can fail)."""
     s = ramp_scenario(tmp_path, ramp=RAMP + 2 * MONTH)
     e = run_assessed(s, 3)
-    reps = ttp.first_pass(e.scenario, e.per_replication["rolling_metrics"])
+    reps = real.first_pass(e.scenario, e.per_replication["rolling_metrics"])
     assert (reps["first_window"] == math.ceil(RAMP / MONTH) + 2 - 5).all()
 
 
@@ -139,7 +142,7 @@ def test_a_passing_test_is_met_within_the_run(tmp_path: Path) -> None:
     assert nat["demonstrated_months"] == nat["earliest_months"] < nat["test_window_months"]
     assert nat["demonstrated_ci_low_months"] == nat["demonstrated_ci_high_months"] == \
         nat["earliest_months"]
-    assert "is first met" in ttp.sentence(nat) and "verdict is" not in ttp.sentence(nat)
+    assert "is first met" in words.sentence(nat) and "verdict is" not in words.sentence(nat)
 
 
 def test_never_passing_is_censored(tmp_path: Path) -> None:
@@ -151,7 +154,7 @@ def test_never_passing_is_censored(tmp_path: Path) -> None:
     nat = result.national
     assert nat["replications_censored"] == 6 and math.isinf(nat["median_months"])
     assert math.isinf(nat["demonstrated_months"])
-    text = ttp.summary_text(result)
+    text = words.summary_text(result)
     assert "not met within the run" in text
     assert ("Realised performance, per replication (each replication's own values, no "
             "confidence margin): 6 of 6 replications have no window in which every area meets "
@@ -179,20 +182,20 @@ def test_whole_window_matches_the_capacity_metrics(tmp_path: Path) -> None:
 
 def test_median_interval_treats_censored_as_latest() -> None:
     months = np.array([12.0] * 10 + [13.0] * 10 + [math.inf] * 5)
-    median, low, high = ttp.median_interval(months, 0.95)
+    median, low, high = real.median_interval(months, 0.95)
     assert median == 13.0 and low == 12.0 and high == 13.0
     # most censored: the median is beyond the run
-    median, low, high = ttp.median_interval(np.array([12.0] * 5 + [math.inf] * 20), 0.95)
+    median, low, high = real.median_interval(np.array([12.0] * 5 + [math.inf] * 20), 0.95)
     assert math.isinf(median) and math.isinf(high) and low in (12.0, math.inf)
     # too few replications for a 95% interval
-    assert all(math.isnan(v) for v in ttp.median_interval(np.array([3.0, 4.0]), 0.95)[1:])
+    assert all(math.isnan(v) for v in real.median_interval(np.array([3.0, 4.0]), 0.95)[1:])
 
 
 def test_share_met_by() -> None:
     first = pd.DataFrame({"area": ["national"] * 4, "months_after_commencement":
                           [10.0, 12.0, 14.0, math.inf]})
-    assert ttp.share_met_by(first, 12.0) == 0.5
-    assert ttp.share_met_by(first, 100.0) == 0.75
+    assert real.share_met_by(first, 12.0) == 0.5
+    assert real.share_met_by(first, 100.0) == 0.75
 
 
 def test_capacity_test_command_reports_time_to_pass(tmp_path: Path,
@@ -276,8 +279,8 @@ def test_passing_over_the_test_window_alone_is_met_by_its_end(tmp_path: Path) ->
     nat = result.national
     end = round((capacity.window(s)[1] - COMMENCE) / MONTH, 2)  # the end of the run
     assert nat["demonstrated_months"] == nat["test_window_months"] == end
-    assert nat["demonstrated_window"] == ttp.TEST_WINDOW
-    assert "demonstrated only over the test's own window" in ttp.sentence(nat)
+    assert nat["demonstrated_window"] == demo.TEST_WINDOW
+    assert "demonstrated only over the test's own window" in words.sentence(nat)
     s_areas = result.summary.set_index("area")
     assert (s_areas.loc[["X1", "X2"], "demonstrated_months"] == end).all()
     # one area inconclusive over the test's window: the nation is not met within the run
@@ -286,7 +289,7 @@ def test_passing_over_the_test_window_alone_is_met_by_its_end(tmp_path: Path) ->
     assert capacity_test.evaluate(s, whole, AREAS).verdict == "inconclusive"
     nat = ttp.evaluate(s, per_rep, AREAS, whole=whole, resamples=200).national
     assert math.isinf(nat["demonstrated_months"])
-    text = ttp.sentence(nat)
+    text = words.sentence(nat)
     assert "is not met within the run" in text and "at best 1 of 2 areas" in text, text
 
 
@@ -303,7 +306,7 @@ def test_first_demonstrated_window_hand_computed(tmp_path: Path) -> None:
     assert by_area["X2"] == by_area["national"] == round(first + 4 + 12 - COMMENCE / MONTH, 2)
     # the test over its own window fails (area two fails it), and the sentence says so
     nat = result.national
-    assert nat["test_window_verdict"] == "fail" and "the verdict is fail" in ttp.sentence(nat)
+    assert nat["test_window_verdict"] == "fail" and "the verdict is fail" in words.sentence(nat)
     # the per-replication measure agrees here (no replication of area two passes
     # before window 4, every one passes it)
     assert nat["median_months"] == by_area["national"]
@@ -321,9 +324,9 @@ def test_a_test_window_shorter_than_a_rolling_one_is_still_judged(tmp_path: Path
     assert per_rep.empty
     nat = ttp.evaluate(s, per_rep, AREAS, whole=whole, resamples=100).national
     assert nat["demonstrated_months"] == nat["test_window_months"]
-    assert nat["demonstrated_window"] == ttp.TEST_WINDOW
-    assert "is first met" in ttp.sentence(nat), ttp.sentence(nat)
-    assert ttp.realised_sentence(nat) == "" and ttp.floor_sentence(nat) == ""
+    assert nat["demonstrated_window"] == demo.TEST_WINDOW
+    assert "is first met" in words.sentence(nat), words.sentence(nat)
+    assert words.realised_sentence(nat) == "" and words.floor_sentence(nat) == ""
 
 
 def random_tables(rng: np.random.Generator, s: Scenario, reps: int
@@ -374,7 +377,7 @@ def test_windows_are_judged_as_the_capacity_test_judges(tmp_path: Path, reps: in
     agreed = 0
     for _ in range(12):
         per_rep, whole = random_tables(rng, s, reps)
-        windows = ttp.demonstrated(s, per_rep, whole)
+        windows = demo.demonstrated(s, per_rep, whole)
         for k, own in [*per_rep.groupby("window"), (len(rolling.windows(s)), whole)]:
             test = capacity_test.evaluate(s, own.assign(pool="all"), AREAS)
             mine = windows[windows["window"] == k].set_index("area")["verdict"]
@@ -389,11 +392,11 @@ def test_windows_are_judged_as_the_capacity_test_judges(tmp_path: Path, reps: in
     assert reps < 6 or agreed > 0  # the case the headline must agree on did occur
 
 
-def synthetic_judged(s: Scenario, timeliness: np.ndarray) -> ttp.Judged:
+def synthetic_judged(s: Scenario, timeliness: np.ndarray) -> demo.Judged:
     """Areas whose timeliness is ``timeliness`` (areas x windows x replications), every other
     criterion met; windows a month apart, each ending 12 months after it starts."""
     n_a, n_w, n_r = timeliness.shape
-    windows = pd.DataFrame({"window": np.arange(n_w), "kind": ttp.ROLLING,
+    windows = pd.DataFrame({"window": np.arange(n_w), "kind": demo.ROLLING,
                             "start_day": np.arange(n_w) * MONTH,
                             "end_day": (np.arange(n_w) + 12) * MONTH,
                             "end_period": np.arange(n_w) + 12})
@@ -401,7 +404,7 @@ def synthetic_judged(s: Scenario, timeliness: np.ndarray) -> ttp.Judged:
              "specialist_slots_min": 2.0, "sensitive_referrals": 0.0}
     values = {m: np.full(timeliness.shape, v) for m, v in other.items()}
     values["timeliness"] = timeliness
-    return ttp.Judged(windows, tuple(f"X{i}" for i in range(n_a)), np.arange(n_r), values)
+    return demo.Judged(windows, tuple(f"X{i}" for i in range(n_a)), np.arange(n_r), values)
 
 
 def test_bootstrap_is_seeded_and_covers(tmp_path: Path) -> None:
@@ -416,24 +419,24 @@ def test_bootstrap_is_seeded_and_covers(tmp_path: Path) -> None:
     rng = np.random.default_rng(2016)
     mu = 0.94 + 0.004 * np.arange(30)
 
-    def runs(n: int) -> ttp.Judged:
+    def runs(n: int) -> demo.Judged:
         return synthetic_judged(s, mu[None, :, None] + rng.normal(0, 0.01, (n, 30, 10)))
 
     one = runs(1)
-    first = ttp.bootstrap(s, one, 300)
-    assert np.array_equal(first, ttp.bootstrap(s, one, 300))  # the fixed seed
-    assert not np.array_equal(first, ttp.bootstrap(s, one, 300, seed=7))
+    first = demo.bootstrap(s, one, 300)
+    assert np.array_equal(first, demo.bootstrap(s, one, 300))  # the fixed seed
+    assert not np.array_equal(first, demo.bootstrap(s, one, 300, seed=7))
     every = np.arange(10)[None]
     # the sampling distribution of the demonstrated time: the point value of many runs
-    truth = ttp.first_windows(ttp.severities(s, runs(2000), every))[:-1, 0]
+    truth = demo.first_windows(demo.severities(s, runs(2000), every))[:-1, 0]
     assert (truth >= 0).all() and np.std(truth) > 0.5  # within the windows, and it varies
     median = int(np.quantile(truth, 0.5, method="inverted_cdf"))
     tries = runs(300)
-    ends = ttp.months_after(s, tries.windows["end_day"].to_numpy())
+    ends = real.months_after(s, tries.windows["end_day"].to_numpy())
     target = ends[median]
-    boot = ttp.bootstrap(s, tries, 200)[:-1]
-    intervals = np.array([ttp.percentile_interval(b, 0.95) for b in boot])
+    boot = demo.bootstrap(s, tries, 200)[:-1]
+    intervals = np.array([demo.percentile_interval(b, 0.95) for b in boot])
     covered = ((intervals[:, 0] <= target) & (target <= intervals[:, 1])).mean()
-    point = ends[ttp.first_windows(ttp.severities(s, tries, every))[:-1, 0]]
+    point = ends[demo.first_windows(demo.severities(s, tries, every))[:-1, 0]]
     assert covered >= 0.85, covered
     assert (point == target).mean() < 0.6, (point == target).mean()

@@ -159,7 +159,7 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
     from rjsim.analysis import capacity_metrics as capacity
     from rjsim.app import outputs
     from rjsim.capacity import capacity_test as test
-    from rjsim.capacity import time_to_pass
+    from rjsim.capacity import time_to_pass, time_to_pass_text
     from rjsim.experiment.experiment import run_experiment
     from rjsim.report import capmap
     from rjsim.report.text import national_text
@@ -192,7 +192,7 @@ def capacity_test(options: CapacityTestOptions, display: Display | None = None
     passing = time_to_pass.evaluate(assessed, e.per_replication["rolling_metrics"], e.plan.areas,
                                     whole=e.per_replication["capacity_metrics"])
     text = (national_text(e) + "\n" + summary + "\n"
-            + time_to_pass.summary_text(passing) + status_quo_text(quo))
+            + time_to_pass_text.summary_text(passing) + status_quo_text(quo))
 
     def figures(tmp: Path) -> None:
         (tmp / "figures").mkdir(exist_ok=True)

@@ -9,7 +9,8 @@ import math
 
 import pandas as pd
 
-from rjsim.capacity import time_to_pass
+from rjsim.capacity import time_to_pass_text
+from rjsim.capacity.time_to_pass_realised import NATIONAL
 from rjsim.core.codes import Verdict
 from rjsim.report import capmap, lottery
 from rjsim.report.columns import fmt
@@ -109,13 +110,13 @@ def time_to_pass_section(res: Results) -> Html:
     ttp = res.optional("time_to_pass")
     if ttp is None or ttp.empty:
         return join([])
-    nat = ttp[ttp["area"] == time_to_pass.NATIONAL]
+    nat = ttp[ttp["area"] == NATIONAL]
     parts: list[object] = []
     if len(nat):
         row = {str(k): v for k, v in nat.iloc[0].items()}
-        parts += [_sentence(time_to_pass.sentence(row)),
-                  _sentence(time_to_pass.floor_sentence(row)),
-                  _sentence(time_to_pass.realised_sentence(row))]
+        parts += [_sentence(time_to_pass_text.sentence(row)),
+                  _sentence(time_to_pass_text.floor_sentence(row)),
+                  _sentence(time_to_pass_text.realised_sentence(row))]
     r = ttp.iloc[0]
     level = f"{100 * float(r['confidence_level']):g}%"
     parts.append(para(
@@ -134,7 +135,7 @@ def time_to_pass_section(res: Results) -> Html:
         f"median over replications has a distribution-free {level} interval, and replications "
         "in which no window passes are counted as later than the last window "
         f"({float(r['last_window_months']):.0f} months), never dropped.", cls="muted"))
-    areas = ttp[ttp["area"] != time_to_pass.NATIONAL].sort_values(
+    areas = ttp[ttp["area"] != NATIONAL].sort_values(
         ["demonstrated_months", "median_months", "force"], ascending=[False, False, True])
     rows = []
     for _, a in areas.iterrows():
@@ -142,11 +143,11 @@ def time_to_pass_section(res: Results) -> Html:
         finite = math.isfinite(float(a["demonstrated_months"]))
         rows.append([
             a["force"], _months(a["demonstrated_months"]),
-            time_to_pass.calendar(a["demonstrated_month"]) if finite else "",
-            time_to_pass.demonstrated_interval(record) if finite
+            time_to_pass_text.calendar(a["demonstrated_month"]) if finite else "",
+            time_to_pass_text.demonstrated_interval(record) if finite
             or int(a["bootstrap_resamples"]) == 0 else
             f"met in {float(a['bootstrap_share_demonstrated']):.0%} of resamples",
-            _months(a["median_months"]), time_to_pass.median_words(record),
+            _months(a["median_months"]), time_to_pass_text.median_words(record),
             f"{int(a['replications_censored'])} of {int(a['replications'])}"])
     parts.append(table(["area", "months to pass", "by", "interval", "per replication: median "
                         "months", "its interval", "replications never passing"], rows,

@@ -30,7 +30,8 @@ import pandas as pd
 
 from rjsim.analysis import rolling
 from rjsim.analysis.capacity_metrics import window_problem
-from rjsim.capacity import capacity_test, time_to_pass
+from rjsim.capacity import capacity_test
+from rjsim.capacity.time_to_pass_realised import first_pass
 from rjsim.core.codes import Verdict
 from rjsim.experiment.experiment import Experiment, ExperimentSettings, run_experiment
 from rjsim.scenario import uncertainty as unc
@@ -132,7 +133,7 @@ def _passed_by_rows(e: Experiment, sample: int) -> pd.DataFrame | None:
     windows = e.per_replication.get("rolling_metrics")
     if windows is None or not len(windows):
         return None  # the run holds no rolling window
-    first = time_to_pass.first_pass(e.scenario, windows)
+    first = first_pass(e.scenario, windows)
     out = first[["replication", "area", "first_window", "end_day",
                  "months_after_commencement", "censored"]].copy()
     out.insert(0, "sample", sample)
