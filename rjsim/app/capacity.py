@@ -240,10 +240,8 @@ def status_quo_text(quo: StatusQuo | None) -> str:
 
 def write_scenario_toml(path: Path, scenario: Scenario) -> None:
     """A scenario as a TOML file another run can read back."""
-    import tomli_w
-
-    from rjsim.core.schema import to_plain
-    path.write_text(tomli_w.dumps(to_plain(scenario)), encoding="utf-8")
+    from rjsim.results.store import scenario_toml
+    path.write_text(scenario_toml(scenario), encoding="utf-8")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -341,10 +339,7 @@ def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
     """Find the least FTE per area that passes the test, write the results directory (plan
     tables, the check run's capacity-test tables and map, ``plan_scenario.toml``), the
     funding scenario if asked, and the report. The display gets a message per search round."""
-    import tomli_w
-
     from rjsim.app import outputs
-    from rjsim.core.schema import to_plain
     from rjsim.planning import planner
     from rjsim.planning import schedule as staffing_schedule
     from rjsim.report import capmap
@@ -370,15 +365,15 @@ def plan(options: PlanOptions, display: Display | None = None) -> PlanOutcome:
     finally:
         shown.close()
     text = plan_text(result)
-    toml = ("# Written by 'rjsim plan': the least FTE per area that passes the capacity test.\n"
-            + tomli_w.dumps(to_plain(result.scenario)))
+    toml = store.scenario_toml(result.scenario, "Written by 'rjsim plan': the least FTE per "
+                               "area that passes the capacity test.")
     sched = None
     if options.schedule:
         sched = staffing_schedule.schedule(scenario, dict(result.scenario.funding.area_fte))
         text += staffing_schedule.schedule_text(sched)
-        toml = ("# Written by 'rjsim plan --schedule': the plan's staff in post by commencement,"
-                " after recruitment lags and attrition.\n" + tomli_w.dumps(to_plain(
-                    sched.scenario)))
+        toml = store.scenario_toml(sched.scenario, "Written by 'rjsim plan --schedule': the "
+                                   "plan's staff in post by commencement, after recruitment "
+                                   "lags and attrition.")
 
     def more(tmp: Path) -> None:
         (tmp / "figures").mkdir(exist_ok=True)

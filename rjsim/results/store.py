@@ -38,6 +38,11 @@ MANIFEST = "manifest.json"
 DEPENDENCIES = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib")
 
 
+def scenario_toml(scenario: Scenario, comment: str = "") -> str:
+    """A resolved scenario as TOML that ``rjsim run`` reads back, after a ``# comment`` line."""
+    return (f"# {comment}\n" if comment else "") + tomli_w.dumps(to_plain(scenario))
+
+
 def versions() -> dict[str, str]:
     """rjsim, Python and dependency versions."""
     out = {"rjsim": __version__, "python": platform.python_version()}
@@ -89,9 +94,9 @@ def write_results(out_dir: Path, scenario: Scenario, tables: Mapping[str, pd.Dat
         raise ResultsError(f"--out {out_dir}: cannot create the results directory there "
                            f"({exc.strerror or exc})") from None
     try:
-        (tmp / "scenario.toml").write_text(
-            "# Resolved scenario (defaults and every 'extends' layer merged); run it as it is.\n"
-            + tomli_w.dumps(to_plain(scenario)), encoding="utf-8")
+        (tmp / "scenario.toml").write_text(scenario_toml(
+            scenario, "Resolved scenario (defaults and every 'extends' layer merged); run it as "
+            "it is."), encoding="utf-8")
         assumptions_table(scenario).to_csv(tmp / "assumptions.csv", index=False,
                                            quoting=csv.QUOTE_MINIMAL)
         (tmp / "tables").mkdir()
