@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 from rjsim.core.version import __version__
 
 if TYPE_CHECKING:
-    from rjsim.app.capacity import CapacityTestOutcome, PlanOutcome
+    from rjsim.app.capacity import CapacityTestOutcome
     from rjsim.app.checks import FileCheck, RegressOutcome
+    from rjsim.app.plan import PlanOutcome
     from rjsim.app.progress import Display
     from rjsim.app.sensitivity import SensitivityOutcome
     from rjsim.app.uncertainty import UncertaintyOutcome
@@ -208,8 +209,8 @@ def plan(scenario: Scenario | str | Path, replications: int | None = None, *,
     then are). ``max_utilisation`` (``--max-utilisation``) is the utilisation headroom: the
     test's ``max_utilisation`` for the plan, above 0 and at most 1.
     """
-    from rjsim.app.capacity import PlanOptions
-    from rjsim.app.capacity import plan as plan_command
+    from rjsim.app.plan import PlanOptions
+    from rjsim.app.plan import plan as plan_command
     display = None
     if progress:
         from rjsim.cli.progress import TerminalProgress

@@ -23,9 +23,9 @@ from conftest import scenario
 
 import rjsim
 from rjsim.app import checks
-from rjsim.app.capacity import plan_text
 from rjsim.app.common import ExperimentOptions
 from rjsim.app.experiments import CompareOptions, RunOptions, compare, run
+from rjsim.app.plan import plan_text
 from rjsim.app.progress import Tracker
 from rjsim.core.errors import InputError, RjsimError, ScenarioError
 from rjsim.planning.planner import PlanResult

@@ -17,7 +17,8 @@ import pytest
 import tomli_w
 from conftest import scenario
 
-from rjsim.app.capacity import CapacityTestOptions, PlanOptions, capacity_test, plan
+from rjsim.app.capacity import CapacityTestOptions, capacity_test
+from rjsim.app.plan import PlanOptions, plan
 from rjsim.core.codes import Pool
 from rjsim.core.errors import ScenarioError
 from rjsim.core.schema import to_plain

@@ -1,4 +1,5 @@
-"""The arguments of ``capacity-test`` and ``plan``; their work is :mod:`rjsim.app.capacity`.
+"""The arguments of ``capacity-test`` and ``plan``; their work is :mod:`rjsim.app.capacity` and
+:mod:`rjsim.app.plan`.
 
 Exit status of ``rjsim capacity-test``, for CI: 0 when the national test passes, 1 when it
 fails or is inconclusive, 2 on an error (bad scenario, data or argument).
@@ -10,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rjsim.app.capacity import PLAN_REPLICATIONS
+from rjsim.app.plan import PLAN_REPLICATIONS
 from rjsim.cli.common import (
     add_experiment_options,
     display,
@@ -77,7 +78,7 @@ def _cmd_capacity_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from rjsim.app.capacity import PlanOptions, plan
+    from rjsim.app.plan import PlanOptions, plan
     return show(plan(PlanOptions(scenario=args.scenario, write_scenario=args.write_scenario,
                                  force=args.force, schedule=args.schedule,
                                  max_utilisation=args.max_utilisation,
